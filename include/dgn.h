@@ -1,0 +1,11 @@
+/* libdgn: screen glass compositions for a target property range with
+ * DeepGlassNet. This umbrella header only includes the per-topic headers;
+ * each of them states its ownership and threading rules. */
+#ifndef DGN_H
+#define DGN_H
+
+#include "dgn/common.h"
+#include "dgn/version.h"
+#include "dgn/dataset.h"
+
+#endif

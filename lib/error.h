@@ -1,0 +1,20 @@
+/* Private: recording the thread's last error. */
+#ifndef DGN_LIB_ERROR_H
+#define DGN_LIB_ERROR_H
+
+#include "dgn/common.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define DGN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define DGN_PRINTF(f, a)
+#endif
+
+/* Record a formatted message for this thread and return status, so that
+ * failures read `return dgn_fail(DGN_E_IO, "%s: %s", path, why);`. */
+dgn_status dgn_fail(dgn_status status, const char *fmt, ...) DGN_PRINTF(2, 3);
+
+/* Out-of-memory shorthand naming what was being allocated. */
+dgn_status dgn_fail_nomem(const char *what);
+
+#endif
