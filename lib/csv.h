@@ -1,0 +1,50 @@
+/* Private: a strict RFC 4180 reader with line numbers for messages.
+ *
+ * The whole input is held in memory and fields are unescaped in place, so
+ * a record's fields are NUL-terminated strings valid until the next call.
+ * Tolerates a UTF-8 BOM, CRLF or LF line ends, quoted fields (with "" for
+ * a quote, and commas or newlines inside) and blank lines, which are
+ * skipped. Numbers are parsed in the C locale whatever the process locale.
+ */
+#ifndef DGN_LIB_CSV_H
+#define DGN_LIB_CSV_H
+
+#include <locale.h>
+#include <stddef.h>
+
+#include "dgn/common.h"
+
+typedef struct dgn_csv {
+    char *buf;          /* the input plus a terminating NUL */
+    size_t len, pos;
+    char *name;         /* path or label used in messages */
+    size_t line;        /* line of the next unread character */
+    size_t record_line; /* line on which the current record starts */
+    char **field;
+    size_t n_field, cap_field;
+    locale_t c_locale;
+} dgn_csv;
+
+dgn_status dgn_csv_open_file(dgn_csv *r, const char *path);
+/* Reads from a copy of data; name labels messages. */
+dgn_status dgn_csv_open_buffer(dgn_csv *r, const char *name,
+                               const char *data, size_t len);
+void dgn_csv_close(dgn_csv *r);
+
+/* Next non-blank record into r->field[0 .. r->n_field). *got is 0 at the
+ * end of the input. */
+dgn_status dgn_csv_next(dgn_csv *r, int *got);
+
+typedef enum dgn_csv_number {
+    DGN_CSV_NUMBER = 0,
+    DGN_CSV_EMPTY,      /* empty or only white space */
+    DGN_CSV_NOT_NUMBER, /* anything strtod does not consume whole */
+    DGN_CSV_NONFINITE   /* nan, inf and overflowing values */
+} dgn_csv_number;
+
+/* Parse a field as a decimal number; surrounding spaces and tabs are
+ * allowed. */
+dgn_csv_number dgn_csv_parse_number(const dgn_csv *r, const char *text,
+                                    double *value);
+
+#endif
