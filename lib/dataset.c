@@ -1,0 +1,1064 @@
+#include "dgn/dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "error.h"
+#include "rng.h"
+
+struct dgn_dataset {
+    size_t n_comp;
+    char **names;   /* [n_comp], as written in the header */
+    char *property;
+    double lo, hi;
+    dgn_units units;
+
+    /* Training rows come first (0 .. n_train), then validation rows, each
+     * in input order. */
+    size_t n_rows, n_train;
+    double *x;      /* [n_rows][n_comp] fractions */
+    double *y;      /* [n_rows] property */
+    int32_t *label; /* [n_rows] */
+    size_t n_pos_train, n_pos_valid;
+    size_t n_dropped, n_skipped;
+
+    double *mean, *std; /* [n_comp], training rows only */
+
+    double sigma;
+    dgn_rng rng;
+    size_t *order;          /* [n_train] anchor order of this epoch */
+    size_t cursor;
+    size_t *by_class[2];    /* training rows with label 0 / 1 */
+    size_t n_class[2];
+};
+
+/* ------------------------------------------------------------------ */
+/* Config                                                               */
+
+dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version)
+{
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: cfg is NULL");
+    if (version != DGN_DATASET_CONFIG_VERSION)
+        return dgn_fail(DGN_E_INVALID,
+                        "dgn_dataset_config_init: version %u is not supported "
+                        "(this library knows version %d)",
+                        version, DGN_DATASET_CONFIG_VERSION);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = version;
+    cfg->lo = NAN;
+    cfg->hi = NAN;
+    cfg->units = DGN_UNITS_AUTO;
+    cfg->sum_min = 0.95;
+    cfg->sum_max = 1.05;
+    cfg->valid_fraction = 0.2;
+    cfg->sigma = 0.1;
+    cfg->seed = 2024;
+    return DGN_OK;
+}
+
+#define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "dataset config: " __VA_ARGS__)
+
+dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
+{
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "dataset config is NULL");
+    if (cfg->version == 0 || cfg->version > DGN_DATASET_CONFIG_VERSION)
+        return BAD_FIELD("version: %u is not a known version (use "
+                         "dgn_dataset_config_init with DGN_DATASET_CONFIG_VERSION)",
+                         cfg->version);
+    if (!isfinite(cfg->lo) || !isfinite(cfg->hi))
+        return BAD_FIELD("lo and hi: the target range must be set to finite "
+                         "values (got %g, %g)", cfg->lo, cfg->hi);
+    if (cfg->lo > cfg->hi)
+        return BAD_FIELD("lo: %g is above hi %g", cfg->lo, cfg->hi);
+    if (cfg->units != DGN_UNITS_AUTO && cfg->units != DGN_UNITS_FRACTION &&
+        cfg->units != DGN_UNITS_PERCENT)
+        return BAD_FIELD("units: %d is not a dgn_units value", (int)cfg->units);
+    if (!(cfg->sum_min >= 0) || !isfinite(cfg->sum_max) || !(cfg->sum_min < cfg->sum_max))
+        return BAD_FIELD("sum_min, sum_max: need 0 <= sum_min < sum_max "
+                         "(got %g, %g)", cfg->sum_min, cfg->sum_max);
+    if (cfg->skip_bad_rows != 0 && cfg->skip_bad_rows != 1)
+        return BAD_FIELD("skip_bad_rows: must be 0 or 1 (got %d)", cfg->skip_bad_rows);
+    if (cfg->group_split != 0 && cfg->group_split != 1)
+        return BAD_FIELD("group_split: must be 0 or 1 (got %d)", cfg->group_split);
+    if (!(cfg->valid_fraction >= 0 && cfg->valid_fraction < 1))
+        return BAD_FIELD("valid_fraction: %g is outside [0, 1)", cfg->valid_fraction);
+    if (!(cfg->sigma >= 0) || !isfinite(cfg->sigma))
+        return BAD_FIELD("sigma: %g is not a finite value >= 0", cfg->sigma);
+    if (cfg->n_components > 0 && !cfg->components)
+        return BAD_FIELD("components: NULL with n_components = %zu", cfg->n_components);
+    for (size_t i = 0; i < cfg->n_components; i++)
+        if (!cfg->components[i] || !cfg->components[i][0])
+            return BAD_FIELD("components[%zu]: empty name", i);
+    if (cfg->property && !cfg->property[0])
+        return BAD_FIELD("property: empty name (use NULL for the last column)");
+    return DGN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Raw tables: rows as read, before the split                           */
+
+typedef struct table {
+    const char *source;  /* file name, or NULL for caller arrays */
+    size_t n_comp, n, cap;
+    double *x;           /* [n][n_comp] */
+    double *y;
+    size_t *where;       /* line in the file, or row number for arrays */
+    size_t n_skipped, n_dropped;
+    dgn_units units;
+} table;
+
+static void table_free(table *t)
+{
+    free(t->x);
+    free(t->y);
+    free(t->where);
+    memset(t, 0, sizeof *t);
+}
+
+static dgn_status table_reserve(table *t, size_t want)
+{
+    if (want <= t->cap)
+        return DGN_OK;
+    size_t cap = t->cap ? t->cap : 1024;
+    while (cap < want)
+        cap *= 2;
+    if (t->n_comp && cap > SIZE_MAX / sizeof(double) / t->n_comp)
+        return dgn_fail_nomem("dataset rows");
+    double *x = realloc(t->x, cap * t->n_comp * sizeof *x);
+    if (x)
+        t->x = x;
+    double *y = realloc(t->y, cap * sizeof *y);
+    if (y)
+        t->y = y;
+    size_t *w = realloc(t->where, cap * sizeof *w);
+    if (w)
+        t->where = w;
+    if (!x || !y || !w)
+        return dgn_fail_nomem("dataset rows");
+    t->cap = cap;
+    return DGN_OK;
+}
+
+/* "data.csv:12" or "row 12", for messages. */
+static const char *where(const table *t, size_t i, char *buf, size_t size)
+{
+    if (t->source)
+        snprintf(buf, size, "%s:%zu", t->source, t->where[i]);
+    else
+        snprintf(buf, size, "row %zu", t->where[i]);
+    return buf;
+}
+
+/* Detect or apply units, convert to fractions, then drop rows whose sum
+ * falls outside the window. */
+static dgn_status table_clean(table *t, const dgn_dataset_config *cfg)
+{
+    char a[512], b[512];
+    dgn_units units = cfg->units;
+    if (units == DGN_UNITS_AUTO) {
+        size_t first[3] = {0}, count[3] = {0};
+        double sum_of[3] = {0};
+        for (size_t i = 0; i < t->n; i++) {
+            double s = 0;
+            for (size_t j = 0; j < t->n_comp; j++)
+                s += t->x[i * t->n_comp + j];
+            int kind = s >= 0.5 && s <= 2 ? DGN_UNITS_FRACTION
+                     : s >= 50 && s <= 200 ? DGN_UNITS_PERCENT : 0;
+            if (kind && count[kind]++ == 0) {
+                first[kind] = i;
+                sum_of[kind] = s;
+            }
+        }
+        if (count[DGN_UNITS_FRACTION] && count[DGN_UNITS_PERCENT])
+            return dgn_fail(DGN_E_FORMAT,
+                            "%s mixes fractions and percents: %s sums to %g, "
+                            "%s sums to %g",
+                            t->source ? t->source : "the data",
+                            where(t, first[DGN_UNITS_FRACTION], a, sizeof a),
+                            sum_of[DGN_UNITS_FRACTION],
+                            where(t, first[DGN_UNITS_PERCENT], b, sizeof b),
+                            sum_of[DGN_UNITS_PERCENT]);
+        if (count[DGN_UNITS_FRACTION])
+            units = DGN_UNITS_FRACTION;
+        else if (count[DGN_UNITS_PERCENT])
+            units = DGN_UNITS_PERCENT;
+        else if (t->n)
+            return dgn_fail(DGN_E_DATA,
+                            "%s: cannot tell the units: no row's proportions sum "
+                            "to near 1 or near 100 (set units in the config)",
+                            t->source ? t->source : "the data");
+        else
+            units = DGN_UNITS_FRACTION;
+    }
+    t->units = units;
+
+    double scale = units == DGN_UNITS_PERCENT ? 0.01 : 1.0;
+    size_t kept = 0, c = t->n_comp;
+    for (size_t i = 0; i < t->n; i++) {
+        double s = 0;
+        for (size_t j = 0; j < c; j++) {
+            /* +0.0 turns -0.0 into 0.0 so identical rows compare equal. */
+            t->x[i * c + j] = t->x[i * c + j] * scale + 0.0;
+            s += t->x[i * c + j];
+        }
+        if (s < cfg->sum_min || s > cfg->sum_max) {
+            t->n_dropped++;
+            continue;
+        }
+        if (kept != i) {
+            memmove(t->x + kept * c, t->x + i * c, c * sizeof *t->x);
+            t->y[kept] = t->y[i];
+            t->where[kept] = t->where[i];
+        }
+        kept++;
+    }
+    t->n = kept;
+    return DGN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV columns                                                          */
+
+static const char *short_name(const char *name)
+{
+    const char *sp = strrchr(name, ' ');
+    return sp ? sp + 1 : name;
+}
+
+/* Column of hdr[first..n) called `name`: an exact match wins, then a
+ * unique match on the last space-separated word. */
+static dgn_status find_column(const dgn_csv *r, size_t first, const char *name,
+                              const char *role, size_t *col)
+{
+    for (size_t i = first; i < r->n_field; i++)
+        if (strcmp(r->field[i], name) == 0) {
+            *col = i;
+            return DGN_OK;
+        }
+    size_t found = SIZE_MAX;
+    for (size_t i = first; i < r->n_field; i++) {
+        if (strcmp(short_name(r->field[i]), name) != 0)
+            continue;
+        if (found != SIZE_MAX)
+            return dgn_fail(DGN_E_INVALID,
+                            "%s: %s name \"%s\" is ambiguous: columns %zu (\"%s\") "
+                            "and %zu (\"%s\") both match",
+                            r->name, role, name, found + 1, r->field[found], i + 1,
+                            r->field[i]);
+        found = i;
+    }
+    if (found == SIZE_MAX) {
+        char list[256];
+        size_t used = 0;
+        list[0] = '\0';
+        for (size_t i = first; i < r->n_field && used + 1 < sizeof list; i++) {
+            int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
+                             i > first ? ", " : "", r->field[i]);
+            if (w < 0 || (size_t)w >= sizeof list - used) {
+                snprintf(list + (sizeof list - 5), 5, "...");
+                break;
+            }
+            used += (size_t)w;
+        }
+        return dgn_fail(DGN_E_INVALID, "%s: no column named \"%s\" for the %s "
+                        "(columns: %s)", r->name, name, role, list);
+    }
+    *col = found;
+    return DGN_OK;
+}
+
+/* Columns chosen from a header record. */
+typedef struct columns {
+    size_t n_fields;  /* fields every row must have */
+    size_t first;     /* 1 when an unnamed index column leads, else 0 */
+    size_t property;
+    size_t *comp;     /* [n_comp] */
+    size_t n_comp;
+} columns;
+
+/* wanted/n_wanted: component names to find (NULL: all other columns). */
+static dgn_status pick_columns(const dgn_csv *r, const char *property,
+                               const char *const *wanted, size_t n_wanted,
+                               columns *cols)
+{
+    size_t nf = r->n_field;
+    cols->n_fields = nf;
+    cols->first = nf > 1 && r->field[0][0] == '\0';
+    for (size_t i = cols->first; i < nf; i++) {
+        if (r->field[i][0] == '\0')
+            return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu has an empty name",
+                            r->name, r->record_line, i + 1);
+        for (size_t j = cols->first; j < i; j++)
+            if (strcmp(r->field[i], r->field[j]) == 0)
+                return dgn_fail(DGN_E_FORMAT,
+                                "%s:%zu: columns %zu and %zu are both named \"%s\"",
+                                r->name, r->record_line, j + 1, i + 1, r->field[i]);
+    }
+    if (nf - cols->first < 2)
+        return dgn_fail(DGN_E_FORMAT, "%s:%zu: need at least one component column "
+                        "and a property column, found %zu column(s)",
+                        r->name, r->record_line, nf - cols->first);
+
+    dgn_status st;
+    if (property) {
+        if ((st = find_column(r, cols->first, property, "property", &cols->property)))
+            return st;
+    } else {
+        cols->property = nf - 1;
+    }
+
+    size_t n = wanted ? n_wanted : nf - cols->first - 1;
+    cols->comp = malloc(n * sizeof *cols->comp);
+    if (!cols->comp)
+        return dgn_fail_nomem("column list");
+    cols->n_comp = 0;
+    if (!wanted) {
+        for (size_t i = cols->first; i < nf; i++)
+            if (i != cols->property)
+                cols->comp[cols->n_comp++] = i;
+        return DGN_OK;
+    }
+    for (size_t k = 0; k < n_wanted; k++) {
+        size_t c;
+        if ((st = find_column(r, cols->first, wanted[k], "component", &c)))
+            return st;
+        if (c == cols->property)
+            return dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is the property "
+                            "and cannot also be a component",
+                            r->name, c + 1, r->field[c]);
+        for (size_t j = 0; j < cols->n_comp; j++)
+            if (cols->comp[j] == c)
+                return dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is listed "
+                                "twice among the components", r->name, c + 1,
+                                r->field[c]);
+        cols->comp[cols->n_comp++] = c;
+    }
+    return DGN_OK;
+}
+
+/* Quote at most 40 bytes of a cell for a message. */
+static const char *excerpt(const char *text, char *buf, size_t size)
+{
+    size_t len = strlen(text);
+    if (len > 40)
+        snprintf(buf, size, "\"%.37s...\"", text);
+    else
+        snprintf(buf, size, "\"%s\"", text);
+    return buf;
+}
+
+/* Parse one cell; components must also be >= 0. */
+static dgn_status read_cell(const dgn_csv *r, size_t col, const char *header,
+                            int component, double *v)
+{
+    const char *text = r->field[col];
+    char ex[64];
+    switch (dgn_csv_parse_number(r, text, v)) {
+    case DGN_CSV_NUMBER:
+        break;
+    case DGN_CSV_EMPTY:
+        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): empty cell",
+                        r->name, r->record_line, col + 1, header);
+    case DGN_CSV_NOT_NUMBER:
+        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): %s is not a number",
+                        r->name, r->record_line, col + 1, header,
+                        excerpt(text, ex, sizeof ex));
+    case DGN_CSV_NONFINITE:
+        return dgn_fail(DGN_E_NONFINITE, "%s:%zu: column %zu (\"%s\"): %s is not finite",
+                        r->name, r->record_line, col + 1, header,
+                        excerpt(text, ex, sizeof ex));
+    }
+    if (component && *v < 0)
+        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): %s is negative",
+                        r->name, r->record_line, col + 1, header,
+                        excerpt(text, ex, sizeof ex));
+    return DGN_OK;
+}
+
+/* Names of the chosen columns, as written. */
+typedef struct names {
+    char **comp;
+    size_t n_comp;
+    char *property;
+} names;
+
+static void names_free(names *nm)
+{
+    if (nm->comp)
+        for (size_t i = 0; i < nm->n_comp; i++)
+            free(nm->comp[i]);
+    free(nm->comp);
+    free(nm->property);
+    memset(nm, 0, sizeof *nm);
+}
+
+/* Read a CSV into t. With `match`, columns are found by the names in it
+ * (a validation file must carry the training file's columns); otherwise
+ * they come from cfg and their names are returned in *out. */
+static dgn_status load_table(table *t, names *out, const char *path,
+                             const dgn_dataset_config *cfg, const names *match)
+{
+    dgn_csv r;
+    columns cols = {0};
+    char **header = NULL;
+    dgn_status st = dgn_csv_open_file(&r, path);
+    int got = 0;
+    if (st == DGN_OK)
+        st = dgn_csv_next(&r, &got);
+    if (st == DGN_OK && !got)
+        st = dgn_fail(DGN_E_FORMAT, "%s: file is empty (expected a header row)", path);
+    if (st == DGN_OK) {
+        if (match)
+            st = pick_columns(&r, match->property,
+                              (const char *const *)match->comp, match->n_comp, &cols);
+        else
+            st = pick_columns(&r, cfg->property, cfg->components,
+                              cfg->components ? cfg->n_components : 0, &cols);
+    }
+    /* Record fields are overwritten by the next record: keep the header. */
+    if (st == DGN_OK) {
+        header = calloc(cols.n_fields, sizeof *header);
+        if (!header)
+            st = dgn_fail_nomem("CSV header");
+        for (size_t i = 0; st == DGN_OK && i < cols.n_fields; i++)
+            if (!(header[i] = strdup(r.field[i])))
+                st = dgn_fail_nomem("CSV header");
+    }
+    if (st == DGN_OK && out) {
+        out->n_comp = cols.n_comp;
+        out->comp = calloc(cols.n_comp, sizeof *out->comp);
+        out->property = strdup(header[cols.property]);
+        if (!out->comp || !out->property)
+            st = dgn_fail_nomem("column names");
+        for (size_t j = 0; st == DGN_OK && j < cols.n_comp; j++)
+            if (!(out->comp[j] = strdup(header[cols.comp[j]])))
+                st = dgn_fail_nomem("column names");
+    }
+
+    t->source = path;
+    t->n_comp = cols.n_comp;
+    size_t header_line = r.record_line;
+    while (st == DGN_OK) {
+        if ((st = dgn_csv_next(&r, &got)) != DGN_OK || !got)
+            break;
+        if (r.n_field != cols.n_fields) {
+            if (cfg->skip_bad_rows) {
+                t->n_skipped++;
+                continue;
+            }
+            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: expected %zu fields, found %zu",
+                          path, r.record_line, cols.n_fields, r.n_field);
+            break;
+        }
+        if ((st = table_reserve(t, t->n + 1)) != DGN_OK)
+            break;
+        double *row = t->x + t->n * t->n_comp;
+        for (size_t j = 0; st == DGN_OK && j < cols.n_comp; j++)
+            st = read_cell(&r, cols.comp[j], header[cols.comp[j]], 1, &row[j]);
+        if (st == DGN_OK)
+            st = read_cell(&r, cols.property, header[cols.property], 0, &t->y[t->n]);
+        if (st != DGN_OK && cfg->skip_bad_rows && st != DGN_E_NOMEM) {
+            t->n_skipped++;
+            st = DGN_OK;
+            continue;
+        }
+        if (st == DGN_OK)
+            t->where[t->n++] = r.record_line;
+    }
+    if (st == DGN_OK && t->n == 0 && t->n_skipped == 0)
+        st = dgn_fail(DGN_E_FORMAT, "%s:%zu: header row but no data rows",
+                      path, header_line);
+
+    if (header)
+        for (size_t i = 0; i < cols.n_fields; i++)
+            free(header[i]);
+    free(header);
+    free(cols.comp);
+    dgn_csv_close(&r);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Split                                                                */
+
+static int rows_equal(const double *a, const double *b, size_t c)
+{
+    return memcmp(a, b, c * sizeof *a) == 0;
+}
+
+static uint64_t row_hash(const double *row, size_t c)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const unsigned char *p = (const unsigned char *)row;
+    for (size_t i = 0; i < c * sizeof *row; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* group[i]: id of the distinct composition of row i, 0 .. *n_groups. */
+static dgn_status group_rows(const table *t, size_t *group, size_t *n_groups)
+{
+    size_t size = 16;
+    while (size < 2 * t->n)
+        size *= 2;
+    size_t *slot = malloc(size * sizeof *slot); /* row index + 1, 0 = empty */
+    if (!slot)
+        return dgn_fail_nomem("duplicate table");
+    memset(slot, 0, size * sizeof *slot);
+    size_t c = t->n_comp, g = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const double *row = t->x + i * c;
+        size_t h = (size_t)row_hash(row, c) & (size - 1);
+        while (slot[h] && !rows_equal(t->x + (slot[h] - 1) * c, row, c))
+            h = (h + 1) & (size - 1);
+        if (slot[h]) {
+            group[i] = group[slot[h] - 1];
+        } else {
+            slot[h] = i + 1;
+            group[i] = g++;
+        }
+    }
+    free(slot);
+    *n_groups = g;
+    return DGN_OK;
+}
+
+/* in_valid[i] = 1 for the rows sent to validation. */
+static dgn_status split_rows(const table *t, const dgn_dataset_config *cfg,
+                             dgn_rng *rng, unsigned char *in_valid)
+{
+    size_t n = t->n;
+    memset(in_valid, 0, n);
+    size_t target = (size_t)llround(cfg->valid_fraction * (double)n);
+    if (target >= n)
+        target = n ? n - 1 : 0;
+    if (target == 0)
+        return DGN_OK;
+
+    size_t *order = malloc(n * sizeof *order);
+    size_t *group = cfg->group_split ? malloc(n * sizeof *group) : NULL;
+    if (!order || (cfg->group_split && !group)) {
+        free(order);
+        free(group);
+        return dgn_fail_nomem("split");
+    }
+    if (!cfg->group_split) {
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        dgn_rng_shuffle(rng, order, n);
+        for (size_t i = 0; i < target; i++)
+            in_valid[order[i]] = 1;
+    } else {
+        size_t n_groups = 0;
+        dgn_status st = group_rows(t, group, &n_groups);
+        if (st != DGN_OK) {
+            free(order);
+            free(group);
+            return st;
+        }
+        /* Whole groups, in shuffled order, until the target is reached. */
+        size_t *size = calloc(n_groups, sizeof *size);
+        unsigned char *take = calloc(n_groups, 1);
+        if (!size || !take) {
+            free(size);
+            free(take);
+            free(order);
+            free(group);
+            return dgn_fail_nomem("split");
+        }
+        for (size_t i = 0; i < n; i++)
+            size[group[i]]++;
+        for (size_t k = 0; k < n_groups; k++)
+            order[k] = k;
+        dgn_rng_shuffle(rng, order, n_groups);
+        size_t taken = 0;
+        for (size_t k = 0; k < n_groups && taken < target; k++) {
+            take[order[k]] = 1;
+            taken += size[order[k]];
+        }
+        for (size_t i = 0; i < n; i++)
+            in_valid[i] = take[group[i]];
+        free(size);
+        free(take);
+    }
+    free(order);
+    free(group);
+    return DGN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Assembly                                                             */
+
+void dgn_dataset_destroy(dgn_dataset *ds)
+{
+    if (!ds)
+        return;
+    if (ds->names)
+        for (size_t i = 0; i < ds->n_comp; i++)
+            free(ds->names[i]);
+    free(ds->names);
+    free(ds->property);
+    free(ds->x);
+    free(ds->y);
+    free(ds->label);
+    free(ds->mean);
+    free(ds->std);
+    free(ds->order);
+    free(ds->by_class[0]);
+    free(ds->by_class[1]);
+    free(ds);
+}
+
+static dgn_status check_classes(const dgn_dataset *ds, size_t n, size_t n_pos,
+                                const char *which)
+{
+    if (n_pos == 0)
+        return dgn_fail(DGN_E_DATA, "%sno row has %s in [%g, %g]: the target "
+                        "class is empty", which, ds->property, ds->lo, ds->hi);
+    if (n_pos == n)
+        return dgn_fail(DGN_E_DATA, "%severy row has %s in [%g, %g]: the other "
+                        "class is empty", which, ds->property, ds->lo, ds->hi);
+    return DGN_OK;
+}
+
+/* Lay out train rows of `a` (those with !in_valid) then the validation rows
+ * (from `a` with in_valid set, or all of `b`), label them and compute the
+ * training statistics. Takes the names. */
+static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
+                           const unsigned char *in_valid, const table *b,
+                           const dgn_dataset_config *cfg, dgn_rng *rng)
+{
+    size_t c = a->n_comp;
+    dgn_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return dgn_fail_nomem("dataset");
+    ds->n_comp = c;
+    ds->names = nm->comp;
+    ds->property = nm->property;
+    nm->comp = NULL;
+    nm->property = NULL;
+    ds->lo = cfg->lo;
+    ds->hi = cfg->hi;
+    ds->units = a->units;
+    ds->sigma = cfg->sigma;
+    ds->rng = *rng;
+    ds->n_dropped = a->n_dropped + (b ? b->n_dropped : 0);
+    ds->n_skipped = a->n_skipped + (b ? b->n_skipped : 0);
+
+    size_t n = a->n + (b ? b->n : 0);
+    ds->n_rows = n;
+    ds->x = malloc((n ? n : 1) * c * sizeof *ds->x);
+    ds->y = malloc((n ? n : 1) * sizeof *ds->y);
+    ds->label = malloc((n ? n : 1) * sizeof *ds->label);
+    ds->mean = calloc(c, sizeof *ds->mean);
+    ds->std = calloc(c, sizeof *ds->std);
+    if (!ds->x || !ds->y || !ds->label || !ds->mean || !ds->std) {
+        dgn_dataset_destroy(ds);
+        return dgn_fail_nomem("dataset rows");
+    }
+
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            ds->n_train = k;
+        for (size_t i = 0; i < a->n; i++) {
+            if ((in_valid && in_valid[i]) != pass)
+                continue;
+            memcpy(ds->x + k * c, a->x + i * c, c * sizeof *ds->x);
+            ds->y[k++] = a->y[i];
+        }
+    }
+    for (size_t i = 0; b && i < b->n; i++) {
+        memcpy(ds->x + k * c, b->x + i * c, c * sizeof *ds->x);
+        ds->y[k++] = b->y[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        ds->label[i] = ds->y[i] >= cfg->lo && ds->y[i] <= cfg->hi;
+        if (ds->label[i])
+            *(i < ds->n_train ? &ds->n_pos_train : &ds->n_pos_valid) += 1;
+    }
+
+    dgn_status st = DGN_OK;
+    if (ds->n_train == 0)
+        st = dgn_fail(DGN_E_DATA, "no rows left to train on (%zu dropped for "
+                      "proportions summing outside [%g, %g], %zu skipped)",
+                      ds->n_dropped, cfg->sum_min, cfg->sum_max, ds->n_skipped);
+    if (st == DGN_OK)
+        st = check_classes(ds, n, ds->n_pos_train + ds->n_pos_valid, "");
+    if (st == DGN_OK)
+        st = check_classes(ds, ds->n_train, ds->n_pos_train, "training split: ");
+    if (st != DGN_OK) {
+        dgn_dataset_destroy(ds);
+        return st;
+    }
+
+    /* Population statistics, as the z-scores of the reference code. */
+    for (size_t i = 0; i < ds->n_train; i++)
+        for (size_t j = 0; j < c; j++)
+            ds->mean[j] += ds->x[i * c + j];
+    for (size_t j = 0; j < c; j++)
+        ds->mean[j] /= (double)ds->n_train;
+    for (size_t i = 0; i < ds->n_train; i++)
+        for (size_t j = 0; j < c; j++) {
+            double d = ds->x[i * c + j] - ds->mean[j];
+            ds->std[j] += d * d;
+        }
+    for (size_t j = 0; j < c; j++) {
+        double sd = sqrt(ds->std[j] / (double)ds->n_train);
+        ds->std[j] = sd > 1e-12 ? sd : 1.0;
+    }
+
+    ds->order = malloc(ds->n_train * sizeof *ds->order);
+    ds->n_class[1] = ds->n_pos_train;
+    ds->n_class[0] = ds->n_train - ds->n_pos_train;
+    ds->by_class[0] = malloc(ds->n_class[0] * sizeof(size_t));
+    ds->by_class[1] = malloc(ds->n_class[1] * sizeof(size_t));
+    if (!ds->order || !ds->by_class[0] || !ds->by_class[1]) {
+        dgn_dataset_destroy(ds);
+        return dgn_fail_nomem("triplet index");
+    }
+    size_t fill[2] = {0, 0};
+    for (size_t i = 0; i < ds->n_train; i++) {
+        ds->order[i] = i;
+        ds->by_class[ds->label[i]][fill[ds->label[i]]++] = i;
+    }
+    dgn_dataset_shuffle(ds);
+    *out = ds;
+    return DGN_OK;
+}
+
+dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
+                                const dgn_dataset_config *cfg)
+{
+    if (!out || !path)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_load_csv: out and path must not be NULL");
+    *out = NULL;
+    dgn_status st = dgn_dataset_config_validate(cfg);
+    if (st != DGN_OK)
+        return st;
+
+    table a = {0}, b = {0};
+    names nm = {0};
+    unsigned char *in_valid = NULL;
+    dgn_rng rng;
+    dgn_rng_seed(&rng, cfg->seed);
+
+    st = load_table(&a, &nm, path, cfg, NULL);
+    if (st == DGN_OK)
+        st = table_clean(&a, cfg);
+    if (st == DGN_OK && cfg->valid_path) {
+        st = load_table(&b, NULL, cfg->valid_path, cfg, &nm);
+        if (st == DGN_OK)
+            st = table_clean(&b, cfg);
+    } else if (st == DGN_OK) {
+        in_valid = malloc(a.n ? a.n : 1);
+        st = in_valid ? split_rows(&a, cfg, &rng, in_valid) : dgn_fail_nomem("split");
+    }
+    if (st == DGN_OK)
+        st = assemble(out, &nm, &a, in_valid, cfg->valid_path ? &b : NULL, cfg, &rng);
+
+    free(in_valid);
+    names_free(&nm);
+    table_free(&a);
+    table_free(&b);
+    return st;
+}
+
+dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
+                                   const double *x, const double *property,
+                                   size_t n_rows, size_t n_comp,
+                                   const char *const *comp_names,
+                                   const char *property_name,
+                                   const dgn_dataset_config *cfg)
+{
+    if (!out)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_from_arrays: out is NULL");
+    *out = NULL;
+    dgn_status st = dgn_dataset_config_validate(cfg);
+    if (st != DGN_OK)
+        return st;
+    if (cfg->property || cfg->components || cfg->valid_path)
+        return dgn_fail(DGN_E_INVALID, "dataset config: property, components and "
+                        "valid_path select CSV columns and files; leave them NULL "
+                        "with dgn_dataset_from_arrays");
+    if (!x || !property || n_rows == 0 || n_comp == 0)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_from_arrays: need non-NULL x "
+                        "and property with n_rows > 0 and n_comp > 0");
+    if (n_rows > SIZE_MAX / sizeof(double) / n_comp)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_from_arrays: %zu x %zu values "
+                        "overflow", n_rows, n_comp);
+
+    names nm = {0};
+    table a = {0};
+    unsigned char *in_valid = NULL;
+    nm.n_comp = n_comp;
+    nm.comp = calloc(n_comp, sizeof *nm.comp);
+    nm.property = strdup(property_name ? property_name : "property");
+    if (!nm.comp || !nm.property)
+        st = dgn_fail_nomem("names");
+    for (size_t j = 0; st == DGN_OK && j < n_comp; j++) {
+        char def[32];
+        snprintf(def, sizeof def, "c%zu", j + 1);
+        if (!(nm.comp[j] = strdup(comp_names && comp_names[j] ? comp_names[j] : def)))
+            st = dgn_fail_nomem("names");
+    }
+
+    a.n_comp = n_comp;
+    if (st == DGN_OK)
+        st = table_reserve(&a, n_rows);
+    for (size_t i = 0; st == DGN_OK && i < n_rows; i++) {
+        int bad = 0;
+        for (size_t j = 0; !bad && j < n_comp; j++) {
+            double v = x[i * n_comp + j];
+            if (!isfinite(v) || v < 0) {
+                bad = 1;
+                if (!cfg->skip_bad_rows)
+                    st = dgn_fail(isfinite(v) ? DGN_E_INVALID : DGN_E_NONFINITE,
+                                  "row %zu, component %zu (\"%s\"): %g is %s",
+                                  i + 1, j + 1, nm.comp[j], v,
+                                  isfinite(v) ? "negative" : "not finite");
+            }
+        }
+        if (!bad && !isfinite(property[i])) {
+            bad = 1;
+            if (!cfg->skip_bad_rows)
+                st = dgn_fail(DGN_E_NONFINITE, "row %zu, %s: %g is not finite",
+                              i + 1, nm.property, property[i]);
+        }
+        if (bad) {
+            a.n_skipped++;
+            continue;
+        }
+        memcpy(a.x + a.n * n_comp, x + i * n_comp, n_comp * sizeof *x);
+        a.y[a.n] = property[i];
+        a.where[a.n++] = i + 1;
+    }
+
+    dgn_rng rng;
+    dgn_rng_seed(&rng, cfg->seed);
+    if (st == DGN_OK)
+        st = table_clean(&a, cfg);
+    if (st == DGN_OK) {
+        in_valid = malloc(a.n ? a.n : 1);
+        st = in_valid ? split_rows(&a, cfg, &rng, in_valid) : dgn_fail_nomem("split");
+    }
+    if (st == DGN_OK)
+        st = assemble(out, &nm, &a, in_valid, NULL, cfg, &rng);
+    free(in_valid);
+    names_free(&nm);
+    table_free(&a);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessors                                                            */
+
+size_t dgn_dataset_n_components(const dgn_dataset *ds)
+{
+    return ds ? ds->n_comp : 0;
+}
+
+/* Row range [*begin, *end) of a split. */
+static int split_range(const dgn_dataset *ds, dgn_split split, size_t *begin, size_t *end)
+{
+    switch (split) {
+    case DGN_SPLIT_ALL: *begin = 0; *end = ds->n_rows; return 1;
+    case DGN_SPLIT_TRAIN: *begin = 0; *end = ds->n_train; return 1;
+    case DGN_SPLIT_VALID: *begin = ds->n_train; *end = ds->n_rows; return 1;
+    }
+    return 0;
+}
+
+size_t dgn_dataset_n_rows(const dgn_dataset *ds, dgn_split split)
+{
+    size_t b = 0, e = 0;
+    return ds && split_range(ds, split, &b, &e) ? e - b : 0;
+}
+
+size_t dgn_dataset_n_positive(const dgn_dataset *ds, dgn_split split)
+{
+    if (!ds)
+        return 0;
+    switch (split) {
+    case DGN_SPLIT_ALL: return ds->n_pos_train + ds->n_pos_valid;
+    case DGN_SPLIT_TRAIN: return ds->n_pos_train;
+    case DGN_SPLIT_VALID: return ds->n_pos_valid;
+    }
+    return 0;
+}
+
+size_t dgn_dataset_n_dropped(const dgn_dataset *ds)
+{
+    return ds ? ds->n_dropped : 0;
+}
+
+size_t dgn_dataset_n_skipped(const dgn_dataset *ds)
+{
+    return ds ? ds->n_skipped : 0;
+}
+
+dgn_units dgn_dataset_units(const dgn_dataset *ds)
+{
+    return ds ? ds->units : DGN_UNITS_AUTO;
+}
+
+const char *dgn_dataset_component_name(const dgn_dataset *ds, size_t i)
+{
+    return ds && i < ds->n_comp ? ds->names[i] : NULL;
+}
+
+const char *dgn_dataset_property_name(const dgn_dataset *ds)
+{
+    return ds ? ds->property : NULL;
+}
+
+dgn_status dgn_dataset_zscore_stats(const dgn_dataset *ds, double *mean,
+                                    double *std, size_t cap)
+{
+    if (!ds || !mean || !std)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_zscore_stats: NULL argument");
+    if (cap < ds->n_comp)
+        return dgn_fail(DGN_E_SHAPE, "dgn_dataset_zscore_stats: capacity %zu < "
+                        "%zu components", cap, ds->n_comp);
+    memcpy(mean, ds->mean, ds->n_comp * sizeof *mean);
+    memcpy(std, ds->std, ds->n_comp * sizeof *std);
+    return DGN_OK;
+}
+
+/* Range of a split and a capacity check shared by the copy-out calls. */
+static dgn_status prepare_copy(const dgn_dataset *ds, dgn_split split, const void *buf,
+                               size_t cap, size_t per_row, const char *fn,
+                               size_t *begin, size_t *end)
+{
+    if (!ds || !buf)
+        return dgn_fail(DGN_E_INVALID, "%s: NULL argument", fn);
+    if (!split_range(ds, split, begin, end))
+        return dgn_fail(DGN_E_INVALID, "%s: %d is not a dgn_split value", fn, (int)split);
+    size_t need = (*end - *begin) * per_row;
+    if (cap < need)
+        return dgn_fail(DGN_E_SHAPE, "%s: capacity %zu < %zu needed", fn, cap, need);
+    return DGN_OK;
+}
+
+dgn_status dgn_dataset_features(const dgn_dataset *ds, dgn_split split,
+                                dgn_view view, float *x, size_t x_cap)
+{
+    size_t b = 0, e = 0;
+    dgn_status st = prepare_copy(ds, split, x, x_cap, ds ? ds->n_comp : 0,
+                                 "dgn_dataset_features", &b, &e);
+    if (st != DGN_OK)
+        return st;
+    if (view != DGN_VIEW_FRACTION && view != DGN_VIEW_ZSCORE)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_features: %d is not a dgn_view "
+                        "value", (int)view);
+    size_t c = ds->n_comp;
+    for (size_t i = b; i < e; i++)
+        for (size_t j = 0; j < c; j++) {
+            double v = ds->x[i * c + j];
+            if (view == DGN_VIEW_ZSCORE)
+                v = (v - ds->mean[j]) / ds->std[j];
+            x[(i - b) * c + j] = (float)v;
+        }
+    return DGN_OK;
+}
+
+dgn_status dgn_dataset_labels(const dgn_dataset *ds, dgn_split split,
+                              int32_t *labels, size_t cap)
+{
+    size_t b = 0, e = 0;
+    dgn_status st = prepare_copy(ds, split, labels, cap, 1, "dgn_dataset_labels", &b, &e);
+    if (st == DGN_OK)
+        memcpy(labels, ds->label + b, (e - b) * sizeof *labels);
+    return st;
+}
+
+dgn_status dgn_dataset_property_values(const dgn_dataset *ds, dgn_split split,
+                                       double *values, size_t cap)
+{
+    size_t b = 0, e = 0;
+    dgn_status st = prepare_copy(ds, split, values, cap, 1,
+                                 "dgn_dataset_property_values", &b, &e);
+    if (st == DGN_OK)
+        memcpy(values, ds->y + b, (e - b) * sizeof *values);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Triplets                                                             */
+
+dgn_status dgn_dataset_shuffle(dgn_dataset *ds)
+{
+    if (!ds)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_shuffle: ds is NULL");
+    dgn_rng_shuffle(&ds->rng, ds->order, ds->n_train);
+    ds->cursor = 0;
+    return DGN_OK;
+}
+
+/* Row i augmented (fresh noise per component) and z-scored into out. */
+static void augment_row(dgn_dataset *ds, size_t i, float *out)
+{
+    size_t c = ds->n_comp;
+    for (size_t j = 0; j < c; j++) {
+        double v = ds->x[i * c + j];
+        if (ds->sigma > 0)
+            v *= 1.0 + ds->sigma * dgn_rng_normal(&ds->rng);
+        out[j] = (float)((v - ds->mean[j]) / ds->std[j]);
+    }
+}
+
+/* A random training row of class `cls`, other than `avoid` when the class
+ * has another row to offer. */
+static size_t draw(dgn_dataset *ds, int cls, size_t avoid)
+{
+    size_t n = ds->n_class[cls];
+    const size_t *rows = ds->by_class[cls];
+    if (n < 2 || ds->label[avoid] != cls)
+        return rows[dgn_rng_below(&ds->rng, n)];
+    size_t k = (size_t)dgn_rng_below(&ds->rng, n - 1);
+    return rows[k] == avoid ? rows[n - 1] : rows[k];
+}
+
+dgn_status dgn_dataset_next_triplets(dgn_dataset *ds, float *x, size_t x_cap,
+                                     size_t *rows, size_t rows_cap,
+                                     size_t max_anchors, size_t *n_anchors)
+{
+    if (n_anchors)
+        *n_anchors = 0;
+    if (!ds || !x || !n_anchors || max_anchors == 0)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_next_triplets: need ds, x, "
+                        "n_anchors and max_anchors > 0");
+    size_t c = ds->n_comp;
+    if (max_anchors > SIZE_MAX / 3 / c || x_cap < 3 * max_anchors * c)
+        return dgn_fail(DGN_E_SHAPE, "dgn_dataset_next_triplets: x capacity %zu < "
+                        "3 x %zu anchors x %zu components", x_cap, max_anchors, c);
+    if (rows && rows_cap < 3 * max_anchors)
+        return dgn_fail(DGN_E_SHAPE, "dgn_dataset_next_triplets: rows capacity %zu "
+                        "< 3 x %zu anchors", rows_cap, max_anchors);
+
+    size_t m = ds->n_train - ds->cursor;
+    if (m > max_anchors)
+        m = max_anchors;
+    for (size_t k = 0; k < m; k++) {
+        size_t a = ds->order[ds->cursor + k];
+        int cls = ds->label[a];
+        size_t p = draw(ds, cls, a);
+        size_t q = draw(ds, !cls, a);
+        augment_row(ds, a, x + k * c);
+        augment_row(ds, p, x + (m + k) * c);
+        augment_row(ds, q, x + (2 * m + k) * c);
+        if (rows) {
+            rows[k] = a;
+            rows[m + k] = p;
+            rows[2 * m + k] = q;
+        }
+    }
+    ds->cursor += m;
+    *n_anchors = m;
+    return DGN_OK;
+}
