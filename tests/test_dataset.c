@@ -1,0 +1,663 @@
+/* dgn_dataset: loading, cleaning, labels, split, statistics, triplets. */
+#include <math.h>
+
+#include "dgn.h"
+#include "testutil.h"
+
+static dgn_dataset_config base_config(double lo, double hi)
+{
+    dgn_dataset_config cfg;
+    ck_assert_int_eq(dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION), DGN_OK);
+    cfg.lo = lo;
+    cfg.hi = hi;
+    cfg.valid_fraction = 0;
+    return cfg;
+}
+
+static dgn_status load_text(const char *text, const dgn_dataset_config *cfg,
+                            dgn_dataset **out)
+{
+    char *path = write_temp_str(text);
+    dgn_status st = dgn_dataset_load_csv(out, path, cfg);
+    remove_temp(path);
+    return st;
+}
+
+static dgn_dataset *load_ok(const char *text, const dgn_dataset_config *cfg)
+{
+    dgn_dataset *ds = NULL;
+    dgn_status st = load_text(text, cfg, &ds);
+    ck_assert_msg(st == DGN_OK, "load failed: %s", dgn_last_error());
+    ck_assert_ptr_nonnull(ds);
+    return ds;
+}
+
+/* Load expecting failure with status st; out must stay NULL. */
+static void load_fails(const char *text, const dgn_dataset_config *cfg, dgn_status st)
+{
+    dgn_dataset *ds = (dgn_dataset *)1;
+    ck_assert_int_eq(load_text(text, cfg, &ds), st);
+    ck_assert_ptr_null(ds);
+}
+
+/* ---------------------------------------------------------------- */
+
+START_TEST(bom_crlf_index_and_quoted_header)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    dgn_dataset *ds = load_ok("\xEF\xBB\xBF" ",\"W% SiO2\",\"W% Na2O\",\"TG\"\r\n"
+                              "0,70,30,550\r\n"
+                              "1,60,40,450\r\n", &cfg);
+    ck_assert_uint_eq(dgn_dataset_n_components(ds), 2);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), 2);
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 0), "W% SiO2");
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 1), "W% Na2O");
+    ck_assert_ptr_null(dgn_dataset_component_name(ds, 2));
+    ck_assert_str_eq(dgn_dataset_property_name(ds), "TG");
+    ck_assert_int_eq(dgn_dataset_units(ds), DGN_UNITS_PERCENT);
+    float x[4];
+    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_ALL, DGN_VIEW_FRACTION, x, 4), DGN_OK);
+    ck_assert_float_eq_tol(x[0], 0.7f, 1e-7f);
+    ck_assert_float_eq_tol(x[3], 0.4f, 1e-7f);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(fractions_and_percents_give_the_same_rows)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    dgn_dataset *pct = load_ok("a,b,T\n70,30,550\n25,75,450\n", &cfg);
+    dgn_dataset *frac = load_ok("a,b,T\n0.7,0.3,550\n0.25,0.75,450\n", &cfg);
+    ck_assert_int_eq(dgn_dataset_units(pct), DGN_UNITS_PERCENT);
+    ck_assert_int_eq(dgn_dataset_units(frac), DGN_UNITS_FRACTION);
+    float a[4], b[4];
+    ck_assert_int_eq(dgn_dataset_features(pct, DGN_SPLIT_ALL, DGN_VIEW_FRACTION, a, 4), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_features(frac, DGN_SPLIT_ALL, DGN_VIEW_FRACTION, b, 4), DGN_OK);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq_tol(a[i], b[i], 1e-7f);
+    dgn_dataset_destroy(pct);
+    dgn_dataset_destroy(frac);
+}
+END_TEST
+
+START_TEST(mixed_units_are_an_error)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    load_fails("a,b,T\n0.7,0.3,550\n25,75,450\n", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has("mixes fractions and percents", ":2 sums to 1", ":3 sums to 100");
+}
+END_TEST
+
+START_TEST(forced_units_skip_detection)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.units = DGN_UNITS_PERCENT;
+    /* As percents, the first row sums to 1 % and is dropped. */
+    dgn_dataset *ds = load_ok("a,b,T\n0.7,0.3,550\n25,75,450\n40,60,560\n", &cfg);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), 2);
+    ck_assert_uint_eq(dgn_dataset_n_dropped(ds), 1);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(rows_outside_the_sum_window_are_dropped)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    dgn_dataset *ds = load_ok("a,b,T\n"
+                              "70,30,550\n"  /* 100: kept */
+                              "60,30,550\n"  /* 90: dropped */
+                              "60,44,450\n"  /* 104: kept */
+                              "60,46,450\n"  /* 106: dropped */
+                              "47.5,47.5,450\n" /* 95: kept, on the edge */
+                              , &cfg);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), 3);
+    ck_assert_uint_eq(dgn_dataset_n_dropped(ds), 2);
+    ck_assert_uint_eq(dgn_dataset_n_skipped(ds), 0);
+    double y[3];
+    ck_assert_int_eq(dgn_dataset_property_values(ds, DGN_SPLIT_ALL, y, 3), DGN_OK);
+    ck_assert_double_eq(y[0], 550);
+    ck_assert_double_eq(y[1], 450);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(labels_are_inclusive)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    dgn_dataset *ds = load_ok("a,b,T\n50,50,500\n50,50,600\n50,50,499.99\n50,50,600.01\n", &cfg);
+    int32_t lab[4];
+    ck_assert_int_eq(dgn_dataset_labels(ds, DGN_SPLIT_ALL, lab, 4), DGN_OK);
+    ck_assert_int_eq(lab[0], 1);
+    ck_assert_int_eq(lab[1], 1);
+    ck_assert_int_eq(lab[2], 0);
+    ck_assert_int_eq(lab[3], 0);
+    ck_assert_uint_eq(dgn_dataset_n_positive(ds, DGN_SPLIT_ALL), 2);
+    /* Buffers that are too small are refused, not overrun. */
+    ck_assert_int_eq(dgn_dataset_labels(ds, DGN_SPLIT_ALL, lab, 3), DGN_E_SHAPE);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(columns_by_name_and_short_name)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    const char *comps[] = {"Na2O", "W% SiO2"};
+    cfg.components = comps;
+    cfg.n_components = 2;
+    cfg.property = "Tg";
+    /* The unselected columns are never parsed, so text there is fine. */
+    dgn_dataset *ds = load_ok("W% SiO2,note,W% Na2O,Tg,source\n"
+                              "70,ok,30,550,paper A\n"
+                              "60,?,40,450,paper B\n", &cfg);
+    ck_assert_uint_eq(dgn_dataset_n_components(ds), 2);
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 0), "W% Na2O");
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 1), "W% SiO2");
+    float x[4];
+    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_ALL, DGN_VIEW_FRACTION, x, 4), DGN_OK);
+    ck_assert_float_eq_tol(x[0], 0.3f, 1e-7f);
+    ck_assert_float_eq_tol(x[1], 0.7f, 1e-7f);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(ambiguous_short_name)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    const char *comps[] = {"SiO2"};
+    cfg.components = comps;
+    cfg.n_components = 1;
+    load_fails("W% SiO2,M% SiO2,T\n50,50,550\n", &cfg, DGN_E_INVALID);
+    ck_assert_error_has("ambiguous", "columns 1", "and 2");
+}
+END_TEST
+
+START_TEST(validation_file)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    /* Columns in another order and in fractions: matched by name. */
+    char *valid = write_temp_str("T,b,a\n555,0.5,0.5\n100,0.2,0.8\n700,0.9,0.1\n");
+    cfg.valid_path = valid;
+    dgn_dataset *ds = load_ok("a,b,T\n70,30,550\n25,75,450\n", &cfg);
+    remove_temp(valid);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN), 2);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_VALID), 3);
+    ck_assert_uint_eq(dgn_dataset_n_positive(ds, DGN_SPLIT_VALID), 1);
+    float x[6];
+    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_VALID, DGN_VIEW_FRACTION, x, 6), DGN_OK);
+    ck_assert_float_eq_tol(x[2], 0.8f, 1e-7f); /* a of the second row */
+    ck_assert_float_eq_tol(x[3], 0.2f, 1e-7f);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(validation_file_missing_a_component)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    char *valid = write_temp_str("T,a\n555,1\n");
+    cfg.valid_path = valid;
+    load_fails("a,b,T\n70,30,550\n25,75,450\n", &cfg, DGN_E_INVALID);
+    ck_assert_error_has(valid, "no column named \"b\"");
+    remove_temp(valid);
+}
+END_TEST
+
+START_TEST(skip_bad_rows_counts_them)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.skip_bad_rows = 1;
+    dgn_dataset *ds = load_ok("a,b,T\n70,30,550\nx,30,550\n70,30\n70,nan,550\n"
+                              "-1,101,550\n25,75,450\n60,40,\n", &cfg);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), 2);
+    ck_assert_uint_eq(dgn_dataset_n_skipped(ds), 5);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Split and statistics on generated arrays                          */
+
+enum { N_ROWS = 200, N_COMP = 4 };
+
+/* Rows k and k+1 of each pair share a composition when dup is set. */
+static void make_rows(double *x, double *y, int dup)
+{
+    for (int i = 0; i < N_ROWS; i++) {
+        int g = dup ? i / 2 : i;
+        double a = 0.1 + 0.5 * ((g * 37) % 101) / 101.0;
+        double b = 0.1 + 0.2 * ((g * 53) % 97) / 97.0;
+        double c = (g % 5 == 0) ? 0.0 : 0.05;
+        x[i * N_COMP + 0] = a;
+        x[i * N_COMP + 1] = b;
+        x[i * N_COMP + 2] = c;
+        x[i * N_COMP + 3] = 1.0 - a - b - c;
+        y[i] = 400 + (i * 7919) % 300;
+    }
+}
+
+static dgn_dataset *from_arrays(int dup, uint64_t seed, int group)
+{
+    static double x[N_ROWS * N_COMP], y[N_ROWS];
+    make_rows(x, y, dup);
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.valid_fraction = 0.2;
+    cfg.seed = seed;
+    cfg.group_split = group;
+    dgn_dataset *ds = NULL;
+    ck_assert_msg(dgn_dataset_from_arrays(&ds, x, y, N_ROWS, N_COMP, NULL, "Tg", &cfg)
+                  == DGN_OK, "%s", dgn_last_error());
+    return ds;
+}
+
+START_TEST(split_is_deterministic_per_seed)
+{
+    dgn_dataset *a = from_arrays(0, 11, 0), *b = from_arrays(0, 11, 0),
+                *c = from_arrays(0, 12, 0);
+    ck_assert_uint_eq(dgn_dataset_n_rows(a, DGN_SPLIT_VALID), 40);
+    ck_assert_uint_eq(dgn_dataset_n_rows(a, DGN_SPLIT_TRAIN), 160);
+    static float fa[N_ROWS * N_COMP], fb[N_ROWS * N_COMP], fc[N_ROWS * N_COMP];
+    size_t cap = N_ROWS * N_COMP;
+    ck_assert_int_eq(dgn_dataset_features(a, DGN_SPLIT_VALID, DGN_VIEW_FRACTION, fa, cap), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_features(b, DGN_SPLIT_VALID, DGN_VIEW_FRACTION, fb, cap), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_features(c, DGN_SPLIT_VALID, DGN_VIEW_FRACTION, fc, cap), DGN_OK);
+    ck_assert_int_eq(memcmp(fa, fb, 40 * N_COMP * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(fa, fc, 40 * N_COMP * sizeof(float)), 0);
+    ck_assert_str_eq(dgn_dataset_component_name(a, 2), "c3");
+    ck_assert_str_eq(dgn_dataset_property_name(a), "Tg");
+    dgn_dataset_destroy(a);
+    dgn_dataset_destroy(b);
+    dgn_dataset_destroy(c);
+}
+END_TEST
+
+/* Compositions found on both sides of the split. */
+static size_t leaked(const dgn_dataset *ds)
+{
+    static float tr[N_ROWS * N_COMP], va[N_ROWS * N_COMP];
+    size_t nt = dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN), nv = dgn_dataset_n_rows(ds, DGN_SPLIT_VALID);
+    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_TRAIN, DGN_VIEW_FRACTION, tr, sizeof tr / sizeof *tr), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_VALID, DGN_VIEW_FRACTION, va, sizeof va / sizeof *va), DGN_OK);
+    size_t n = 0;
+    for (size_t i = 0; i < nv; i++)
+        for (size_t j = 0; j < nt; j++)
+            if (memcmp(va + i * N_COMP, tr + j * N_COMP, N_COMP * sizeof(float)) == 0) {
+                n++;
+                break;
+            }
+    return n;
+}
+
+START_TEST(group_split_keeps_duplicates_together)
+{
+    dgn_dataset *plain = from_arrays(1, 5, 0), *grouped = from_arrays(1, 5, 1);
+    /* A plain split of 100 pairs leaks many; the group split none. */
+    ck_assert_uint_gt(leaked(plain), 5);
+    ck_assert_uint_eq(leaked(grouped), 0);
+    ck_assert_uint_eq(dgn_dataset_n_rows(grouped, DGN_SPLIT_VALID), 40);
+    dgn_dataset_destroy(plain);
+    dgn_dataset_destroy(grouped);
+}
+END_TEST
+
+START_TEST(zscores_use_training_rows_only)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    char *valid = write_temp_str("a,b,c,T\n99,1,0,550\n1,99,0,450\n");
+    cfg.valid_path = valid;
+    dgn_dataset *ds = load_ok("a,b,c,T\n20,80,0,550\n40,60,0,450\n90,10,0,500\n", &cfg);
+    remove_temp(valid);
+    double mean[3], sd[3];
+    ck_assert_int_eq(dgn_dataset_zscore_stats(ds, mean, sd, 3), DGN_OK);
+    ck_assert_double_eq_tol(mean[0], 0.5, 1e-12);
+    ck_assert_double_eq_tol(mean[1], 0.5, 1e-12);
+    /* Population std of 0.2, 0.4, 0.9. */
+    ck_assert_double_eq_tol(sd[0], sqrt((0.09 + 0.01 + 0.16) / 3), 1e-12);
+    /* Zero variance: std 1, so the z-score is 0 rather than NaN. */
+    ck_assert_double_eq(mean[2], 0);
+    ck_assert_double_eq(sd[2], 1);
+    float z[6];
+    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_VALID, DGN_VIEW_ZSCORE, z, 6), DGN_OK);
+    ck_assert_float_eq_tol(z[0], (float)((0.99 - 0.5) / sd[0]), 1e-6f);
+    ck_assert_float_eq(z[2], 0.0f);
+    ck_assert_int_eq(dgn_dataset_zscore_stats(ds, mean, sd, 2), DGN_E_SHAPE);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Triplets                                                          */
+
+START_TEST(triplets_have_the_right_classes)
+{
+    dgn_dataset *ds = from_arrays(0, 3, 0);
+    size_t nt = dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN);
+    int32_t lab[N_ROWS];
+    ck_assert_int_eq(dgn_dataset_labels(ds, DGN_SPLIT_TRAIN, lab, N_ROWS), DGN_OK);
+    enum { B = 32 };
+    float x[3 * B * N_COMP];
+    size_t rows[3 * B], n, seen[N_ROWS] = {0}, total = 0;
+    for (int epoch = 0; epoch < 3; epoch++) {
+        memset(seen, 0, sizeof seen);
+        total = 0;
+        do {
+            ck_assert_int_eq(dgn_dataset_next_triplets(ds, x, sizeof x / sizeof *x, rows, 3 * B, B, &n), DGN_OK);
+            for (size_t k = 0; k < n; k++) {
+                ck_assert_uint_lt(rows[k], nt);
+                ck_assert_int_eq(lab[rows[n + k]], lab[rows[k]]);
+                ck_assert_int_ne(lab[rows[2 * n + k]], lab[rows[k]]);
+                ck_assert_uint_ne(rows[n + k], rows[k]);
+                seen[rows[k]]++;
+            }
+            total += n;
+        } while (n > 0);
+        /* Each training row anchors exactly once per epoch. */
+        ck_assert_uint_eq(total, nt);
+        for (size_t i = 0; i < nt; i++)
+            ck_assert_uint_eq(seen[i], 1);
+        ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
+    }
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(triplets_without_noise_are_zscored_rows)
+{
+    static double xs[N_ROWS * N_COMP], ys[N_ROWS];
+    make_rows(xs, ys, 0);
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.sigma = 0;
+    dgn_dataset *ds = NULL;
+    ck_assert_int_eq(dgn_dataset_from_arrays(&ds, xs, ys, N_ROWS, N_COMP, NULL, NULL, &cfg), DGN_OK);
+    static float z[N_ROWS * N_COMP];
+    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_TRAIN, DGN_VIEW_ZSCORE, z, N_ROWS * N_COMP), DGN_OK);
+    float x[3 * 8 * N_COMP];
+    size_t rows[24], n;
+    ck_assert_int_eq(dgn_dataset_next_triplets(ds, x, sizeof x / sizeof *x, rows, 24, 8, &n), DGN_OK);
+    ck_assert_uint_eq(n, 8);
+    for (size_t r = 0; r < 24; r++)
+        ck_assert_int_eq(memcmp(x + r * N_COMP, z + rows[r] * N_COMP, N_COMP * sizeof(float)), 0);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(triplets_are_reproducible)
+{
+    dgn_dataset *a = from_arrays(0, 9, 0), *b = from_arrays(0, 9, 0);
+    float xa[3 * 16 * N_COMP], xb[3 * 16 * N_COMP];
+    size_t na, nb;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(dgn_dataset_next_triplets(a, xa, sizeof xa / sizeof *xa, NULL, 0, 16, &na), DGN_OK);
+        ck_assert_int_eq(dgn_dataset_next_triplets(b, xb, sizeof xb / sizeof *xb, NULL, 0, 16, &nb), DGN_OK);
+        ck_assert_uint_eq(na, nb);
+        ck_assert_int_eq(memcmp(xa, xb, sizeof xa), 0);
+    }
+    dgn_dataset_destroy(a);
+    dgn_dataset_destroy(b);
+}
+END_TEST
+
+START_TEST(augmentation_statistics)
+{
+    /* Two compositions, one per class; every component non-zero. */
+    const double xs[] = {0.5, 0.3, 0.2, 0.25, 0.25, 0.5};
+    const double ys[] = {550, 450};
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.sigma = 0.05;
+    dgn_dataset *ds = NULL;
+    ck_assert_int_eq(dgn_dataset_from_arrays(&ds, xs, ys, 2, 3, NULL, NULL, &cfg), DGN_OK);
+    double mean[3], sd[3];
+    ck_assert_int_eq(dgn_dataset_zscore_stats(ds, mean, sd, 3), DGN_OK);
+    float x[3 * 2 * 3];
+    size_t rows[6], n;
+    double s = 0, s2 = 0, cross = 0, prev = 0;
+    size_t count = 0;
+    for (int epoch = 0; epoch < 20000; epoch++) {
+        ck_assert_int_eq(dgn_dataset_next_triplets(ds, x, 18, rows, 6, 2, &n), DGN_OK);
+        ck_assert_uint_eq(n, 2);
+        for (size_t r = 0; r < 3 * n; r++)
+            for (size_t j = 0; j < 3; j++) {
+                double raw = x[r * 3 + j] * sd[j] + mean[j];
+                double eps = raw / xs[rows[r] * 3 + j] - 1;
+                s += eps;
+                s2 += eps * eps;
+                cross += eps * prev;
+                prev = eps;
+                count++;
+            }
+        dgn_dataset_shuffle(ds);
+    }
+    double m = s / count, v = s2 / count - m * m;
+    ck_assert_double_lt(fabs(m), 5e-4);              /* ~ 8 standard errors */
+    ck_assert_double_lt(fabs(sqrt(v) - 0.05), 1e-3); /* float rounding included */
+    /* Fresh noise for every component and use: neighbours uncorrelated. */
+    ck_assert_double_lt(fabs(cross / count) / v, 0.02);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(triplet_buffer_too_small)
+{
+    dgn_dataset *ds = from_arrays(0, 1, 0);
+    float x[3 * 4 * N_COMP];
+    size_t rows[12], n = 99;
+    ck_assert_int_eq(dgn_dataset_next_triplets(ds, x, 3 * 4 * N_COMP - 1, NULL, 0, 4, &n), DGN_E_SHAPE);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(dgn_dataset_next_triplets(ds, x, 3 * 4 * N_COMP, rows, 11, 4, &n), DGN_E_SHAPE);
+    ck_assert_int_eq(dgn_dataset_next_triplets(ds, x, 3 * 4 * N_COMP, NULL, 0, 0, &n), DGN_E_INVALID);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Error paths                                                       */
+
+START_TEST(error_missing_file)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    dgn_dataset *ds = (dgn_dataset *)1;
+    ck_assert_int_eq(dgn_dataset_load_csv(&ds, "/nonexistent/glass.csv", &cfg), DGN_E_IO);
+    ck_assert_ptr_null(ds);
+    ck_assert_error_has("/nonexistent/glass.csv", "cannot open");
+}
+END_TEST
+
+START_TEST(error_empty_file)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    load_fails("", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has("file is empty");
+    load_fails("\xEF\xBB\xBF\r\n\n", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has("file is empty");
+}
+END_TEST
+
+START_TEST(error_header_without_rows)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    load_fails("a,b,T\n", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has(":1:", "no data rows");
+}
+END_TEST
+
+START_TEST(error_ragged_row)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    load_fails("a,b,T\n70,30,550\n70,30\n", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has(":3:", "expected 3 fields, found 2");
+}
+END_TEST
+
+START_TEST(error_non_numeric_cell)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    load_fails("a,W% SiO2,T\n70,30,550\n70,\"1,2\",550\n", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has(":3:", "column 2", "\"W% SiO2\"", "\"1,2\" is not a number");
+    load_fails("a,b,T\n70,30,550\n70,30,\n", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has(":3:", "column 3", "empty cell");
+}
+END_TEST
+
+START_TEST(error_non_finite)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    load_fails("a,b,T\n70,NaN,550\n", &cfg, DGN_E_NONFINITE);
+    ck_assert_error_has(":2:", "column 2", "\"NaN\" is not finite");
+    load_fails("a,b,T\n70,30,550\n70,30,inf\n", &cfg, DGN_E_NONFINITE);
+    ck_assert_error_has(":3:", "column 3", "\"inf\"");
+}
+END_TEST
+
+START_TEST(error_negative_value)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    load_fails("a,b,T\n70,30,550\n-5,105,550\n", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has(":3:", "column 1", "\"-5\" is negative");
+}
+END_TEST
+
+START_TEST(error_unknown_property)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.property = "Tliq";
+    load_fails("a,b,T\n70,30,550\n", &cfg, DGN_E_INVALID);
+    ck_assert_error_has("no column named \"Tliq\"", "\"a\", \"b\", \"T\"");
+}
+END_TEST
+
+START_TEST(error_duplicate_columns)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    load_fails("a,b,a,T\n40,30,30,550\n", &cfg, DGN_E_FORMAT);
+    ck_assert_error_has(":1:", "columns 1 and 3", "\"a\"");
+}
+END_TEST
+
+START_TEST(error_empty_class)
+{
+    dgn_dataset_config cfg = base_config(1000, 1100);
+    load_fails("a,b,T\n70,30,550\n60,40,450\n", &cfg, DGN_E_DATA);
+    ck_assert_error_has("T in [1000, 1100]", "target class is empty");
+    cfg = base_config(0, 1000);
+    load_fails("a,b,T\n70,30,550\n60,40,450\n", &cfg, DGN_E_DATA);
+    ck_assert_error_has("other class is empty");
+}
+END_TEST
+
+START_TEST(config_validation_names_the_field)
+{
+    dgn_dataset_config cfg;
+    ck_assert_int_eq(dgn_dataset_config_init(&cfg, 99), DGN_E_INVALID);
+    ck_assert_int_eq(dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("lo and hi");
+    cfg = base_config(600, 500);
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("lo:");
+    cfg = base_config(500, 600);
+    cfg.valid_fraction = 1;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("valid_fraction");
+    cfg = base_config(500, 600);
+    cfg.sigma = -0.1;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("sigma");
+    cfg = base_config(500, 600);
+    cfg.sum_min = 1.1;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("sum_min");
+    cfg = base_config(500, 600);
+    cfg.version = 0;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("version");
+    cfg = base_config(500, 600);
+    cfg.n_components = 2;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("components");
+    ck_assert_int_eq(dgn_dataset_config_validate(NULL), DGN_E_INVALID);
+}
+END_TEST
+
+START_TEST(arrays_reject_bad_values)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    const double x[] = {0.5, 0.5, 1.2, -0.2};
+    const double y[] = {550, 450};
+    const char *names[] = {"SiO2", "Na2O"};
+    dgn_dataset *ds = NULL;
+    ck_assert_int_eq(dgn_dataset_from_arrays(&ds, x, y, 2, 2, names, NULL, &cfg), DGN_E_INVALID);
+    ck_assert_error_has("row 2", "component 2", "\"Na2O\"", "negative");
+    cfg.property = "T";
+    ck_assert_int_eq(dgn_dataset_from_arrays(&ds, x, y, 2, 2, names, NULL, &cfg), DGN_E_INVALID);
+    ck_assert_error_has("CSV");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+
+START_TEST(bundled_sciglass)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.property = "TG";
+    cfg.valid_fraction = 0.2;
+    dgn_dataset *ds = NULL;
+    ck_assert_msg(dgn_dataset_load_csv(&ds, DGN_SOURCE_DIR "/data/sciglass_tg_wt.csv", &cfg)
+                  == DGN_OK, "%s", dgn_last_error());
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), 29074);
+    ck_assert_uint_eq(dgn_dataset_n_components(ds), 19);
+    ck_assert_uint_eq(dgn_dataset_n_dropped(ds), 0);
+    ck_assert_uint_eq(dgn_dataset_n_positive(ds, DGN_SPLIT_ALL), 7037);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_VALID), 5815);
+    ck_assert_int_eq(dgn_dataset_units(ds), DGN_UNITS_PERCENT);
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 7), "W% SiO2");
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("dataset");
+    TCase *tc = tcase_create("load");
+    tcase_add_test(tc, bom_crlf_index_and_quoted_header);
+    tcase_add_test(tc, fractions_and_percents_give_the_same_rows);
+    tcase_add_test(tc, mixed_units_are_an_error);
+    tcase_add_test(tc, forced_units_skip_detection);
+    tcase_add_test(tc, rows_outside_the_sum_window_are_dropped);
+    tcase_add_test(tc, labels_are_inclusive);
+    tcase_add_test(tc, columns_by_name_and_short_name);
+    tcase_add_test(tc, ambiguous_short_name);
+    tcase_add_test(tc, validation_file);
+    tcase_add_test(tc, validation_file_missing_a_component);
+    tcase_add_test(tc, skip_bad_rows_counts_them);
+    tcase_add_test(tc, bundled_sciglass);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("split");
+    tcase_add_test(tc, split_is_deterministic_per_seed);
+    tcase_add_test(tc, group_split_keeps_duplicates_together);
+    tcase_add_test(tc, zscores_use_training_rows_only);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("triplets");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, triplets_have_the_right_classes);
+    tcase_add_test(tc, triplets_without_noise_are_zscored_rows);
+    tcase_add_test(tc, triplets_are_reproducible);
+    tcase_add_test(tc, augmentation_statistics);
+    tcase_add_test(tc, triplet_buffer_too_small);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_add_test(tc, error_missing_file);
+    tcase_add_test(tc, error_empty_file);
+    tcase_add_test(tc, error_header_without_rows);
+    tcase_add_test(tc, error_ragged_row);
+    tcase_add_test(tc, error_non_numeric_cell);
+    tcase_add_test(tc, error_non_finite);
+    tcase_add_test(tc, error_negative_value);
+    tcase_add_test(tc, error_unknown_property);
+    tcase_add_test(tc, error_duplicate_columns);
+    tcase_add_test(tc, error_empty_class);
+    tcase_add_test(tc, config_validation_names_the_field);
+    tcase_add_test(tc, arrays_reject_bad_values);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
