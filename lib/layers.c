@@ -1,0 +1,347 @@
+#include "layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- proportion-modulated embedding --------------------------------- */
+
+static size_t act_row(size_t b, size_t i, size_t B, size_t n, int batch_major)
+{
+    return batch_major ? b * n + i : i * B + b;
+}
+
+void dgn_embed_forward(float *H, const float *X, const float *E,
+                       size_t B, size_t n, size_t d, int batch_major)
+{
+    for (size_t b = 0; b < B; b++)
+        for (size_t i = 0; i < n; i++) {
+            float x = X[b * n + i];
+            float *h = H + act_row(b, i, B, n, batch_major) * d;
+            const float *e = E + i * d;
+            for (size_t j = 0; j < d; j++)
+                h[j] = x * e[j];
+        }
+}
+
+void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
+                        const float *E, size_t B, size_t n, size_t d, int batch_major)
+{
+    for (size_t b = 0; b < B; b++)
+        for (size_t i = 0; i < n; i++) {
+            float x = X[b * n + i], dot = 0;
+            const float *g = dH + act_row(b, i, B, n, batch_major) * d;
+            const float *e = E + i * d;
+            float *de = dE + i * d;
+            for (size_t j = 0; j < d; j++) {
+                de[j] += x * g[j];
+                dot += e[j] * g[j];
+            }
+            if (dX)
+                dX[b * n + i] = dot;
+        }
+}
+
+/* ---- graph convolution ------------------------------------------------ */
+
+void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, size_t f)
+{
+    for (size_t i = 0; i < n; i++) {
+        float s = 0;
+        for (size_t j = 0; j < f; j++)
+            s += V[i * f + j] * V[i * f + j];
+        vnorm[i] = fmaxf(sqrtf(s), 1e-12f);
+        for (size_t j = 0; j < f; j++)
+            Vn[i * f + j] = V[i * f + j] / vnorm[i];
+    }
+    /* A = Vn·Vnᵀ, then scale the off-diagonal by 1/(n−1); a_ii = 1. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)f,
+                1.0f / (float)(n - 1), Vn, (int)f, Vn, (int)f, 0.0f, M, (int)n);
+    for (size_t i = 0; i < n; i++)
+        M[i * n + i] = 1.0f;
+}
+
+void dgn_graph_forward(float *Z, const float *M, const float *H, size_t n, size_t cols)
+{
+    /* Z = M·H */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)cols, (int)n,
+                1.0f, M, (int)n, H, (int)cols, 0.0f, Z, (int)cols);
+}
+
+void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
+                        const float *M, const float *Vn, const float *vnorm,
+                        size_t n, size_t f, size_t cols, float *dM, float *dVn)
+{
+    /* dH = Mᵀ·dZ = M·dZ */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)cols, (int)n,
+                1.0f, M, (int)n, dZ, (int)cols, 0.0f, dH, (int)cols);
+    /* dM = dZ·Hᵀ; the diagonal is fixed at 1, and dA = dM/(n−1) off it. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)cols,
+                1.0f / (float)(n - 1), dZ, (int)cols, H, (int)cols, 0.0f, dM, (int)n);
+    for (size_t i = 0; i < n; i++)
+        dM[i * n + i] = 0.0f;
+    /* dVn = (dA + dAᵀ)·Vn */
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < f; k++) {
+            float s = 0;
+            for (size_t j = 0; j < n; j++)
+                s += (dM[i * n + j] + dM[j * n + i]) * Vn[j * f + k];
+            dVn[i * f + k] = s;
+        }
+    /* Through the row normalisation: dV_i = (dVn_i − Vn_i⟨Vn_i, dVn_i⟩)/‖V_i‖. */
+    for (size_t i = 0; i < n; i++) {
+        float dot = 0;
+        for (size_t k = 0; k < f; k++)
+            dot += Vn[i * f + k] * dVn[i * f + k];
+        for (size_t k = 0; k < f; k++)
+            dV[i * f + k] += (dVn[i * f + k] - Vn[i * f + k] * dot) / vnorm[i];
+    }
+}
+
+/* ---- self-attention ----------------------------------------------------- */
+
+void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
+                           const float *Z, const float *Wq, const float *Wk,
+                           const float *Wv, size_t B, size_t n, size_t d)
+{
+    int rows = (int)(n * B), di = (int)d, ni = (int)n, ld = (int)(B * d);
+    /* Q = Z·Wq, K = Z·Wk, V = Z·Wv: one GEMM each over every (component,
+     * sample) row. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, di, di,
+                1.0f, Z, di, Wq, di, 0.0f, Q, di);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, di, di,
+                1.0f, Z, di, Wk, di, 0.0f, K, di);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, di, di,
+                1.0f, Z, di, Wv, di, 0.0f, V, di);
+    float scale = 1.0f / sqrtf((float)d);
+    for (size_t b = 0; b < B; b++) {
+        float *Pb = P + b * n * n;
+        /* S_b = Q_b·K_bᵀ/√d; sample b's rows sit B·d floats apart. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di,
+                    scale, Q + b * d, ld, K + b * d, ld, 0.0f, Pb, ni);
+        for (size_t i = 0; i < n; i++) {
+            float *row = Pb + i * n, mx = row[0], sum = 0;
+            for (size_t j = 1; j < n; j++)
+                mx = fmaxf(mx, row[j]);
+            for (size_t j = 0; j < n; j++)
+                sum += row[j] = expf(row[j] - mx);
+            for (size_t j = 0; j < n; j++)
+                row[j] /= sum;
+        }
+        /* U_b = P_b·V_b */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni,
+                    1.0f, Pb, ni, V + b * d, ld, 0.0f, U + b * n * d, di);
+    }
+}
+
+void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
+                            const float *dU, const float *Z, const float *Q,
+                            const float *K, const float *V, const float *P,
+                            const float *Wq, const float *Wk, const float *Wv,
+                            size_t B, size_t n, size_t d,
+                            float *dQ, float *dK, float *dV, float *dS)
+{
+    int rows = (int)(n * B), di = (int)d, ni = (int)n, ld = (int)(B * d);
+    float scale = 1.0f / sqrtf((float)d);
+    for (size_t b = 0; b < B; b++) {
+        const float *Pb = P + b * n * n, *dUb = dU + b * n * d;
+        /* dP_b = dU_b·V_bᵀ */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di,
+                    1.0f, dUb, di, V + b * d, ld, 0.0f, dS, ni);
+        /* dV_b = P_bᵀ·dU_b */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, di, ni,
+                    1.0f, Pb, ni, dUb, di, 0.0f, dV + b * d, ld);
+        /* Softmax: dS = P ⊙ (dP − Σ_j dP_j P_j), times the 1/√d scale. */
+        for (size_t i = 0; i < n; i++) {
+            float *g = dS + i * n, dot = 0;
+            const float *p = Pb + i * n;
+            for (size_t j = 0; j < n; j++)
+                dot += g[j] * p[j];
+            for (size_t j = 0; j < n; j++)
+                g[j] = p[j] * (g[j] - dot) * scale;
+        }
+        /* dQ_b = dS·K_b, dK_b = dSᵀ·Q_b */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni,
+                    1.0f, dS, ni, K + b * d, ld, 0.0f, dQ + b * d, ld);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, di, ni,
+                    1.0f, dS, ni, Q + b * d, ld, 0.0f, dK + b * d, ld);
+    }
+    /* dW* += Zᵀ·d* */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, di, di, rows,
+                1.0f, Z, di, dQ, di, 1.0f, dWq, di);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, di, di, rows,
+                1.0f, Z, di, dK, di, 1.0f, dWk, di);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, di, di, rows,
+                1.0f, Z, di, dV, di, 1.0f, dWv, di);
+    /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dV·Wvᵀ */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, di, di,
+                1.0f, dQ, di, Wq, di, 0.0f, dZ, di);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, di, di,
+                1.0f, dK, di, Wk, di, 1.0f, dZ, di);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, di, di,
+                1.0f, dV, di, Wv, di, 1.0f, dZ, di);
+}
+
+/* ---- linear --------------------------------------------------------------- */
+
+void dgn_linear_forward(float *Y, const float *X, const float *W, const float *b,
+                        size_t B, size_t in, size_t out)
+{
+    /* Y = X·W */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)out, (int)in,
+                1.0f, X, (int)in, W, (int)out, 0.0f, Y, (int)out);
+    if (b)
+        for (size_t r = 0; r < B; r++)
+            for (size_t j = 0; j < out; j++)
+                Y[r * out + j] += b[j];
+}
+
+void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
+                         const float *X, const float *W, size_t B, size_t in, size_t out)
+{
+    /* dW += Xᵀ·dY */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)B,
+                1.0f, X, (int)in, dY, (int)out, 1.0f, dW, (int)out);
+    if (db)
+        for (size_t r = 0; r < B; r++)
+            for (size_t j = 0; j < out; j++)
+                db[j] += dY[r * out + j];
+    /* dX = dY·Wᵀ */
+    if (dX)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)in, (int)out,
+                    1.0f, dY, (int)out, W, (int)out, 0.0f, dX, (int)in);
+}
+
+/* ---- batch normalisation -------------------------------------------------- */
+
+void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_std,
+                                 float *run_mean, float *run_var, const float *X,
+                                 const float *gamma, const float *beta,
+                                 size_t B, size_t h, float momentum, float eps)
+{
+    for (size_t j = 0; j < h; j++) {
+        mean[j] = 0;
+        inv_std[j] = 0;
+    }
+    for (size_t r = 0; r < B; r++)
+        for (size_t j = 0; j < h; j++)
+            mean[j] += X[r * h + j];
+    for (size_t j = 0; j < h; j++)
+        mean[j] /= (float)B;
+    for (size_t r = 0; r < B; r++)
+        for (size_t j = 0; j < h; j++) {
+            float c = X[r * h + j] - mean[j];
+            inv_std[j] += c * c; /* sum of squares for now */
+        }
+    for (size_t j = 0; j < h; j++) {
+        float var = inv_std[j] / (float)B;
+        float unbiased = B > 1 ? inv_std[j] / (float)(B - 1) : var;
+        inv_std[j] = 1.0f / sqrtf(var + eps);
+        run_mean[j] = (1 - momentum) * run_mean[j] + momentum * mean[j];
+        run_var[j] = (1 - momentum) * run_var[j] + momentum * unbiased;
+    }
+    for (size_t r = 0; r < B; r++)
+        for (size_t j = 0; j < h; j++) {
+            float xh = (X[r * h + j] - mean[j]) * inv_std[j];
+            xhat[r * h + j] = xh;
+            Y[r * h + j] = gamma[j] * xh + beta[j];
+        }
+}
+
+void dgn_batchnorm_forward_eval(float *Y, float *xhat, const float *X,
+                                const float *gamma, const float *beta,
+                                const float *run_mean, const float *run_var,
+                                size_t B, size_t h, float eps)
+{
+    for (size_t r = 0; r < B; r++)
+        for (size_t j = 0; j < h; j++) {
+            float xh = (X[r * h + j] - run_mean[j]) / sqrtf(run_var[j] + eps);
+            xhat[r * h + j] = xh;
+            Y[r * h + j] = gamma[j] * xh + beta[j];
+        }
+}
+
+void dgn_batchnorm_backward_train(float *dgamma, float *dbeta, float *dX, const float *dY,
+                                  const float *xhat, const float *inv_std,
+                                  const float *gamma, size_t B, size_t h)
+{
+    /* dX = γ/(Bσ) · (B·dY − Σ dY − x̂·Σ dY·x̂), per feature. */
+    for (size_t j = 0; j < h; j++) {
+        float s = 0, sx = 0;
+        for (size_t r = 0; r < B; r++) {
+            s += dY[r * h + j];
+            sx += dY[r * h + j] * xhat[r * h + j];
+        }
+        dgamma[j] += sx;
+        dbeta[j] += s;
+        float k = gamma[j] * inv_std[j] / (float)B;
+        for (size_t r = 0; r < B; r++)
+            dX[r * h + j] = k * ((float)B * dY[r * h + j] - s - xhat[r * h + j] * sx);
+    }
+}
+
+void dgn_batchnorm_backward_eval(float *dgamma, float *dbeta, float *dX, const float *dY,
+                                 const float *xhat, const float *gamma,
+                                 const float *run_var, size_t B, size_t h, float eps)
+{
+    for (size_t j = 0; j < h; j++) {
+        float s = 0, sx = 0, k = gamma[j] / sqrtf(run_var[j] + eps);
+        for (size_t r = 0; r < B; r++) {
+            s += dY[r * h + j];
+            sx += dY[r * h + j] * xhat[r * h + j];
+            dX[r * h + j] = k * dY[r * h + j];
+        }
+        dgamma[j] += sx;
+        dbeta[j] += s;
+    }
+}
+
+/* ---- ReLU and dropout ------------------------------------------------------- */
+
+void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t count,
+                              float p, dgn_rng *rng)
+{
+    if (!rng || p <= 0) {
+        for (size_t i = 0; i < count; i++)
+            A[i] = N[i] > 0 ? N[i] : 0;
+        return;
+    }
+    float keep = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < count; i++) {
+        mask[i] = dgn_rng_uniform(rng) < p ? 0.0f : keep;
+        A[i] = N[i] > 0 ? N[i] * mask[i] : 0;
+    }
+}
+
+void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
+                               const float *mask, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        dN[i] = N[i] > 0 ? (mask ? dA[i] * mask[i] : dA[i]) : 0;
+}
+
+/* ---- L2 normalisation -------------------------------------------------------- */
+
+void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k)
+{
+    for (size_t r = 0; r < B; r++) {
+        float s = 0;
+        for (size_t j = 0; j < k; j++)
+            s += Y[r * k + j] * Y[r * k + j];
+        rnorm[r] = fmaxf(sqrtf(s), 1e-12f);
+        for (size_t j = 0; j < k; j++)
+            F[r * k + j] = Y[r * k + j] / rnorm[r];
+    }
+}
+
+void dgn_l2norm_backward(float *dY, const float *dF, const float *F, const float *rnorm,
+                         size_t B, size_t k)
+{
+    for (size_t r = 0; r < B; r++) {
+        float dot = 0;
+        for (size_t j = 0; j < k; j++)
+            dot += F[r * k + j] * dF[r * k + j];
+        for (size_t j = 0; j < k; j++)
+            dY[r * k + j] = (dF[r * k + j] - F[r * k + j] * dot) / rnorm[r];
+    }
+}
