@@ -7,5 +7,6 @@
 #include "dgn/common.h"
 #include "dgn/version.h"
 #include "dgn/dataset.h"
+#include "dgn/model.h"
 
 #endif

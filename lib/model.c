@@ -1,0 +1,459 @@
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "layers.h"
+#include "model_impl.h"
+
+#define BN_MOMENTUM 0.1f
+#define BN_EPS 1e-5f
+
+/* Caps that keep every size computation, and BLAS's int dimensions, far
+ * from overflow; a model file claiming more is rejected by validation. */
+#define MAX_DIM ((size_t)1 << 16)
+#define MAX_BATCH ((size_t)1 << 20)
+#define MAX_FLOATS ((size_t)1 << 31)
+
+dgn_status dgn_model_config_init(dgn_model_config *cfg, unsigned int version)
+{
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_config_init: cfg is NULL");
+    if (version != DGN_MODEL_CONFIG_VERSION)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_config_init: version %u is not "
+                        "supported (this library knows version %d)",
+                        version, DGN_MODEL_CONFIG_VERSION);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = version;
+    cfg->embed_dim = 32;
+    cfg->rank = 5;
+    cfg->heads = 1;
+    cfg->hidden = 256;
+    cfg->out_dim = 64;
+    cfg->dropout = 0.1f;
+    cfg->interaction = 1;
+    cfg->max_batch = 384;
+    cfg->seed = 2024;
+    return DGN_OK;
+}
+
+#define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "model config: " __VA_ARGS__)
+
+/* a·b, or SIZE_MAX on overflow. */
+static size_t mul(size_t a, size_t b)
+{
+    return a && b > SIZE_MAX / a ? SIZE_MAX : a * b;
+}
+
+static size_t add(size_t a, size_t b)
+{
+    return b > SIZE_MAX - a ? SIZE_MAX : a + b;
+}
+
+/* Floats of the work block; SIZE_MAX on overflow. */
+static size_t work_floats(const dgn_model_config *c)
+{
+    size_t Bm = c->max_batch, n = c->n_components, d = c->embed_dim,
+           f = c->rank, h = c->hidden, k = c->out_dim;
+    size_t act = mul(mul(n, Bm), d);          /* one [n][B][d] activation */
+    size_t s = mul(Bm, n);                     /* xin */
+    s = add(s, mul(act, c->interaction ? 12 : 2)); /* U, dU (+H Z Q K V, dZ dH dQ dK dV) */
+    s = add(s, mul(mul(Bm, n), n));           /* P */
+    s = add(s, mul(mul(Bm, h), 8));           /* Y1 xhat N A mask dA dN dY1 */
+    s = add(s, mul(2, h));                    /* bmean binv */
+    s = add(s, mul(mul(Bm, k), 3));           /* Y2 F dY2 */
+    s = add(s, Bm);                           /* rnorm */
+    s = add(s, mul(mul(n, n), 3));            /* M dS dM */
+    s = add(s, mul(mul(n, f), 2));            /* Vn dVn */
+    s = add(s, n);                            /* vnorm */
+    return s;
+}
+
+static size_t param_floats(const dgn_model_config *c)
+{
+    size_t n = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
+    size_t s = mul(n, d);                                 /* E */
+    if (c->interaction)
+        s = add(add(s, mul(n, c->rank)), mul(3, mul(d, d))); /* V, Wq Wk Wv */
+    s = add(s, mul(mul(n, d), h));                        /* W1 */
+    s = add(s, mul(2, h));                                /* gamma beta */
+    s = add(s, add(mul(h, k), k));                        /* W2 b2 */
+    return s;
+}
+
+dgn_status dgn_model_config_validate(const dgn_model_config *cfg)
+{
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "model config is NULL");
+    if (cfg->version == 0 || cfg->version > DGN_MODEL_CONFIG_VERSION)
+        return BAD_FIELD("version: %u is not a known version (use "
+                         "dgn_model_config_init with DGN_MODEL_CONFIG_VERSION)",
+                         cfg->version);
+    if (cfg->n_components < 1 || cfg->n_components > MAX_DIM)
+        return BAD_FIELD("n_components: %zu is outside [1, %zu]", cfg->n_components, MAX_DIM);
+    if (cfg->interaction != 0 && cfg->interaction != 1)
+        return BAD_FIELD("interaction: must be 0 or 1 (got %d)", cfg->interaction);
+    if (cfg->interaction && cfg->n_components < 2)
+        return BAD_FIELD("n_components: the graph convolution needs at least 2 "
+                         "components (got %zu); set interaction = 0", cfg->n_components);
+    if (cfg->embed_dim < 1 || cfg->embed_dim > MAX_DIM)
+        return BAD_FIELD("embed_dim: %zu is outside [1, %zu]", cfg->embed_dim, MAX_DIM);
+    if (cfg->interaction && (cfg->rank < 1 || cfg->rank > MAX_DIM))
+        return BAD_FIELD("rank: %zu is outside [1, %zu]", cfg->rank, MAX_DIM);
+    if (cfg->heads != 1)
+        return BAD_FIELD("heads: %zu is not supported (only 1, as in the paper)", cfg->heads);
+    if (cfg->hidden < 1 || cfg->hidden > MAX_DIM)
+        return BAD_FIELD("hidden: %zu is outside [1, %zu]", cfg->hidden, MAX_DIM);
+    if (cfg->out_dim < 1 || cfg->out_dim > MAX_DIM)
+        return BAD_FIELD("out_dim: %zu is outside [1, %zu]", cfg->out_dim, MAX_DIM);
+    if (!(cfg->dropout >= 0 && cfg->dropout < 1))
+        return BAD_FIELD("dropout: %g is outside [0, 1)", (double)cfg->dropout);
+    if (cfg->max_batch < 1 || cfg->max_batch > MAX_BATCH)
+        return BAD_FIELD("max_batch: %zu is outside [1, %zu]", cfg->max_batch, MAX_BATCH);
+    size_t w = work_floats(cfg), p = param_floats(cfg);
+    if (w > MAX_FLOATS || p > MAX_FLOATS / 2 ||
+        mul(mul(cfg->n_components, cfg->max_batch), cfg->embed_dim) > INT32_MAX)
+        return BAD_FIELD("sizes: %zu components x %zu embedding x %zu hidden at "
+                         "max_batch %zu need too much memory", cfg->n_components,
+                         cfg->embed_dim, cfg->hidden, cfg->max_batch);
+    return DGN_OK;
+}
+
+void dgn_model_destroy(dgn_model *m)
+{
+    if (!m)
+        return;
+    free(m->params);
+    free(m->grads);
+    free(m->run_mean);
+    free(m->work);
+    for (size_t i = 0; i < m->n_meta; i++) {
+        free(m->meta[i].name);
+        free(m->meta[i].data);
+    }
+    free(m->meta);
+    free(m);
+}
+
+/* Carve a tensor of `size` floats out of params/grads at *off. */
+static float *take_param(dgn_model *m, size_t *off, size_t size, const char *name,
+                         float **grad)
+{
+    dgn_tensor *t = &m->tensor[m->n_tensors++];
+    t->name = name;
+    t->value = m->params + *off;
+    t->grad = m->grads + *off;
+    t->size = size;
+    *grad = t->grad;
+    *off += size;
+    return t->value;
+}
+
+static float *take(float **cursor, size_t size)
+{
+    float *p = *cursor;
+    *cursor += size;
+    return p;
+}
+
+static void init_uniform(dgn_rng *r, float *w, size_t size, double bound)
+{
+    for (size_t i = 0; i < size; i++)
+        w[i] = (float)((2 * dgn_rng_uniform(r) - 1) * bound);
+}
+
+dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
+{
+    if (!out)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_create: out is NULL");
+    *out = NULL;
+    dgn_status st = dgn_model_config_validate(cfg);
+    if (st != DGN_OK)
+        return st;
+
+    dgn_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return dgn_fail_nomem("model");
+    m->cfg = *cfg;
+    m->training = 1;
+    size_t n = cfg->n_components, d = cfg->embed_dim, f = cfg->rank,
+           h = cfg->hidden, k = cfg->out_dim, Bm = cfg->max_batch;
+    m->n_params = param_floats(cfg);
+    m->params = malloc(m->n_params * sizeof(float));
+    m->grads = calloc(m->n_params, sizeof(float));
+    m->run_mean = malloc(dgn_model_n_buffers(m) * sizeof(float));
+    m->work = calloc(work_floats(cfg), sizeof(float));
+    if (!m->params || !m->grads || !m->run_mean || !m->work) {
+        dgn_model_destroy(m);
+        return dgn_fail_nomem("model parameters and work buffers");
+    }
+
+    size_t off = 0;
+    m->E = take_param(m, &off, n * d, "embedding", &m->dE);
+    if (cfg->interaction) {
+        m->V = take_param(m, &off, n * f, "interaction", &m->dV);
+        m->Wq = take_param(m, &off, d * d, "attention.query", &m->dWq);
+        m->Wk = take_param(m, &off, d * d, "attention.key", &m->dWk);
+        m->Wv = take_param(m, &off, d * d, "attention.value", &m->dWv);
+    }
+    m->W1 = take_param(m, &off, n * d * h, "projection.linear1.weight", &m->dW1);
+    m->gamma = take_param(m, &off, h, "projection.batchnorm.weight", &m->dgamma);
+    m->beta = take_param(m, &off, h, "projection.batchnorm.bias", &m->dbeta);
+    m->W2 = take_param(m, &off, h * k, "projection.linear2.weight", &m->dW2);
+    m->b2 = take_param(m, &off, k, "projection.linear2.bias", &m->db2);
+    m->run_var = m->run_mean + h;
+
+    float *c = m->work;
+    size_t act = n * Bm * d;
+    m->xin = take(&c, Bm * n);
+    m->U = take(&c, act);
+    m->dU = take(&c, act);
+    if (cfg->interaction) {
+        m->H = take(&c, act);
+        m->Z = take(&c, act);
+        m->Q = take(&c, act);
+        m->K = take(&c, act);
+        m->Vv = take(&c, act);
+        m->dZ = take(&c, act);
+        m->dH = take(&c, act);
+        m->dQ = take(&c, act);
+        m->dK = take(&c, act);
+        m->dVv = take(&c, act);
+    }
+    m->P = take(&c, Bm * n * n);
+    m->Y1 = take(&c, Bm * h);
+    m->xhat = take(&c, Bm * h);
+    m->N = take(&c, Bm * h);
+    m->A = take(&c, Bm * h);
+    m->mask = take(&c, Bm * h);
+    m->dA = take(&c, Bm * h);
+    m->dN = take(&c, Bm * h);
+    m->dY1 = take(&c, Bm * h);
+    m->bmean = take(&c, h);
+    m->binv = take(&c, h);
+    m->Y2 = take(&c, Bm * k);
+    m->F = take(&c, Bm * k);
+    m->dY2 = take(&c, Bm * k);
+    m->rnorm = take(&c, Bm);
+    m->M = take(&c, n * n);
+    m->dS = take(&c, n * n);
+    m->dM = take(&c, n * n);
+    m->Vn = take(&c, n * f);
+    m->dVn = take(&c, n * f);
+    m->vnorm = take(&c, n);
+
+    /* Xavier-uniform for the embedding, the factors and the attention;
+     * PyTorch's Linear default (±1/√fan_in) for the projection head. */
+    dgn_rng_seed(&m->rng, cfg->seed);
+    init_uniform(&m->rng, m->E, n * d, sqrt(6.0 / (double)(n + d)));
+    if (cfg->interaction) {
+        init_uniform(&m->rng, m->V, n * f, sqrt(6.0 / (double)(n + f)));
+        init_uniform(&m->rng, m->Wq, d * d, sqrt(3.0 / (double)d));
+        init_uniform(&m->rng, m->Wk, d * d, sqrt(3.0 / (double)d));
+        init_uniform(&m->rng, m->Wv, d * d, sqrt(3.0 / (double)d));
+    }
+    init_uniform(&m->rng, m->W1, n * d * h, 1.0 / sqrt((double)(n * d)));
+    for (size_t j = 0; j < h; j++) {
+        m->gamma[j] = 1;
+        m->beta[j] = 0;
+        m->run_mean[j] = 0;
+        m->run_var[j] = 1;
+    }
+    init_uniform(&m->rng, m->W2, h * k, 1.0 / sqrt((double)h));
+    init_uniform(&m->rng, m->b2, k, 1.0 / sqrt((double)h));
+    *out = m;
+    return DGN_OK;
+}
+
+dgn_status dgn_model_get_config(const dgn_model *m, dgn_model_config *cfg)
+{
+    if (!m || !cfg)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_get_config: NULL argument");
+    *cfg = m->cfg;
+    return DGN_OK;
+}
+
+dgn_status dgn_model_set_training(dgn_model *m, int training)
+{
+    if (!m)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_training: model is NULL");
+    m->training = training != 0;
+    return DGN_OK;
+}
+
+int dgn_model_training(const dgn_model *m)
+{
+    return m ? m->training : 0;
+}
+
+dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
+                             const float *x, size_t n)
+{
+    if (!m || !f || !x)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_forward: NULL argument");
+    const dgn_model_config *c = &m->cfg;
+    size_t nc = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
+    if (n < 1 || n > c->max_batch)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: %zu rows is outside "
+                        "[1, max_batch = %zu]", n, c->max_batch);
+    if (m->training && n < 2)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: training mode needs at "
+                        "least 2 rows for the batch statistics");
+    if (f_cap < n * k)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: f capacity %zu < %zu rows "
+                        "x %zu features", f_cap, n, k);
+    for (size_t i = 0; i < n * nc; i++)
+        if (!isfinite(x[i]))
+            return dgn_fail(DGN_E_NONFINITE, "dgn_model_forward: x[%zu][%zu] is %g",
+                            i / nc, i % nc, (double)x[i]);
+    m->last_n = 0;
+    memcpy(m->xin, x, n * nc * sizeof *x);
+
+    if (c->interaction) {
+        dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
+        dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0);
+        dgn_graph_forward(m->Z, m->M, m->H, nc, n * d);
+        dgn_attention_forward(m->U, m->Q, m->K, m->Vv, m->P, m->Z, m->Wq, m->Wk,
+                              m->Wv, n, nc, d);
+    } else {
+        dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1);
+    }
+    dgn_linear_forward(m->Y1, m->U, m->W1, NULL, n, nc * d, h);
+    if (m->training)
+        dgn_batchnorm_forward_train(m->N, m->xhat, m->bmean, m->binv, m->run_mean,
+                                    m->run_var, m->Y1, m->gamma, m->beta, n, h,
+                                    BN_MOMENTUM, BN_EPS);
+    else
+        dgn_batchnorm_forward_eval(m->N, m->xhat, m->Y1, m->gamma, m->beta,
+                                   m->run_mean, m->run_var, n, h, BN_EPS);
+    dgn_relu_dropout_forward(m->A, m->mask, m->N, n * h, c->dropout,
+                             m->training ? &m->rng : NULL);
+    dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k);
+    dgn_l2norm_forward(m->F, m->rnorm, m->Y2, n, k);
+    memcpy(f, m->F, n * k * sizeof *f);
+    m->last_n = n;
+    m->last_training = m->training;
+    return DGN_OK;
+}
+
+dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
+                              const float *df, size_t n)
+{
+    if (!m || !df)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: NULL argument");
+    const dgn_model_config *c = &m->cfg;
+    size_t nc = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
+    if (m->last_n == 0 || n != m->last_n || m->training != m->last_training)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: needs the forward pass "
+                        "of the same %zu rows in the same mode first", n);
+    if (dx && dx_cap < n * nc)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_backward: dx capacity %zu < %zu rows "
+                        "x %zu components", dx_cap, n, nc);
+
+    dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k);
+    dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k);
+    dgn_relu_dropout_backward(m->dN, m->dA, m->N,
+                              m->training && c->dropout > 0 ? m->mask : NULL, n * h);
+    if (m->training)
+        dgn_batchnorm_backward_train(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
+                                     m->binv, m->gamma, n, h);
+    else
+        dgn_batchnorm_backward_eval(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
+                                    m->gamma, m->run_var, n, h, BN_EPS);
+    dgn_linear_backward(m->dW1, NULL, m->dU, m->dY1, m->U, m->W1, n, nc * d, h);
+    if (c->interaction) {
+        dgn_attention_backward(m->dWq, m->dWk, m->dWv, m->dZ, m->dU, m->Z, m->Q, m->K,
+                               m->Vv, m->P, m->Wq, m->Wk, m->Wv, n, nc, d,
+                               m->dQ, m->dK, m->dVv, m->dS);
+        dgn_graph_backward(m->dV, m->dH, m->dZ, m->H, m->M, m->Vn, m->vnorm, nc,
+                           c->rank, n * d, m->dM, m->dVn);
+        dgn_embed_backward(m->dE, dx, m->dH, m->xin, m->E, n, nc, d, 0);
+    } else {
+        dgn_embed_backward(m->dE, dx, m->dU, m->xin, m->E, n, nc, d, 1);
+    }
+    return DGN_OK;
+}
+
+dgn_status dgn_model_zero_grad(dgn_model *m)
+{
+    if (!m)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_zero_grad: model is NULL");
+    memset(m->grads, 0, m->n_params * sizeof *m->grads);
+    return DGN_OK;
+}
+
+size_t dgn_model_n_params(const dgn_model *m)
+{
+    return m ? m->n_params : 0;
+}
+
+size_t dgn_model_n_tensors(const dgn_model *m)
+{
+    return m ? m->n_tensors : 0;
+}
+
+dgn_status dgn_model_tensor(dgn_model *m, size_t i, const char **name,
+                            float **value, float **grad, size_t *size)
+{
+    if (!m || i >= m->n_tensors)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_tensor: no tensor %zu (the model "
+                        "has %zu)", i, m ? m->n_tensors : 0);
+    const dgn_tensor *t = &m->tensor[i];
+    if (name)
+        *name = t->name;
+    if (value)
+        *value = t->value;
+    if (grad)
+        *grad = t->grad;
+    if (size)
+        *size = t->size;
+    return DGN_OK;
+}
+
+dgn_status dgn_model_set_meta(dgn_model *m, const char *name, const void *data, size_t size)
+{
+    if (!m || !name || !name[0] || (!data && size))
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_meta: need a model, a non-empty "
+                        "name and data");
+    if (strlen(name) > 255)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_meta: name longer than 255 bytes");
+    unsigned char *copy = malloc(size ? size : 1);
+    if (!copy)
+        return dgn_fail_nomem("model metadata");
+    if (size)
+        memcpy(copy, data, size);
+    for (size_t i = 0; i < m->n_meta; i++)
+        if (strcmp(m->meta[i].name, name) == 0) {
+            free(m->meta[i].data);
+            m->meta[i].data = copy;
+            m->meta[i].size = size;
+            return DGN_OK;
+        }
+    dgn_meta *grown = realloc(m->meta, (m->n_meta + 1) * sizeof *grown);
+    char *nm = strdup(name);
+    if (!grown || !nm) {
+        if (grown)
+            m->meta = grown;
+        free(nm);
+        free(copy);
+        return dgn_fail_nomem("model metadata");
+    }
+    m->meta = grown;
+    m->meta[m->n_meta++] = (dgn_meta){nm, copy, size};
+    return DGN_OK;
+}
+
+dgn_status dgn_model_meta(const dgn_model *m, const char *name, const void **data,
+                          size_t *size)
+{
+    if (!m || !name || !data || !size)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_meta: NULL argument");
+    for (size_t i = 0; i < m->n_meta; i++)
+        if (strcmp(m->meta[i].name, name) == 0) {
+            *data = m->meta[i].data;
+            *size = m->meta[i].size;
+            return DGN_OK;
+        }
+    return dgn_fail(DGN_E_DATA, "model has no metadata named \"%s\"", name);
+}

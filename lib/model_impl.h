@@ -1,0 +1,60 @@
+/* Private: the model's layout, shared by model.c and serialize.c. */
+#ifndef DGN_LIB_MODEL_IMPL_H
+#define DGN_LIB_MODEL_IMPL_H
+
+#include "dgn/model.h"
+#include "rng.h"
+
+enum { DGN_MAX_TENSORS = 10 };
+
+typedef struct dgn_tensor {
+    const char *name;
+    float *value, *grad;
+    size_t size;
+} dgn_tensor;
+
+typedef struct dgn_meta {
+    char *name;
+    unsigned char *data;
+    size_t size;
+} dgn_meta;
+
+struct dgn_model {
+    dgn_model_config cfg;
+    int training;
+    dgn_rng rng;
+
+    /* Trainable parameters and their gradients, each one block. */
+    float *params, *grads;
+    size_t n_params;
+    dgn_tensor tensor[DGN_MAX_TENSORS];
+    size_t n_tensors;
+    float *E, *V, *Wq, *Wk, *Wv, *W1, *gamma, *beta, *W2, *b2;
+    float *dE, *dV, *dWq, *dWk, *dWv, *dW1, *dgamma, *dbeta, *dW2, *db2;
+
+    /* BatchNorm running statistics: saved, not trained. */
+    float *run_mean, *run_var;
+
+    /* Work buffers sized by max_batch, one block. */
+    float *work;
+    float *xin, *H, *Z, *Q, *K, *Vv, *P, *U, *Y1, *xhat, *bmean, *binv, *N, *A,
+          *mask, *Y2, *F, *rnorm, *M, *Vn, *vnorm;
+    float *dY2, *dA, *dN, *dY1, *dU, *dZ, *dH, *dQ, *dK, *dVv, *dS, *dM, *dVn;
+
+    size_t last_n;      /* rows of the last forward, 0 before any */
+    int last_training;
+
+    dgn_meta *meta;
+    size_t n_meta;
+};
+
+/* Floats in the running-statistics block (mean then variance). */
+static inline size_t dgn_model_n_buffers(const dgn_model *m)
+{
+    return 2 * m->cfg.hidden;
+}
+
+/* CRC-32 (IEEE 802.3) of the model file image. */
+uint32_t dgn_crc32(const unsigned char *p, size_t n);
+
+#endif

@@ -1,0 +1,381 @@
+/* Model files.
+ *
+ * Layout, every value little-endian:
+ *   "DGNMODEL"            8-byte magic
+ *   u32 format version    DGN_MODEL_FORMAT
+ *   u64 file length       including the trailing CRC
+ *   config                u64 n_components, embed_dim, rank, heads, hidden,
+ *                         out_dim, max_batch, seed; f32 dropout;
+ *                         u32 interaction
+ *   u64 n, f32[n]         parameters, in dgn_model_tensor order
+ *   u64 n, f32[n]         BatchNorm running mean then running variance
+ *   u32 count, then each  u32 name length, name, u64 size, bytes
+ *   u32 CRC-32            (IEEE) of everything before it
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "model_impl.h"
+
+#define DGN_MODEL_FORMAT 1u
+static const char MAGIC[8] = {'D', 'G', 'N', 'M', 'O', 'D', 'E', 'L'};
+enum { HEADER = 8 + 4 + 8, CONFIG = 8 * 8 + 4 + 4, CRC = 4 };
+
+uint32_t dgn_crc32(const unsigned char *p, size_t n)
+{
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++)
+        crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+    return crc ^ 0xFFFFFFFFu;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+typedef struct writer {
+    unsigned char *p;
+} writer;
+
+static void put_u32(writer *w, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        *w->p++ = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(writer *w, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        *w->p++ = (unsigned char)(v >> (8 * i));
+}
+
+static void put_f32s(writer *w, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        put_u32(w, u);
+    }
+}
+
+static void put_bytes(writer *w, const void *data, size_t n)
+{
+    if (n)
+        memcpy(w->p, data, n);
+    w->p += n;
+}
+
+/* Write all of buf to path through a synced temporary file and a rename. */
+static dgn_status write_atomically(const char *path, const unsigned char *buf, size_t len)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp)
+        return dgn_fail_nomem("temporary file name");
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        dgn_status st = dgn_fail(DGN_E_IO, "%s: cannot create a temporary file "
+                                 "beside it: %s", path, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    const char *what = NULL;
+    size_t done = 0;
+    while (done < len && !what) {
+        ssize_t n = write(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            what = "write";
+        else
+            done += (size_t)n;
+    }
+    if (!what && fsync(fd) != 0)
+        what = "sync";
+    int saved = errno;
+    if (close(fd) != 0 && !what) {
+        what = "close";
+        saved = errno;
+    }
+    if (!what && rename(tmp, path) != 0) {
+        what = "rename";
+        saved = errno;
+    }
+    if (what) {
+        unlink(tmp);
+        free(tmp);
+        return dgn_fail(DGN_E_IO, "%s: cannot save (%s failed: %s); any previous "
+                        "file there is unchanged", path, what,
+                        saved ? strerror(saved) : "short write");
+    }
+    /* Make the rename itself durable; failure here loses nothing. */
+    char *dir = strdup(path);
+    if (dir) {
+        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    free(tmp);
+    return DGN_OK;
+}
+
+dgn_status dgn_model_save(const dgn_model *m, const char *path)
+{
+    if (!m || !path)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_save: NULL argument");
+    size_t nb = dgn_model_n_buffers(m);
+    size_t len = HEADER + CONFIG + 8 + 4 * m->n_params + 8 + 4 * nb + 4 + CRC;
+    for (size_t i = 0; i < m->n_meta; i++)
+        len += 4 + strlen(m->meta[i].name) + 8 + m->meta[i].size;
+    unsigned char *buf = malloc(len);
+    if (!buf)
+        return dgn_fail_nomem("model file image");
+
+    const dgn_model_config *c = &m->cfg;
+    writer w = {buf};
+    put_bytes(&w, MAGIC, 8);
+    put_u32(&w, DGN_MODEL_FORMAT);
+    put_u64(&w, len);
+    put_u64(&w, c->n_components);
+    put_u64(&w, c->embed_dim);
+    put_u64(&w, c->rank);
+    put_u64(&w, c->heads);
+    put_u64(&w, c->hidden);
+    put_u64(&w, c->out_dim);
+    put_u64(&w, c->max_batch);
+    put_u64(&w, c->seed);
+    put_f32s(&w, &c->dropout, 1);
+    put_u32(&w, (uint32_t)c->interaction);
+    put_u64(&w, m->n_params);
+    put_f32s(&w, m->params, m->n_params);
+    put_u64(&w, nb);
+    put_f32s(&w, m->run_mean, nb);
+    put_u32(&w, (uint32_t)m->n_meta);
+    for (size_t i = 0; i < m->n_meta; i++) {
+        size_t nl = strlen(m->meta[i].name);
+        put_u32(&w, (uint32_t)nl);
+        put_bytes(&w, m->meta[i].name, nl);
+        put_u64(&w, m->meta[i].size);
+        put_bytes(&w, m->meta[i].data, m->meta[i].size);
+    }
+    put_u32(&w, dgn_crc32(buf, len - CRC));
+
+    dgn_status st = write_atomically(path, buf, len);
+    free(buf);
+    return st;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+typedef struct reader {
+    const unsigned char *p, *end;
+} reader;
+
+static int get_u32(reader *r, uint32_t *v)
+{
+    if (r->end - r->p < 4)
+        return 0;
+    *v = 0;
+    for (int i = 0; i < 4; i++)
+        *v |= (uint32_t)r->p[i] << (8 * i);
+    r->p += 4;
+    return 1;
+}
+
+static int get_u64(reader *r, uint64_t *v)
+{
+    if (r->end - r->p < 8)
+        return 0;
+    *v = 0;
+    for (int i = 0; i < 8; i++)
+        *v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += 8;
+    return 1;
+}
+
+static int get_size(reader *r, size_t *v)
+{
+    uint64_t u;
+    if (!get_u64(r, &u) || u > SIZE_MAX)
+        return 0;
+    *v = (size_t)u;
+    return 1;
+}
+
+static int get_f32s(reader *r, float *v, size_t n)
+{
+    if ((size_t)(r->end - r->p) / 4 < n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = 0;
+        get_u32(r, &u);
+        memcpy(&v[i], &u, 4);
+    }
+    return 1;
+}
+
+static dgn_status read_file(const char *path, unsigned char **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return dgn_fail(DGN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return dgn_fail(DGN_E_IO, "%s: not a regular file", path);
+    }
+    size_t n = (size_t)sb.st_size;
+    *buf = malloc(n ? n : 1);
+    if (!*buf) {
+        fclose(f);
+        return dgn_fail_nomem("model file contents");
+    }
+    size_t got = fread(*buf, 1, n, f);
+    int err = ferror(f);
+    fclose(f);
+    if (err || got != n) {
+        free(*buf);
+        *buf = NULL;
+        return dgn_fail(DGN_E_IO, "%s: read error", path);
+    }
+    *len = n;
+    return DGN_OK;
+}
+
+static dgn_status corrupt(const char *path, const char *what)
+{
+    return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: %s", path, what);
+}
+
+static dgn_status parse(dgn_model **out, const char *path, const unsigned char *buf,
+                        size_t len)
+{
+    size_t magic_len = len < 8 ? len : 8;
+    if (memcmp(buf, MAGIC, magic_len) != 0)
+        return dgn_fail(DGN_E_FORMAT, "%s: not a libdgn model file (wrong magic "
+                        "number)", path);
+    if (len < HEADER)
+        return dgn_fail(DGN_E_FORMAT, "%s: truncated model file: %zu bytes, shorter "
+                        "than its header", path, len);
+    reader r = {buf + 8, buf + len};
+    uint32_t format = 0;
+    uint64_t total = 0;
+    get_u32(&r, &format);
+    get_u64(&r, &total);
+    if (format != DGN_MODEL_FORMAT)
+        return dgn_fail(DGN_E_FORMAT, "%s: model file format version %u; this "
+                        "library reads version %u%s", path, format, DGN_MODEL_FORMAT,
+                        format > DGN_MODEL_FORMAT ? " (written by a newer libdgn)" : "");
+    if (total > len)
+        return dgn_fail(DGN_E_FORMAT, "%s: truncated model file: %zu of %llu bytes",
+                        path, len, (unsigned long long)total);
+    if (total < len)
+        return dgn_fail(DGN_E_FORMAT, "%s: %zu bytes after the end of the model "
+                        "(the header says %llu)", path, len - (size_t)total,
+                        (unsigned long long)total);
+    if (len < HEADER + CRC)
+        return corrupt(path, "too short for its checksum");
+    r.end = buf + len - CRC;
+    reader tail = {buf + len - CRC, buf + len};
+    uint32_t crc = 0;
+    get_u32(&tail, &crc);
+    if (crc != dgn_crc32(buf, len - CRC))
+        return dgn_fail(DGN_E_FORMAT, "%s: checksum mismatch: the model file is "
+                        "corrupted", path);
+
+    dgn_model_config c;
+    dgn_model_config_init(&c, DGN_MODEL_CONFIG_VERSION);
+    uint32_t interaction;
+    if (!get_size(&r, &c.n_components) || !get_size(&r, &c.embed_dim) ||
+        !get_size(&r, &c.rank) || !get_size(&r, &c.heads) || !get_size(&r, &c.hidden) ||
+        !get_size(&r, &c.out_dim) || !get_size(&r, &c.max_batch) ||
+        !get_u64(&r, &c.seed) || !get_f32s(&r, &c.dropout, 1) ||
+        !get_u32(&r, &interaction))
+        return corrupt(path, "config cut short");
+    c.interaction = (int)interaction;
+    if (interaction > 1 || dgn_model_config_validate(&c) != DGN_OK)
+        return dgn_fail(DGN_E_FORMAT, "%s: model file holds an impossible config "
+                        "(%s)", path, dgn_last_error());
+
+    dgn_model *m;
+    dgn_status st = dgn_model_create(&m, &c);
+    if (st != DGN_OK)
+        return st;
+    size_t n;
+    const char *bad = NULL;
+    if (!get_size(&r, &n) || n != m->n_params)
+        bad = "parameter count does not match the config";
+    else if (!get_f32s(&r, m->params, n))
+        bad = "parameters cut short";
+    else if (!get_size(&r, &n) || n != dgn_model_n_buffers(m) ||
+             !get_f32s(&r, m->run_mean, n))
+        bad = "BatchNorm statistics do not match the config";
+    uint32_t n_meta = 0;
+    if (!bad && !get_u32(&r, &n_meta))
+        bad = "metadata count missing";
+    for (uint32_t i = 0; !bad && i < n_meta; i++) {
+        uint32_t nl;
+        size_t size;
+        char name[256];
+        if (!get_u32(&r, &nl) || nl == 0 || nl > 255 || (size_t)(r.end - r.p) < nl) {
+            bad = "bad metadata name";
+            break;
+        }
+        memcpy(name, r.p, nl);
+        name[nl] = '\0';
+        r.p += nl;
+        if (!get_size(&r, &size) || (size_t)(r.end - r.p) < size) {
+            bad = "metadata cut short";
+            break;
+        }
+        if ((st = dgn_model_set_meta(m, name, r.p, size)) != DGN_OK) {
+            dgn_model_destroy(m);
+            return st;
+        }
+        r.p += size;
+    }
+    if (!bad && r.p != r.end)
+        bad = "unexpected bytes before the checksum";
+    if (bad) {
+        dgn_model_destroy(m);
+        return corrupt(path, bad);
+    }
+    m->training = 0;
+    *out = m;
+    return DGN_OK;
+}
+
+dgn_status dgn_model_load(dgn_model **out, const char *path)
+{
+    if (!out || !path)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_load: NULL argument");
+    *out = NULL;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    dgn_status st = read_file(path, &buf, &len);
+    if (st != DGN_OK)
+        return st;
+    if (len == 0)
+        st = dgn_fail(DGN_E_FORMAT, "%s: empty file, not a model", path);
+    else
+        st = parse(out, path, buf, len);
+    free(buf);
+    return st;
+}
