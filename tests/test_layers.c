@@ -1,0 +1,261 @@
+/* Every layer's backward pass against central differences, on its own. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "layers.h"
+#include "testutil.h"
+
+enum { B = 5, NC = 4, D = 6, F = 3, IN = 9, OUT = 7 };
+#define MAXN 1024
+
+typedef enum { EMBED, EMBED_BM, GRAPH, ATTENTION, LINEAR, BN_TRAIN, BN_EVAL,
+               RELU_DROPOUT, L2NORM } layer;
+
+typedef struct ctx {
+    layer kind;
+    float x[MAXN], dx[MAXN];        /* layer input and its gradient */
+    float p[4][MAXN], dp[4][MAXN];  /* parameters and gradients */
+    float out[MAXN], w[MAXN];       /* output and the loss weights */
+    size_t n_x, n_out, n_p[4];
+    float s[12][MAXN];              /* saved activations and scratch */
+} ctx;
+
+static void forward(ctx *c)
+{
+    switch (c->kind) {
+    case EMBED:
+    case EMBED_BM:
+        dgn_embed_forward(c->out, c->x, c->p[0], B, NC, D, c->kind == EMBED_BM);
+        break;
+    case GRAPH:
+        dgn_graph_mix(c->s[0], c->s[1], c->s[2], c->p[0], NC, F);
+        dgn_graph_forward(c->out, c->s[0], c->x, NC, B * D);
+        break;
+    case ATTENTION:
+        dgn_attention_forward(c->out, c->s[0], c->s[1], c->s[2], c->s[3], c->x,
+                              c->p[0], c->p[1], c->p[2], B, NC, D);
+        break;
+    case LINEAR:
+        dgn_linear_forward(c->out, c->x, c->p[0], c->p[1], B, IN, OUT);
+        break;
+    case BN_TRAIN:
+        dgn_batchnorm_forward_train(c->out, c->s[0], c->s[1], c->s[2], c->s[3], c->s[4],
+                                    c->x, c->p[0], c->p[1], B, OUT, 0.1f, 1e-5f);
+        break;
+    case BN_EVAL:
+        dgn_batchnorm_forward_eval(c->out, c->s[0], c->x, c->p[0], c->p[1], c->s[3],
+                                   c->s[4], B, OUT, 1e-5f);
+        break;
+    case RELU_DROPOUT: {
+        /* A fixed mask: replay it rather than draw a new one. */
+        for (size_t i = 0; i < c->n_x; i++)
+            c->out[i] = c->x[i] > 0 ? c->x[i] * c->s[0][i] : 0;
+        break;
+    }
+    case L2NORM:
+        dgn_l2norm_forward(c->out, c->s[0], c->x, B, OUT);
+        break;
+    }
+}
+
+static void backward(ctx *c)
+{
+    for (int k = 0; k < 4; k++)
+        memset(c->dp[k], 0, sizeof c->dp[k]);
+    switch (c->kind) {
+    case EMBED:
+    case EMBED_BM:
+        dgn_embed_backward(c->dp[0], c->dx, c->w, c->x, c->p[0], B, NC, D,
+                           c->kind == EMBED_BM);
+        break;
+    case GRAPH:
+        dgn_graph_backward(c->dp[0], c->dx, c->w, c->x, c->s[0], c->s[1], c->s[2],
+                           NC, F, B * D, c->s[5], c->s[6]);
+        break;
+    case ATTENTION:
+        dgn_attention_backward(c->dp[0], c->dp[1], c->dp[2], c->dx, c->w, c->x,
+                               c->s[0], c->s[1], c->s[2], c->s[3], c->p[0], c->p[1],
+                               c->p[2], B, NC, D, c->s[5], c->s[6], c->s[7], c->s[8]);
+        break;
+    case LINEAR:
+        dgn_linear_backward(c->dp[0], c->dp[1], c->dx, c->w, c->x, c->p[0], B, IN, OUT);
+        break;
+    case BN_TRAIN:
+        dgn_batchnorm_backward_train(c->dp[0], c->dp[1], c->dx, c->w, c->s[0], c->s[2],
+                                     c->p[0], B, OUT);
+        break;
+    case BN_EVAL:
+        dgn_batchnorm_backward_eval(c->dp[0], c->dp[1], c->dx, c->w, c->s[0], c->p[0],
+                                    c->s[4], B, OUT, 1e-5f);
+        break;
+    case RELU_DROPOUT:
+        dgn_relu_dropout_backward(c->dx, c->w, c->x, c->s[0], c->n_x);
+        break;
+    case L2NORM:
+        dgn_l2norm_backward(c->dx, c->w, c->out, c->s[0], B, OUT);
+        break;
+    }
+}
+
+static double loss(void *arg)
+{
+    ctx *c = arg;
+    forward(c);
+    double l = 0;
+    for (size_t i = 0; i < c->n_out; i++)
+        l += (double)c->w[i] * c->out[i];
+    return l;
+}
+
+static ctx *setup(layer kind)
+{
+    ctx *c = calloc(1, sizeof *c);
+    ck_assert_ptr_nonnull(c);
+    c->kind = kind;
+    unsigned st = 12345u + (unsigned)kind;
+    switch (kind) {
+    case EMBED:
+    case EMBED_BM:
+        c->n_x = B * NC; c->n_p[0] = NC * D; c->n_out = B * NC * D;
+        break;
+    case GRAPH:
+        c->n_x = NC * B * D; c->n_p[0] = NC * F; c->n_out = NC * B * D;
+        break;
+    case ATTENTION:
+        c->n_x = NC * B * D; c->n_p[0] = c->n_p[1] = c->n_p[2] = D * D;
+        c->n_out = B * NC * D;
+        break;
+    case LINEAR:
+        c->n_x = B * IN; c->n_p[0] = IN * OUT; c->n_p[1] = OUT; c->n_out = B * OUT;
+        break;
+    case BN_TRAIN:
+    case BN_EVAL:
+        c->n_x = B * OUT; c->n_p[0] = c->n_p[1] = OUT; c->n_out = B * OUT;
+        fill_uniform(c->s[3], OUT, &st, 0.5f);          /* running mean */
+        for (int j = 0; j < OUT; j++)
+            c->s[4][j] = 0.5f + (float)j / OUT;         /* running variance */
+        break;
+    case RELU_DROPOUT:
+        c->n_x = c->n_out = B * OUT;
+        for (size_t i = 0; i < c->n_x; i++)
+            c->s[0][i] = i % 3 == 0 ? 0.0f : 1.25f;
+        break;
+    case L2NORM:
+        c->n_x = c->n_out = B * OUT;
+        break;
+    }
+    fill_uniform(c->x, c->n_x, &st, 1.0f);
+    if (kind == RELU_DROPOUT) /* keep inputs off the kink at 0 */
+        for (size_t i = 0; i < c->n_x; i++)
+            c->x[i] += c->x[i] > 0 ? 0.1f : -0.1f;
+    for (int k = 0; k < 4; k++)
+        fill_uniform(c->p[k], c->n_p[k], &st, 0.8f);
+    if (kind == BN_TRAIN || kind == BN_EVAL)
+        for (int j = 0; j < OUT; j++)
+            c->p[0][j] += 1.0f; /* gamma near 1 */
+    fill_uniform(c->w, c->n_out, &st, 1.0f);
+    return c;
+}
+
+/* Check the input gradient and every parameter tensor of one layer. */
+static void check_layer(layer kind)
+{
+    ctx *c = setup(kind);
+    forward(c);
+    backward(c);
+    float h = 1e-2f;
+    gc_result r = gradcheck(loss, c, c->x, c->dx, c->n_x, 200, h);
+    ck_assert_msg(gradcheck_ok(r), "layer %d input: %zu of %zu failed (%zu skipped), worst %.3g",
+                  kind, r.failed, r.checked, r.skipped, r.worst);
+    for (int k = 0; k < 4; k++) {
+        if (!c->n_p[k])
+            continue;
+        r = gradcheck(loss, c, c->p[k], c->dp[k], c->n_p[k], 200, h);
+        ck_assert_msg(gradcheck_ok(r), "layer %d param %d: %zu of %zu failed (%zu skipped), worst %.3g",
+                      kind, k, r.failed, r.checked, r.skipped, r.worst);
+    }
+    free(c);
+}
+
+START_TEST(embedding) { check_layer(EMBED); check_layer(EMBED_BM); }
+END_TEST
+START_TEST(graph_convolution) { check_layer(GRAPH); }
+END_TEST
+START_TEST(attention) { check_layer(ATTENTION); }
+END_TEST
+START_TEST(linear) { check_layer(LINEAR); }
+END_TEST
+START_TEST(batchnorm_training) { check_layer(BN_TRAIN); }
+END_TEST
+START_TEST(batchnorm_evaluation) { check_layer(BN_EVAL); }
+END_TEST
+START_TEST(relu_dropout) { check_layer(RELU_DROPOUT); }
+END_TEST
+START_TEST(l2_normalisation) { check_layer(L2NORM); }
+END_TEST
+
+START_TEST(checker_rejects_a_wrong_gradient)
+{
+    /* The same check as above, on gradients broken in three ways. */
+    for (int how = 0; how < 3; how++) {
+        ctx *c = setup(ATTENTION);
+        forward(c);
+        backward(c);
+        size_t big = 0;
+        for (size_t i = 0; i < c->n_p[0]; i++)
+            if (fabsf(c->dp[0][i]) > fabsf(c->dp[0][big]))
+                big = i;
+        if (how == 0)
+            c->dp[0][big] *= 1.1f;                 /* 10 % off on one element */
+        else if (how == 1)
+            c->dp[0][big] = -c->dp[0][big];        /* a sign error */
+        else
+            for (size_t i = 0; i < c->n_p[0]; i++) /* a transposed gradient */
+                if (i / D < i % D) {
+                    float t = c->dp[0][i];
+                    c->dp[0][i] = c->dp[0][(i % D) * D + i / D];
+                    c->dp[0][(i % D) * D + i / D] = t;
+                }
+        gc_result r = gradcheck(loss, c, c->p[0], c->dp[0], c->n_p[0], 1000, 1e-2f);
+        ck_assert_msg(!gradcheck_ok(r), "broken gradient %d passed the check", how);
+        free(c);
+    }
+}
+END_TEST
+
+START_TEST(graph_mix_has_unit_diagonal_and_symmetry)
+{
+    float V[NC * F], M[NC * NC], Vn[NC * F], norm[NC];
+    unsigned st = 7;
+    fill_uniform(V, NC * F, &st, 2.0f);
+    dgn_graph_mix(M, Vn, norm, V, NC, F);
+    for (int i = 0; i < NC; i++) {
+        ck_assert_float_eq(M[i * NC + i], 1.0f);
+        double a = 0;
+        for (int k = 0; k < F; k++)
+            a += (double)Vn[i * F + k] * Vn[i * F + k];
+        ck_assert_double_eq_tol(a, 1.0, 1e-6);
+        for (int j = 0; j < NC; j++)
+            ck_assert_float_eq_tol(M[i * NC + j], M[j * NC + i], 1e-7f);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("layers");
+    TCase *tc = tcase_create("gradients");
+    tcase_add_test(tc, embedding);
+    tcase_add_test(tc, graph_convolution);
+    tcase_add_test(tc, attention);
+    tcase_add_test(tc, linear);
+    tcase_add_test(tc, batchnorm_training);
+    tcase_add_test(tc, batchnorm_evaluation);
+    tcase_add_test(tc, relu_dropout);
+    tcase_add_test(tc, l2_normalisation);
+    tcase_add_test(tc, checker_rejects_a_wrong_gradient);
+    tcase_add_test(tc, graph_mix_has_unit_diagonal_and_symmetry);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,473 @@
+/* dgn_model: whole-network gradients, agreement with a plain loop,
+ * determinism, no allocation in forward/backward, config validation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "dgn.h"
+#include "gradcheck.h"
+#include "model_impl.h"
+#include "testutil.h"
+
+/* ---- allocation counting: this binary's malloc family ------------------ */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+static int counting;
+static size_t n_allocs;
+
+void *malloc(size_t n)
+{
+    n_allocs += counting;
+    return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b)
+{
+    n_allocs += counting;
+    return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n)
+{
+    n_allocs += counting;
+    return __libc_realloc(p, n);
+}
+int posix_memalign(void **p, size_t align, size_t n)
+{
+    n_allocs += counting;
+    *p = __libc_memalign(align, n);
+    return *p ? 0 : 12;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+enum { NC = 5, BATCH = 6 };
+/* Whole-network difference step; see check_whole_network. */
+#define NET_STEP 1e-2f
+
+
+static dgn_model_config small_config(int interaction, float dropout)
+{
+    dgn_model_config cfg;
+    ck_assert_int_eq(dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION), DGN_OK);
+    cfg.n_components = NC;
+    cfg.embed_dim = 6;
+    cfg.rank = 3;
+    cfg.hidden = 10;
+    cfg.out_dim = 4;
+    cfg.max_batch = 16;
+    cfg.dropout = dropout;
+    cfg.interaction = interaction;
+    cfg.seed = 99;
+    return cfg;
+}
+
+static dgn_model *create(const dgn_model_config *cfg)
+{
+    dgn_model *m = NULL;
+    ck_assert_msg(dgn_model_create(&m, cfg) == DGN_OK, "%s", dgn_last_error());
+    return m;
+}
+
+typedef struct net_ctx {
+    dgn_model *m;
+    float x[BATCH * NC], f[BATCH * 64], w[BATCH * 64];
+    size_t k;
+} net_ctx;
+
+static double net_loss(void *arg)
+{
+    net_ctx *c = arg;
+    ck_assert_int_eq(dgn_model_forward(c->m, c->f, sizeof c->f / sizeof *c->f, c->x, BATCH), DGN_OK);
+    double l = 0;
+    for (size_t i = 0; i < BATCH * c->k; i++)
+        l += (double)c->w[i] * c->f[i];
+    return l;
+}
+
+static void check_whole_network(int interaction, int training)
+{
+    dgn_model_config cfg = small_config(interaction, 0.0f);
+    net_ctx *c = calloc(1, sizeof *c);
+    c->m = create(&cfg);
+    c->k = cfg.out_dim;
+    unsigned st = 4242;
+    fill_uniform(c->x, BATCH * NC, &st, 1.5f);
+    fill_uniform(c->w, BATCH * c->k, &st, 1.0f);
+    /* ReLU kinks make difference quotients meaningless wherever a step
+     * crosses one. In training mode |x̂| <= sqrt(BATCH − 1) < 2.3, so a
+     * BatchNorm bias of 3 keeps every ReLU input positive and the network
+     * smooth; the ReLU's own gradient, both sides, is checked in
+     * test_layers. */
+    for (size_t t = 0; t < dgn_model_n_tensors(c->m); t++) {
+        const char *name;
+        float *v;
+        size_t n;
+        dgn_model_tensor(c->m, t, &name, &v, NULL, &n);
+        if (strcmp(name, "projection.batchnorm.bias") == 0)
+            for (size_t j = 0; j < n; j++)
+                v[j] = 3.0f;
+    }
+    if (!training) {
+        /* Let the running statistics settle (momentum 0.1), so that the
+         * evaluation-mode activations have unit scale, not sit at 0. */
+        for (int i = 0; i < 60; i++)
+            net_loss(c);
+        dgn_model_set_training(c->m, 0);
+    }
+    net_loss(c);
+    float dx[BATCH * NC];
+    ck_assert_int_eq(dgn_model_zero_grad(c->m), DGN_OK);
+    ck_assert_int_eq(dgn_model_backward(c->m, dx, BATCH * NC, c->w, BATCH), DGN_OK);
+
+    gc_result r = gradcheck(net_loss, c, c->x, dx, BATCH * NC, 100, NET_STEP);
+    ck_assert_msg(gradcheck_ok(r), "input: %zu of %zu failed, %zu skipped",
+                  r.failed, r.checked, r.skipped);
+    for (size_t t = 0; t < dgn_model_n_tensors(c->m); t++) {
+        const char *name;
+        float *v, *g;
+        size_t n;
+        ck_assert_int_eq(dgn_model_tensor(c->m, t, &name, &v, &g, &n), DGN_OK);
+        r = gradcheck(net_loss, c, v, g, n, 60, NET_STEP);
+        ck_assert_msg(gradcheck_ok(r), "%s: %zu of %zu failed, %zu skipped, worst %.3g",
+                      name, r.failed, r.checked, r.skipped, r.worst);
+    }
+    dgn_model_destroy(c->m);
+    free(c);
+}
+
+START_TEST(gradients_training_mode) { check_whole_network(1, 1); }
+END_TEST
+START_TEST(gradients_evaluation_mode) { check_whole_network(1, 0); }
+END_TEST
+START_TEST(gradients_without_interaction) { check_whole_network(0, 1); }
+END_TEST
+
+START_TEST(gradients_accumulate_until_zeroed)
+{
+    dgn_model_config cfg = small_config(1, 0.0f);
+    dgn_model *m = create(&cfg);
+    float x[BATCH * NC], f[BATCH * 4], df[BATCH * 4];
+    unsigned st = 5;
+    fill_uniform(x, BATCH * NC, &st, 1.0f);
+    fill_uniform(df, BATCH * 4, &st, 1.0f);
+    float *g;
+    size_t n;
+    ck_assert_int_eq(dgn_model_tensor(m, 0, NULL, NULL, &g, &n), DGN_OK);
+    ck_assert_int_eq(dgn_model_forward(m, f, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_eq(dgn_model_backward(m, NULL, 0, df, BATCH), DGN_OK);
+    float once = g[1];
+    ck_assert_int_eq(dgn_model_backward(m, NULL, 0, df, BATCH), DGN_OK);
+    ck_assert_float_eq_tol(g[1], 2 * once, 1e-6f * (1 + fabsf(once)));
+    dgn_model_zero_grad(m);
+    ck_assert_float_eq(g[1], 0.0f);
+    dgn_model_destroy(m);
+}
+END_TEST
+
+/* ---- the plain per-sample reference ------------------------------------- */
+
+/* Eq. 3-10 for one sample, in double, straight from the equations. */
+static void reference_forward(const dgn_model *m, const float *x, double *f)
+{
+    const dgn_model_config *c = &m->cfg;
+    size_t n = c->n_components, d = c->embed_dim, r = c->rank, h = c->hidden, k = c->out_dim;
+    double H[NC][8], Z[NC][8], Q[NC][8], K[NC][8], V[NC][8], U[NC][8], a[NC][NC];
+    double y1[16], y2[16];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            H[i][j] = x[i] * m->E[i * d + j];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double dot = 0, ni = 0, nj = 0;
+            for (size_t q = 0; q < r; q++) {
+                dot += m->V[i * r + q] * m->V[j * r + q];
+                ni += m->V[i * r + q] * m->V[i * r + q];
+                nj += m->V[j * r + q] * m->V[j * r + q];
+            }
+            a[i][j] = dot / sqrt(ni * nj);
+        }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) {
+            double s = 0;
+            for (size_t q = 0; q < n; q++)
+                if (q != i)
+                    s += a[i][q] * H[q][j];
+            Z[i][j] = H[i][j] + s / (double)(n - 1);
+        }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) {
+            Q[i][j] = K[i][j] = V[i][j] = 0;
+            for (size_t q = 0; q < d; q++) {
+                Q[i][j] += Z[i][q] * m->Wq[q * d + j];
+                K[i][j] += Z[i][q] * m->Wk[q * d + j];
+                V[i][j] += Z[i][q] * m->Wv[q * d + j];
+            }
+        }
+    for (size_t i = 0; i < n; i++) {
+        double s[NC], mx = -1e300, sum = 0;
+        for (size_t j = 0; j < n; j++) {
+            s[j] = 0;
+            for (size_t q = 0; q < d; q++)
+                s[j] += Q[i][q] * K[j][q];
+            s[j] /= sqrt((double)d);
+            mx = fmax(mx, s[j]);
+        }
+        for (size_t j = 0; j < n; j++)
+            sum += s[j] = exp(s[j] - mx);
+        for (size_t q = 0; q < d; q++) {
+            U[i][q] = 0;
+            for (size_t j = 0; j < n; j++)
+                U[i][q] += s[j] / sum * V[j][q];
+        }
+    }
+    for (size_t o = 0; o < h; o++) {
+        double s = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++)
+                s += U[i][j] * m->W1[(i * d + j) * h + o];
+        s = (s - m->run_mean[o]) / sqrt(m->run_var[o] + 1e-5) * m->gamma[o] + m->beta[o];
+        y1[o] = s > 0 ? s : 0;
+    }
+    double norm = 0;
+    for (size_t o = 0; o < k; o++) {
+        y2[o] = m->b2[o];
+        for (size_t j = 0; j < h; j++)
+            y2[o] += y1[j] * m->W2[j * k + o];
+        norm += y2[o] * y2[o];
+    }
+    for (size_t o = 0; o < k; o++)
+        f[o] = y2[o] / sqrt(norm);
+}
+
+START_TEST(blas_forward_matches_plain_loop)
+{
+    dgn_model_config cfg = small_config(1, 0.1f);
+    dgn_model *m = create(&cfg);
+    enum { NB = 9 };
+    float x[NB * NC], f[NB * 4];
+    unsigned st = 77;
+    fill_uniform(x, NB * NC, &st, 2.0f);
+    /* Train-mode passes give the running statistics real values. */
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(dgn_model_forward(m, f, NB * 4, x, NB), DGN_OK);
+    dgn_model_set_training(m, 0);
+    ck_assert_int_eq(dgn_model_forward(m, f, NB * 4, x, NB), DGN_OK);
+    double worst = 0;
+    for (int b = 0; b < NB; b++) {
+        double ref[4];
+        reference_forward(m, x + b * NC, ref);
+        for (int o = 0; o < 4; o++)
+            worst = fmax(worst, fabs(ref[o] - f[b * 4 + o]));
+    }
+    ck_assert_double_lt(worst, 1e-5);
+    dgn_model_destroy(m);
+}
+END_TEST
+
+/* ---- determinism ------------------------------------------------------------ */
+
+START_TEST(same_seed_same_weights)
+{
+    dgn_model_config cfg = small_config(1, 0.1f);
+    dgn_model *a = create(&cfg), *b = create(&cfg);
+    cfg.seed = 100;
+    dgn_model *c = create(&cfg);
+    ck_assert_uint_eq(dgn_model_n_params(a), dgn_model_n_params(b));
+    ck_assert_int_eq(memcmp(a->params, b->params, a->n_params * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(a->params, c->params, a->n_params * sizeof(float)), 0);
+    dgn_model_destroy(a);
+    dgn_model_destroy(b);
+    dgn_model_destroy(c);
+}
+END_TEST
+
+START_TEST(evaluation_mode_is_deterministic_and_dropout_trains_only)
+{
+    dgn_model_config cfg = small_config(1, 0.5f);
+    dgn_model *m = create(&cfg);
+    float x[BATCH * NC], f1[BATCH * 4], f2[BATCH * 4];
+    unsigned st = 8;
+    fill_uniform(x, BATCH * NC, &st, 1.0f);
+    ck_assert_int_eq(dgn_model_forward(m, f1, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_eq(dgn_model_forward(m, f2, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_ne(memcmp(f1, f2, sizeof f1), 0); /* fresh dropout masks */
+    dgn_model_set_training(m, 0);
+    ck_assert_int_eq(dgn_model_training(m), 0);
+    ck_assert_int_eq(dgn_model_forward(m, f1, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_eq(dgn_model_forward(m, f2, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_eq(memcmp(f1, f2, sizeof f1), 0);
+    /* A row's feature does not depend on the rest of the batch. */
+    float one[4];
+    ck_assert_int_eq(dgn_model_forward(m, one, 4, x + 2 * NC, 1), DGN_OK);
+    for (int o = 0; o < 4; o++)
+        ck_assert_float_eq_tol(one[o], f1[2 * 4 + o], 1e-6f);
+    /* Features are unit vectors. */
+    double norm = 0;
+    for (int o = 0; o < 4; o++)
+        norm += (double)one[o] * one[o];
+    ck_assert_double_eq_tol(norm, 1.0, 1e-6);
+    dgn_model_destroy(m);
+}
+END_TEST
+
+/* ---- no allocation --------------------------------------------------------- */
+
+START_TEST(no_allocation_in_forward_backward_zero_grad)
+{
+    dgn_model_config cfg;
+    dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION);
+    cfg.n_components = 19;
+    cfg.max_batch = 96;
+    dgn_model *m = create(&cfg);
+    size_t nx = 96 * 19, nf = 96 * cfg.out_dim;
+    float *x = malloc(nx * sizeof *x), *f = malloc(nf * sizeof *f),
+          *df = malloc(nf * sizeof *df), *dx = malloc(nx * sizeof *dx);
+    unsigned st = 3;
+    fill_uniform(x, nx, &st, 1.0f);
+    fill_uniform(df, nf, &st, 1.0f);
+    /* OpenBLAS's threading layer allocates its own job queues per GEMM;
+     * one BLAS thread leaves only libdgn's code to count. The test may set
+     * this; the library never does. */
+    openblas_set_num_threads(1);
+    /* Warm up once: OpenBLAS sets up its buffers on first use. */
+    ck_assert_int_eq(dgn_model_forward(m, f, nf, x, 96), DGN_OK);
+    ck_assert_int_eq(dgn_model_backward(m, dx, nx, df, 96), DGN_OK);
+
+    n_allocs = 0;
+    counting = 1;
+    for (int mode = 1; mode >= 0; mode--) {
+        dgn_model_set_training(m, mode);
+        for (int rep = 0; rep < 3; rep++) {
+            dgn_model_zero_grad(m);
+            dgn_model_forward(m, f, nf, x, 96 - (size_t)rep * 7);
+            dgn_model_backward(m, dx, nx, df, 96 - (size_t)rep * 7);
+        }
+    }
+    counting = 0;
+    ck_assert_uint_eq(n_allocs, 0);
+
+    /* The interposer does see the library's allocations elsewhere. */
+    counting = 1;
+    dgn_model_set_meta(m, "probe", "x", 1);
+    counting = 0;
+    ck_assert_uint_gt(n_allocs, 0);
+    free(x);
+    free(f);
+    free(df);
+    free(dx);
+    dgn_model_destroy(m);
+}
+END_TEST
+
+/* ---- API errors and validation ------------------------------------------ */
+
+START_TEST(batch_limits_and_buffers)
+{
+    dgn_model_config cfg = small_config(1, 0.1f);
+    dgn_model *m = create(&cfg);
+    float x[17 * NC] = {0}, f[17 * 4];
+    ck_assert_int_eq(dgn_model_forward(m, f, 17 * 4, x, 17), DGN_E_SHAPE);
+    ck_assert_error_has("max_batch = 16");
+    ck_assert_int_eq(dgn_model_forward(m, f, 4 * 4 - 1, x, 4), DGN_E_SHAPE);
+    ck_assert_int_eq(dgn_model_forward(m, f, 4, x, 1), DGN_E_SHAPE);
+    ck_assert_error_has("training mode needs at least 2 rows");
+    x[7] = NAN;
+    ck_assert_int_eq(dgn_model_forward(m, f, 4 * 4, x, 4), DGN_E_NONFINITE);
+    ck_assert_error_has("x[1][2]");
+    x[7] = 0;
+    float df[16] = {0}, dx[4 * NC];
+    ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_OK);
+    ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 3), DGN_E_INVALID);
+    ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC - 1, df, 4), DGN_E_SHAPE);
+    dgn_model_set_training(m, 0);
+    ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 4), DGN_E_INVALID);
+    ck_assert_int_eq(dgn_model_tensor(m, 99, NULL, NULL, NULL, NULL), DGN_E_INVALID);
+    dgn_model_destroy(m);
+    dgn_model_destroy(NULL);
+}
+END_TEST
+
+START_TEST(parameter_walk)
+{
+    dgn_model_config cfg = small_config(1, 0.1f);
+    dgn_model *m = create(&cfg);
+    size_t total = 0;
+    for (size_t t = 0; t < dgn_model_n_tensors(m); t++) {
+        size_t n;
+        ck_assert_int_eq(dgn_model_tensor(m, t, NULL, NULL, NULL, &n), DGN_OK);
+        total += n;
+    }
+    /* E 5x6, V 5x3, 3 x 6x6, W1 30x10, gamma, beta 10, W2 10x4, b2 4. */
+    ck_assert_uint_eq(total, 30 + 15 + 108 + 300 + 20 + 40 + 4);
+    ck_assert_uint_eq(dgn_model_n_params(m), total);
+    dgn_model_destroy(m);
+    cfg.interaction = 0;
+    m = create(&cfg);
+    ck_assert_uint_eq(dgn_model_n_params(m), 30 + 300 + 20 + 40 + 4);
+    ck_assert_uint_eq(dgn_model_n_tensors(m), 6);
+    dgn_model_destroy(m);
+}
+END_TEST
+
+START_TEST(config_validation_names_the_field)
+{
+    dgn_model_config cfg;
+    dgn_model *m = (dgn_model *)1;
+    ck_assert_int_eq(dgn_model_config_init(&cfg, 7), DGN_E_INVALID);
+    dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION);
+    ck_assert_int_eq(dgn_model_create(&m, &cfg), DGN_E_INVALID);
+    ck_assert_ptr_null(m);
+    ck_assert_error_has("n_components");
+
+#define EXPECT_BAD(stmt, field)                                        \
+    do {                                                               \
+        cfg = small_config(1, 0.1f);                                   \
+        stmt;                                                          \
+        ck_assert_int_eq(dgn_model_config_validate(&cfg), DGN_E_INVALID); \
+        ck_assert_error_has(field);                                    \
+    } while (0)
+    EXPECT_BAD(cfg.embed_dim = 0, "embed_dim");
+    EXPECT_BAD(cfg.rank = 0, "rank");
+    EXPECT_BAD(cfg.heads = 2, "heads");
+    EXPECT_BAD(cfg.hidden = 0, "hidden");
+    EXPECT_BAD(cfg.out_dim = 0, "out_dim");
+    EXPECT_BAD(cfg.dropout = 1.0f, "dropout");
+    EXPECT_BAD(cfg.dropout = NAN, "dropout");
+    EXPECT_BAD(cfg.max_batch = 0, "max_batch");
+    EXPECT_BAD(cfg.interaction = 2, "interaction");
+    EXPECT_BAD(cfg.n_components = 1, "n_components");
+    EXPECT_BAD(cfg.version = 0, "version");
+    EXPECT_BAD((cfg.hidden = 60000, cfg.embed_dim = 60000, cfg.n_components = 60000), "sizes");
+    cfg = small_config(0, 0.1f);
+    cfg.n_components = 1;
+    ck_assert_int_eq(dgn_model_config_validate(&cfg), DGN_OK);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("gradients");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, gradients_training_mode);
+    tcase_add_test(tc, gradients_evaluation_mode);
+    tcase_add_test(tc, gradients_without_interaction);
+    tcase_add_test(tc, gradients_accumulate_until_zeroed);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("forward");
+    tcase_add_test(tc, blas_forward_matches_plain_loop);
+    tcase_add_test(tc, same_seed_same_weights);
+    tcase_add_test(tc, evaluation_mode_is_deterministic_and_dropout_trains_only);
+    tcase_add_test(tc, no_allocation_in_forward_backward_zero_grad);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("api");
+    tcase_add_test(tc, batch_limits_and_buffers);
+    tcase_add_test(tc, parameter_walk);
+    tcase_add_test(tc, config_validation_names_the_field);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
