@@ -309,10 +309,14 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
         !get_u64(&r, &c.seed) || !get_f32s(&r, &c.dropout, 1) ||
         !get_u32(&r, &interaction))
         return corrupt(path, "config cut short");
-    c.interaction = (int)interaction;
-    if (interaction > 1 || dgn_model_config_validate(&c) != DGN_OK)
+    c.interaction = interaction > 1 ? 2 : (int)interaction;
+    if (dgn_model_config_validate(&c) != DGN_OK) {
+        /* The reason is in the error buffer this call overwrites. */
+        char why[512];
+        snprintf(why, sizeof why, "%s", dgn_last_error());
         return dgn_fail(DGN_E_FORMAT, "%s: model file holds an impossible config "
-                        "(%s)", path, dgn_last_error());
+                        "(%s)", path, why);
+    }
 
     dgn_model *m;
     dgn_status st = dgn_model_create(&m, &c);
