@@ -233,3 +233,49 @@ dgn_csv_number dgn_csv_parse_number(const dgn_csv *r, const char *text, double *
         return DGN_CSV_NONFINITE;
     return DGN_CSV_NUMBER;
 }
+
+static const char *short_name(const char *name)
+{
+    const char *sp = strrchr(name, ' ');
+    return sp ? sp + 1 : name;
+}
+
+dgn_status dgn_csv_find_column(const dgn_csv *r, size_t first, const char *name,
+                              const char *role, size_t *col)
+{
+    for (size_t i = first; i < r->n_field; i++)
+        if (strcmp(r->field[i], name) == 0) {
+            *col = i;
+            return DGN_OK;
+        }
+    size_t found = SIZE_MAX;
+    for (size_t i = first; i < r->n_field; i++) {
+        if (strcmp(short_name(r->field[i]), name) != 0)
+            continue;
+        if (found != SIZE_MAX)
+            return dgn_fail(DGN_E_INVALID,
+                            "%s: %s name \"%s\" is ambiguous: columns %zu (\"%s\") "
+                            "and %zu (\"%s\") both match",
+                            r->name, role, name, found + 1, r->field[found], i + 1,
+                            r->field[i]);
+        found = i;
+    }
+    if (found == SIZE_MAX) {
+        char list[256];
+        size_t used = 0;
+        list[0] = '\0';
+        for (size_t i = first; i < r->n_field && used + 1 < sizeof list; i++) {
+            int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
+                             i > first ? ", " : "", r->field[i]);
+            if (w < 0 || (size_t)w >= sizeof list - used) {
+                snprintf(list + (sizeof list - 5), 5, "...");
+                break;
+            }
+            used += (size_t)w;
+        }
+        return dgn_fail(DGN_E_INVALID, "%s: no column named \"%s\" for the %s "
+                        "(columns: %s)", r->name, name, role, list);
+    }
+    *col = found;
+    return DGN_OK;
+}

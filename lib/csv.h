@@ -47,4 +47,11 @@ typedef enum dgn_csv_number {
 dgn_csv_number dgn_csv_parse_number(const dgn_csv *r, const char *text,
                                     double *value);
 
+/* Index among the current record's fields [first, n_field) of the column
+ * called `name`: an exact match wins, then a unique match on the column's
+ * last space-separated word ("SiO2" finds "W% SiO2"). role names the
+ * column's use in messages. */
+dgn_status dgn_csv_find_column(const dgn_csv *r, size_t first, const char *name,
+                               const char *role, size_t *col);
+
 #endif

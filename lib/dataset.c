@@ -224,54 +224,6 @@ static dgn_status table_clean(table *t, const dgn_dataset_config *cfg)
 /* ------------------------------------------------------------------ */
 /* CSV columns                                                          */
 
-static const char *short_name(const char *name)
-{
-    const char *sp = strrchr(name, ' ');
-    return sp ? sp + 1 : name;
-}
-
-/* Column of hdr[first..n) called `name`: an exact match wins, then a
- * unique match on the last space-separated word. */
-static dgn_status find_column(const dgn_csv *r, size_t first, const char *name,
-                              const char *role, size_t *col)
-{
-    for (size_t i = first; i < r->n_field; i++)
-        if (strcmp(r->field[i], name) == 0) {
-            *col = i;
-            return DGN_OK;
-        }
-    size_t found = SIZE_MAX;
-    for (size_t i = first; i < r->n_field; i++) {
-        if (strcmp(short_name(r->field[i]), name) != 0)
-            continue;
-        if (found != SIZE_MAX)
-            return dgn_fail(DGN_E_INVALID,
-                            "%s: %s name \"%s\" is ambiguous: columns %zu (\"%s\") "
-                            "and %zu (\"%s\") both match",
-                            r->name, role, name, found + 1, r->field[found], i + 1,
-                            r->field[i]);
-        found = i;
-    }
-    if (found == SIZE_MAX) {
-        char list[256];
-        size_t used = 0;
-        list[0] = '\0';
-        for (size_t i = first; i < r->n_field && used + 1 < sizeof list; i++) {
-            int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
-                             i > first ? ", " : "", r->field[i]);
-            if (w < 0 || (size_t)w >= sizeof list - used) {
-                snprintf(list + (sizeof list - 5), 5, "...");
-                break;
-            }
-            used += (size_t)w;
-        }
-        return dgn_fail(DGN_E_INVALID, "%s: no column named \"%s\" for the %s "
-                        "(columns: %s)", r->name, name, role, list);
-    }
-    *col = found;
-    return DGN_OK;
-}
-
 /* Columns chosen from a header record. */
 typedef struct columns {
     size_t n_fields;  /* fields every row must have */
@@ -306,7 +258,7 @@ static dgn_status pick_columns(const dgn_csv *r, const char *property,
 
     dgn_status st;
     if (property) {
-        if ((st = find_column(r, cols->first, property, "property", &cols->property)))
+        if ((st = dgn_csv_find_column(r, cols->first, property, "property", &cols->property)))
             return st;
     } else {
         cols->property = nf - 1;
@@ -325,7 +277,7 @@ static dgn_status pick_columns(const dgn_csv *r, const char *property,
     }
     for (size_t k = 0; k < n_wanted; k++) {
         size_t c;
-        if ((st = find_column(r, cols->first, wanted[k], "component", &c)))
+        if ((st = dgn_csv_find_column(r, cols->first, wanted[k], "component", &c)))
             return st;
         if (c == cols->property)
             return dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is the property "

@@ -13,15 +13,13 @@
  *   u32 CRC-32            (IEEE) of everything before it
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "model_impl.h"
 
 #define DGN_MODEL_FORMAT 1u
@@ -77,65 +75,6 @@ static void put_bytes(writer *w, const void *data, size_t n)
     w->p += n;
 }
 
-/* Write all of buf to path through a synced temporary file and a rename. */
-static dgn_status write_atomically(const char *path, const unsigned char *buf, size_t len)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
-        return dgn_fail_nomem("temporary file name");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        dgn_status st = dgn_fail(DGN_E_IO, "%s: cannot create a temporary file "
-                                 "beside it: %s", path, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    const char *what = NULL;
-    size_t done = 0;
-    while (done < len && !what) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            what = "write";
-        else
-            done += (size_t)n;
-    }
-    if (!what && fsync(fd) != 0)
-        what = "sync";
-    int saved = errno;
-    if (close(fd) != 0 && !what) {
-        what = "close";
-        saved = errno;
-    }
-    if (!what && rename(tmp, path) != 0) {
-        what = "rename";
-        saved = errno;
-    }
-    if (what) {
-        unlink(tmp);
-        free(tmp);
-        return dgn_fail(DGN_E_IO, "%s: cannot save (%s failed: %s); any previous "
-                        "file there is unchanged", path, what,
-                        saved ? strerror(saved) : "short write");
-    }
-    /* Make the rename itself durable; failure here loses nothing. */
-    char *dir = strdup(path);
-    if (dir) {
-        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir);
-    }
-    free(tmp);
-    return DGN_OK;
-}
-
 dgn_status dgn_model_save(const dgn_model *m, const char *path)
 {
     if (!m || !path)
@@ -177,7 +116,7 @@ dgn_status dgn_model_save(const dgn_model *m, const char *path)
     }
     put_u32(&w, dgn_crc32(buf, len - CRC));
 
-    dgn_status st = write_atomically(path, buf, len);
+    dgn_status st = dgn_write_file_atomic(path, buf, len);
     free(buf);
     return st;
 }
