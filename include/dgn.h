@@ -8,5 +8,6 @@
 #include "dgn/version.h"
 #include "dgn/dataset.h"
 #include "dgn/model.h"
+#include "dgn/metrics.h"
 
 #endif
