@@ -240,42 +240,49 @@ static const char *short_name(const char *name)
     return sp ? sp + 1 : name;
 }
 
-dgn_status dgn_csv_find_column(const dgn_csv *r, size_t first, const char *name,
-                              const char *role, size_t *col)
+dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,
+                         const char *name, const char *where, const char *role,
+                         const char *kind, size_t *idx)
 {
-    for (size_t i = first; i < r->n_field; i++)
-        if (strcmp(r->field[i], name) == 0) {
-            *col = i;
+    for (size_t i = first; i < n; i++)
+        if (strcmp(names[i], name) == 0) {
+            *idx = i;
             return DGN_OK;
         }
     size_t found = SIZE_MAX;
-    for (size_t i = first; i < r->n_field; i++) {
-        if (strcmp(short_name(r->field[i]), name) != 0)
+    for (size_t i = first; i < n; i++) {
+        if (strcmp(short_name(names[i]), name) != 0)
             continue;
         if (found != SIZE_MAX)
             return dgn_fail(DGN_E_INVALID,
-                            "%s: %s name \"%s\" is ambiguous: columns %zu (\"%s\") "
-                            "and %zu (\"%s\") both match",
-                            r->name, role, name, found + 1, r->field[found], i + 1,
-                            r->field[i]);
+                            "%s: %s name \"%s\" is ambiguous: %ss %zu (\"%s\") "
+                            "and %zu (\"%s\") both match", where, role, name, kind,
+                            found + 1, names[found], i + 1, names[i]);
         found = i;
     }
     if (found == SIZE_MAX) {
         char list[256];
         size_t used = 0;
         list[0] = '\0';
-        for (size_t i = first; i < r->n_field && used + 1 < sizeof list; i++) {
+        for (size_t i = first; i < n && used + 1 < sizeof list; i++) {
             int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
-                             i > first ? ", " : "", r->field[i]);
+                             i > first ? ", " : "", names[i]);
             if (w < 0 || (size_t)w >= sizeof list - used) {
                 snprintf(list + (sizeof list - 5), 5, "...");
                 break;
             }
             used += (size_t)w;
         }
-        return dgn_fail(DGN_E_INVALID, "%s: no column named \"%s\" for the %s "
-                        "(columns: %s)", r->name, name, role, list);
+        return dgn_fail(DGN_E_INVALID, "%s: no %s named \"%s\" for the %s (%ss: %s)",
+                        where, kind, name, role, kind, list);
     }
-    *col = found;
+    *idx = found;
     return DGN_OK;
+}
+
+dgn_status dgn_csv_find_column(const dgn_csv *r, size_t first, const char *name,
+                               const char *role, size_t *col)
+{
+    return dgn_find_name((const char *const *)r->field, first, r->n_field, name, r->name,
+                         role, "column", col);
 }
