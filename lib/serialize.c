@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "endian.h"
 #include "error.h"
 #include "fileio.h"
 #include "model_impl.h"
@@ -49,23 +50,20 @@ typedef struct writer {
 
 static void put_u32(writer *w, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        *w->p++ = (unsigned char)(v >> (8 * i));
+    dgn_put_u32le(w->p, v);
+    w->p += 4;
 }
 
 static void put_u64(writer *w, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        *w->p++ = (unsigned char)(v >> (8 * i));
+    dgn_put_u64le(w->p, v);
+    w->p += 8;
 }
 
 static void put_f32s(writer *w, const float *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &v[i], 4);
-        put_u32(w, u);
-    }
+    for (size_t i = 0; i < n; i++, w->p += 4)
+        dgn_put_f32le(w->p, v[i]);
 }
 
 static void put_bytes(writer *w, const void *data, size_t n)
@@ -131,9 +129,7 @@ static int get_u32(reader *r, uint32_t *v)
 {
     if (r->end - r->p < 4)
         return 0;
-    *v = 0;
-    for (int i = 0; i < 4; i++)
-        *v |= (uint32_t)r->p[i] << (8 * i);
+    *v = dgn_get_u32le(r->p);
     r->p += 4;
     return 1;
 }
@@ -142,9 +138,7 @@ static int get_u64(reader *r, uint64_t *v)
 {
     if (r->end - r->p < 8)
         return 0;
-    *v = 0;
-    for (int i = 0; i < 8; i++)
-        *v |= (uint64_t)r->p[i] << (8 * i);
+    *v = dgn_get_u64le(r->p);
     r->p += 8;
     return 1;
 }
@@ -162,11 +156,8 @@ static int get_f32s(reader *r, float *v, size_t n)
 {
     if ((size_t)(r->end - r->p) / 4 < n)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u = 0;
-        get_u32(r, &u);
-        memcpy(&v[i], &u, 4);
-    }
+    for (size_t i = 0; i < n; i++, r->p += 4)
+        v[i] = dgn_get_f32le(r->p);
     return 1;
 }
 

@@ -1,0 +1,47 @@
+#include "optimizer.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "error.h"
+
+dgn_status dgn_adam_init(dgn_adam *a, size_t n, double lr, double beta1, double beta2,
+                         double eps, double weight_decay)
+{
+    a->m = calloc(n ? n : 1, sizeof *a->m);
+    a->v = calloc(n ? n : 1, sizeof *a->v);
+    if (!a->m || !a->v) {
+        dgn_adam_free(a);
+        return dgn_fail_nomem("optimizer state");
+    }
+    a->n = n;
+    a->lr = lr;
+    a->beta1 = beta1;
+    a->beta2 = beta2;
+    a->eps = eps;
+    a->weight_decay = weight_decay;
+    a->t = 0;
+    return DGN_OK;
+}
+
+void dgn_adam_free(dgn_adam *a)
+{
+    free(a->m);
+    free(a->v);
+    a->m = a->v = NULL;
+}
+
+void dgn_adam_step(dgn_adam *a, float *params, const float *grads)
+{
+    a->t++;
+    /* Bias corrections folded into the step size and epsilon. */
+    double c1 = 1 - pow(a->beta1, (double)a->t), c2 = 1 - pow(a->beta2, (double)a->t);
+    float b1 = (float)a->beta1, b2 = (float)a->beta2, wd = (float)a->weight_decay;
+    float step = (float)(a->lr / c1), root_c2 = (float)sqrt(c2), eps = (float)a->eps;
+    for (size_t i = 0; i < a->n; i++) {
+        float g = grads[i] + wd * params[i];
+        a->m[i] = b1 * a->m[i] + (1 - b1) * g;
+        a->v[i] = b2 * a->v[i] + (1 - b2) * g * g;
+        params[i] -= step * a->m[i] / (sqrtf(a->v[i]) / root_c2 + eps);
+    }
+}
