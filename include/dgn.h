@@ -9,5 +9,8 @@
 #include "dgn/dataset.h"
 #include "dgn/model.h"
 #include "dgn/metrics.h"
+#include "dgn/scoring.h"
+#include "dgn/screener.h"
+#include "dgn/trainer.h"
 
 #endif

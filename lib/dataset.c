@@ -869,6 +869,16 @@ const char *dgn_dataset_property_name(const dgn_dataset *ds)
     return ds ? ds->property : NULL;
 }
 
+double dgn_dataset_target_lo(const dgn_dataset *ds)
+{
+    return ds ? ds->lo : NAN;
+}
+
+double dgn_dataset_target_hi(const dgn_dataset *ds)
+{
+    return ds ? ds->hi : NAN;
+}
+
 dgn_status dgn_dataset_zscore_stats(const dgn_dataset *ds, double *mean,
                                     double *std, size_t cap)
 {
@@ -897,26 +907,47 @@ static dgn_status prepare_copy(const dgn_dataset *ds, dgn_split split, const voi
     return DGN_OK;
 }
 
-dgn_status dgn_dataset_features(const dgn_dataset *ds, dgn_split split,
-                                dgn_view view, float *x, size_t x_cap)
+/* Rows of a split as floats: fractions, or z-scored with mean/std. */
+static dgn_status copy_features(const dgn_dataset *ds, dgn_split split, const double *mean,
+                                const double *std, float *x, size_t x_cap, const char *fn)
 {
     size_t b = 0, e = 0;
-    dgn_status st = prepare_copy(ds, split, x, x_cap, ds ? ds->n_comp : 0,
-                                 "dgn_dataset_features", &b, &e);
+    dgn_status st = prepare_copy(ds, split, x, x_cap, ds ? ds->n_comp : 0, fn, &b, &e);
     if (st != DGN_OK)
         return st;
-    if (view != DGN_VIEW_FRACTION && view != DGN_VIEW_ZSCORE)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_features: %d is not a dgn_view "
-                        "value", (int)view);
     size_t c = ds->n_comp;
     for (size_t i = b; i < e; i++)
         for (size_t j = 0; j < c; j++) {
             double v = ds->x[i * c + j];
-            if (view == DGN_VIEW_ZSCORE)
-                v = (v - ds->mean[j]) / ds->std[j];
+            if (mean)
+                v = (v - mean[j]) / std[j];
             x[(i - b) * c + j] = (float)v;
         }
     return DGN_OK;
+}
+
+dgn_status dgn_dataset_features(const dgn_dataset *ds, dgn_split split,
+                                dgn_view view, float *x, size_t x_cap)
+{
+    if (view != DGN_VIEW_FRACTION && view != DGN_VIEW_ZSCORE)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_features: %d is not a dgn_view "
+                        "value", (int)view);
+    int z = view == DGN_VIEW_ZSCORE && ds;
+    return copy_features(ds, split, z ? ds->mean : NULL, z ? ds->std : NULL, x, x_cap,
+                         "dgn_dataset_features");
+}
+
+dgn_status dgn_dataset_features_zscored(const dgn_dataset *ds, dgn_split split,
+                                        const double *mean, const double *std,
+                                        float *x, size_t x_cap)
+{
+    if (!mean || !std)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_features_zscored: NULL statistics");
+    for (size_t j = 0; ds && j < ds->n_comp; j++)
+        if (!isfinite(mean[j]) || !(std[j] > 0) || !isfinite(std[j]))
+            return dgn_fail(DGN_E_INVALID, "dgn_dataset_features_zscored: component %zu: "
+                            "mean %g, std %g", j, mean[j], std[j]);
+    return copy_features(ds, split, mean, std, x, x_cap, "dgn_dataset_features_zscored");
 }
 
 dgn_status dgn_dataset_labels(const dgn_dataset *ds, dgn_split split,

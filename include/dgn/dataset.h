@@ -123,6 +123,9 @@ DGN_API dgn_units dgn_dataset_units(const dgn_dataset *ds);
 /* Names as written in the header; NULL when i is out of range. */
 DGN_API const char *dgn_dataset_component_name(const dgn_dataset *ds, size_t i);
 DGN_API const char *dgn_dataset_property_name(const dgn_dataset *ds);
+/* The target range [lo, hi] the labels were made with. */
+DGN_API double dgn_dataset_target_lo(const dgn_dataset *ds);
+DGN_API double dgn_dataset_target_hi(const dgn_dataset *ds);
 
 /* Training statistics of the fractions, [n_comp] each. A component with
  * zero variance reports std 1, so that its z-score is 0, not a division
@@ -135,6 +138,12 @@ DGN_API dgn_status dgn_dataset_zscore_stats(const dgn_dataset *ds,
  * x_cap counted in floats. */
 DGN_API dgn_status dgn_dataset_features(const dgn_dataset *ds, dgn_split split,
                                         dgn_view view, float *x, size_t x_cap);
+/* The same rows z-scored with given statistics [n_comp] each, e.g. a
+ * trained model's (dgn_model_zscore_stats), so that data seen after
+ * training is normalised exactly as the training data was. */
+DGN_API dgn_status dgn_dataset_features_zscored(const dgn_dataset *ds, dgn_split split,
+                                                const double *mean, const double *std,
+                                                float *x, size_t x_cap);
 DGN_API dgn_status dgn_dataset_labels(const dgn_dataset *ds, dgn_split split,
                                       int32_t *labels, size_t cap);
 DGN_API dgn_status dgn_dataset_property_values(const dgn_dataset *ds,

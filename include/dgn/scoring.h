@@ -1,0 +1,62 @@
+/* Scoring compositions with a model, and the context a model carries.
+ *
+ * The paper scores a composition by the inner product of its feature with
+ * the class centre, the mean feature of the training targets computed in
+ * evaluation mode without augmentation (eq. 12). A model that will be used
+ * later also needs its component names and order, the z-score statistics
+ * and the property range: dgn_model_attach_context stores all of these as
+ * model metadata (dgn_trainer_fit does it for you), so that a saved model
+ * file is self-contained.
+ *
+ * These calls allocate scratch memory proportional to the batch; they run
+ * the model, so one model is used by one thread at a time.
+ */
+#ifndef DGN_SCORING_H
+#define DGN_SCORING_H
+
+#include "dgn/common.h"
+#include "dgn/dataset.h"
+#include "dgn/model.h"
+
+DGN_BEGIN_DECLS
+
+/* Features f [n][out_dim] of any number of rows x [n][n_components]
+ * (z-scored), in chunks of max_batch, in the model's current mode. */
+DGN_API dgn_status dgn_model_encode(dgn_model *model, float *f, size_t f_cap,
+                                    const float *x, size_t n);
+
+/* Mean feature [out_dim] of the dataset's training targets, in evaluation
+ * mode (the model is left in evaluation mode). */
+DGN_API dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *model,
+                                    const dgn_dataset *data);
+
+/* scores [n] = ⟨centre, f(x_i)⟩ for z-scored rows x, in evaluation mode. */
+DGN_API dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *model,
+                                    const float *centre, const float *x, size_t n);
+
+/* AUC and Precision@k of the centre score on a split of the dataset. */
+DGN_API dgn_status dgn_evaluate_split(double *auc, double *precision_at_k, size_t k,
+                                      dgn_model *model, const float *centre,
+                                      const dgn_dataset *data, dgn_split split);
+
+/* Store the dataset's component names, units, z-score statistics,
+ * property name and range, the class centre [out_dim] and a free-form
+ * settings text (may be NULL) as the model's metadata. */
+DGN_API dgn_status dgn_model_attach_context(dgn_model *model, const dgn_dataset *data,
+                                            const float *centre, const char *settings);
+
+/* Read the context back. Strings belong to the model and live until it is
+ * destroyed or its context is attached again; NULL when absent. */
+DGN_API const char *dgn_model_component_name(const dgn_model *model, size_t i);
+DGN_API const char *dgn_model_property_name(const dgn_model *model);
+DGN_API const char *dgn_model_settings(const dgn_model *model);
+DGN_API dgn_status dgn_model_target_range(const dgn_model *model, double *lo, double *hi);
+DGN_API dgn_status dgn_model_zscore_stats(const dgn_model *model, double *mean,
+                                          double *std, size_t cap);
+DGN_API dgn_status dgn_model_class_centre(const dgn_model *model, float *centre,
+                                          size_t cap);
+DGN_API dgn_units dgn_model_units(const dgn_model *model);
+
+DGN_END_DECLS
+
+#endif

@@ -1,0 +1,99 @@
+/* dgn_trainer: contrastive training of a dgn_model on a dgn_dataset.
+ *
+ * A step draws a batch of triplets (anchor, same-class positive,
+ * other-class negative), runs all 3·batch rows through the network as one
+ * batch, so they share one BatchNorm statistic, and takes an Adam step on
+ *   L = mean −log σ((⟨f, f⁺⟩ − ⟨f, f⁻⟩)/τ)
+ * (the paper's eq. 11 is τ = 1). An epoch is one pass over the training
+ * rows as anchors, followed by an evaluation on the validation split: the
+ * class centre is recomputed and scored (AUC and Precision@k). fit keeps
+ * the best epoch's state by the chosen metric, stops early after
+ * `patience` epochs without improvement, restores the best state and
+ * attaches the context (names, statistics, range, centre) to the model.
+ *
+ * Ownership: the trainer borrows the model and the dataset; both must
+ * outlive it, and nothing else may use them while it trains. step and
+ * epoch's training part never allocate.
+ *
+ * Threads: one trainer per thread; the library prints nothing, progress
+ * goes through the callback.
+ */
+#ifndef DGN_TRAINER_H
+#define DGN_TRAINER_H
+
+#include "dgn/common.h"
+#include "dgn/dataset.h"
+#include "dgn/model.h"
+
+DGN_BEGIN_DECLS
+
+typedef struct dgn_trainer dgn_trainer;
+
+typedef enum dgn_metric {
+    DGN_METRIC_AUC = 0,
+    DGN_METRIC_PRECISION_AT_K = 1
+} dgn_metric;
+
+typedef struct dgn_epoch_report {
+    size_t epoch;          /* 1-based */
+    double loss;           /* mean training loss of the epoch */
+    double auc;            /* validation AUC of the centre score; NaN without
+                              validation rows */
+    double precision_at_k; /* validation Precision@k; NaN likewise */
+    size_t k;
+    double seconds;        /* wall time of the epoch, evaluation included */
+    int best;              /* 1 when this epoch is the best so far */
+} dgn_epoch_report;
+
+/* Called after every epoch; a non-zero return stops training. */
+typedef int (*dgn_progress_fn)(const dgn_epoch_report *report, void *user);
+
+#define DGN_TRAINER_CONFIG_VERSION 1
+
+/* Grows only at the end; fill with dgn_trainer_config_init(). */
+typedef struct dgn_trainer_config {
+    unsigned int version;
+    size_t batch;          /* triplets per step: 128 */
+    size_t epochs;         /* at most: 40 */
+    double lr;             /* Adam learning rate: 1e-3 */
+    double beta1, beta2;   /* 0.9, 0.999 */
+    double eps;            /* 1e-8 */
+    double weight_decay;   /* L2 added to the gradient: 0 */
+    double tau;            /* loss temperature: 0.1 (1 is the paper's form) */
+    dgn_metric select;     /* which validation metric picks the best epoch: AUC */
+    size_t k;              /* for Precision@k: 100 */
+    size_t patience;       /* epochs without improvement before stopping;
+                              0 never stops early: 8 */
+    dgn_progress_fn progress; /* NULL: silent */
+    void *progress_user;
+} dgn_trainer_config;
+
+DGN_API dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version);
+DGN_API dgn_status dgn_trainer_config_validate(const dgn_trainer_config *cfg);
+
+/* The model's max_batch must hold 3·batch rows and its n_components must
+ * match the dataset's. */
+DGN_API dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model,
+                                      dgn_dataset *data, const dgn_trainer_config *cfg);
+DGN_API void dgn_trainer_destroy(dgn_trainer *trainer);
+
+/* One optimisation step on the next batch of the current epoch. *n_triplets
+ * is 0, and nothing is updated, once the epoch is exhausted. */
+DGN_API dgn_status dgn_trainer_step(dgn_trainer *trainer, double *loss, size_t *n_triplets);
+
+/* A whole epoch (reshuffled), then the validation evaluation; keeps the
+ * best state. */
+DGN_API dgn_status dgn_trainer_epoch(dgn_trainer *trainer, dgn_epoch_report *report);
+
+/* Epochs until cfg.epochs, early stopping or the callback says stop; then
+ * the best state is restored (evaluation mode) and the context attached.
+ * *best reports the epoch kept. */
+DGN_API dgn_status dgn_trainer_fit(dgn_trainer *trainer, dgn_epoch_report *best);
+
+/* The class centre [out_dim] of the best state (after fit) or of the last
+ * evaluation. */
+DGN_API dgn_status dgn_trainer_centre(const dgn_trainer *trainer, float *centre, size_t cap);
+
+DGN_END_DECLS
+
+#endif

@@ -1,0 +1,329 @@
+#include "dgn/scoring.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "endian.h"
+#include "error.h"
+#include "dgn/metrics.h"
+#include "model_impl.h"
+
+/* Metadata names of the context. Binary values are little-endian. */
+#define META_COMPONENTS "dgn.components" /* names, each NUL-terminated */
+#define META_PROPERTY "dgn.property"     /* NUL-terminated */
+#define META_RANGE "dgn.range"           /* f64 lo, f64 hi */
+#define META_ZSCORE "dgn.zscore"         /* f64 mean[n], f64 std[n] */
+#define META_CENTRE "dgn.centre"         /* f32 centre[out_dim] */
+#define META_UNITS "dgn.units"           /* u32 dgn_units */
+#define META_SETTINGS "dgn.settings"     /* text, NUL-terminated */
+
+dgn_status dgn_model_encode(dgn_model *m, float *f, size_t f_cap, const float *x, size_t n)
+{
+    if (!m || !f || !x)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_encode: NULL argument");
+    size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
+    if (f_cap / k < n)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_encode: f capacity %zu < %zu rows x %zu",
+                        f_cap, n, k);
+    for (size_t i = 0; i < n; i += step) {
+        size_t b = n - i < step ? n - i : step;
+        dgn_status st = dgn_model_forward(m, f + i * k, b * k, x + i * c, b);
+        if (st != DGN_OK)
+            return st;
+    }
+    return DGN_OK;
+}
+
+dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float *centre,
+                            const float *x, size_t n)
+{
+    if (!scores || !m || !centre || !x)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_scores: NULL argument");
+    if (cap < n)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_scores: capacity %zu < %zu rows", cap, n);
+    size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
+    float *f = malloc(step * k * sizeof *f);
+    if (!f)
+        return dgn_fail_nomem("feature batch");
+    dgn_model_set_training(m, 0);
+    dgn_status st = DGN_OK;
+    for (size_t i = 0; i < n && st == DGN_OK; i += step) {
+        size_t b = n - i < step ? n - i : step;
+        st = dgn_model_forward(m, f, step * k, x + i * c, b);
+        for (size_t r = 0; st == DGN_OK && r < b; r++) {
+            double s = 0;
+            for (size_t j = 0; j < k; j++)
+                s += (double)centre[j] * f[r * k + j];
+            scores[i + r] = (float)s;
+        }
+    }
+    free(f);
+    return st;
+}
+
+/* Training rows (z-scored) and their labels; caller frees. */
+static dgn_status split_rows(const dgn_dataset *ds, dgn_split split, float **x,
+                             int32_t **y, size_t *n)
+{
+    size_t c = dgn_dataset_n_components(ds);
+    *n = dgn_dataset_n_rows(ds, split);
+    *x = malloc((*n ? *n : 1) * c * sizeof **x);
+    *y = malloc((*n ? *n : 1) * sizeof **y);
+    if (!*x || !*y) {
+        free(*x);
+        free(*y);
+        return dgn_fail_nomem("split rows");
+    }
+    dgn_status st = dgn_dataset_features(ds, split, DGN_VIEW_ZSCORE, *x, *n * c);
+    if (st == DGN_OK)
+        st = dgn_dataset_labels(ds, split, *y, *n);
+    if (st != DGN_OK) {
+        free(*x);
+        free(*y);
+    }
+    return st;
+}
+
+static dgn_status check_pair(const dgn_model *m, const dgn_dataset *ds, const char *fn)
+{
+    if (!m || !ds)
+        return dgn_fail(DGN_E_INVALID, "%s: NULL argument", fn);
+    if (dgn_dataset_n_components(ds) != m->cfg.n_components)
+        return dgn_fail(DGN_E_SHAPE, "%s: the dataset has %zu components, the model %zu",
+                        fn, dgn_dataset_n_components(ds), m->cfg.n_components);
+    return DGN_OK;
+}
+
+dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *m, const dgn_dataset *ds)
+{
+    dgn_status st = check_pair(m, ds, "dgn_class_centre");
+    if (st != DGN_OK)
+        return st;
+    size_t k = m->cfg.out_dim, c = m->cfg.n_components, n;
+    if (!centre || cap < k)
+        return dgn_fail(DGN_E_SHAPE, "dgn_class_centre: capacity %zu < %zu features", cap, k);
+    float *x, *f = malloc(m->cfg.max_batch * k * sizeof *f);
+    int32_t *y;
+    if (!f)
+        return dgn_fail_nomem("feature batch");
+    if ((st = split_rows(ds, DGN_SPLIT_TRAIN, &x, &y, &n)) != DGN_OK) {
+        free(f);
+        return st;
+    }
+    /* Pack the targets to the front so they go through in full batches. */
+    size_t n_pos = 0;
+    for (size_t i = 0; i < n; i++)
+        if (y[i])
+            memmove(x + n_pos++ * c, x + i * c, c * sizeof *x);
+    double *sum = calloc(k, sizeof *sum);
+    if (!sum)
+        st = dgn_fail_nomem("centre");
+    dgn_model_set_training(m, 0);
+    for (size_t i = 0; st == DGN_OK && i < n_pos; i += m->cfg.max_batch) {
+        size_t b = n_pos - i < m->cfg.max_batch ? n_pos - i : m->cfg.max_batch;
+        st = dgn_model_forward(m, f, m->cfg.max_batch * k, x + i * c, b);
+        for (size_t r = 0; st == DGN_OK && r < b; r++)
+            for (size_t j = 0; j < k; j++)
+                sum[j] += f[r * k + j];
+    }
+    if (st == DGN_OK)
+        for (size_t j = 0; j < k; j++)
+            centre[j] = (float)(sum[j] / (double)n_pos);
+    free(sum);
+    free(f);
+    free(x);
+    free(y);
+    return st;
+}
+
+dgn_status dgn_evaluate_split(double *auc, double *patk, size_t k_top, dgn_model *m,
+                              const float *centre, const dgn_dataset *ds, dgn_split split)
+{
+    dgn_status st = check_pair(m, ds, "dgn_evaluate_split");
+    if (st != DGN_OK)
+        return st;
+    if (!auc || !patk || !centre)
+        return dgn_fail(DGN_E_INVALID, "dgn_evaluate_split: NULL argument");
+    float *x, *s;
+    int32_t *y;
+    size_t n;
+    if ((st = split_rows(ds, split, &x, &y, &n)) != DGN_OK)
+        return st;
+    if (n == 0) {
+        free(x);
+        free(y);
+        return dgn_fail(DGN_E_DATA, "dgn_evaluate_split: the split has no rows");
+    }
+    s = malloc(n * sizeof *s);
+    st = s ? dgn_model_scores(s, n, m, centre, x, n) : dgn_fail_nomem("scores");
+    if (st == DGN_OK)
+        st = dgn_auc(auc, s, y, n);
+    if (st == DGN_OK)
+        st = dgn_precision_at_k(patk, s, y, n, k_top);
+    free(s);
+    free(x);
+    free(y);
+    return st;
+}
+
+/* ---- context ---------------------------------------------------------- */
+
+dgn_status dgn_model_attach_context(dgn_model *m, const dgn_dataset *ds, const float *centre,
+                                    const char *settings)
+{
+    dgn_status st = check_pair(m, ds, "dgn_model_attach_context");
+    if (st != DGN_OK)
+        return st;
+    if (!centre)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_attach_context: centre is NULL");
+    size_t c = m->cfg.n_components, k = m->cfg.out_dim, names_len = 0;
+    for (size_t i = 0; i < c; i++)
+        names_len += strlen(dgn_dataset_component_name(ds, i)) + 1;
+    unsigned char *buf = malloc(names_len + 16 * c + 4 * k + 32);
+    if (!buf)
+        return dgn_fail_nomem("model context");
+
+    unsigned char *p = buf;
+    for (size_t i = 0; i < c; i++) {
+        size_t len = strlen(dgn_dataset_component_name(ds, i)) + 1;
+        memcpy(p, dgn_dataset_component_name(ds, i), len);
+        p += len;
+    }
+    st = dgn_model_set_meta(m, META_COMPONENTS, buf, names_len);
+    const char *prop = dgn_dataset_property_name(ds);
+    if (st == DGN_OK)
+        st = dgn_model_set_meta(m, META_PROPERTY, prop, strlen(prop) + 1);
+
+    double *mean = malloc(2 * c * sizeof *mean);
+    if (st == DGN_OK && !mean)
+        st = dgn_fail_nomem("model context");
+    if (st == DGN_OK)
+        st = dgn_dataset_zscore_stats(ds, mean, mean + c, c);
+    if (st == DGN_OK) {
+        for (size_t i = 0; i < 2 * c; i++)
+            dgn_put_f64le(buf + 8 * i, mean[i]);
+        st = dgn_model_set_meta(m, META_ZSCORE, buf, 16 * c);
+    }
+    free(mean);
+    if (st == DGN_OK) {
+        for (size_t j = 0; j < k; j++)
+            dgn_put_f32le(buf + 4 * j, centre[j]);
+        st = dgn_model_set_meta(m, META_CENTRE, buf, 4 * k);
+    }
+    if (st == DGN_OK) {
+        /* The labels' range, recovered from the dataset's config. */
+        dgn_put_f64le(buf, dgn_dataset_target_lo(ds));
+        dgn_put_f64le(buf + 8, dgn_dataset_target_hi(ds));
+        st = dgn_model_set_meta(m, META_RANGE, buf, 16);
+    }
+    if (st == DGN_OK) {
+        dgn_put_u32le(buf, (uint32_t)dgn_dataset_units(ds));
+        st = dgn_model_set_meta(m, META_UNITS, buf, 4);
+    }
+    if (st == DGN_OK && settings)
+        st = dgn_model_set_meta(m, META_SETTINGS, settings, strlen(settings) + 1);
+    free(buf);
+    return st;
+}
+
+/* The blob `name` when it has exactly `size` bytes (or any size when
+ * size is 0); NULL otherwise. */
+static const unsigned char *blob(const dgn_model *m, const char *name, size_t size,
+                                 size_t *got)
+{
+    if (!m)
+        return NULL;
+    for (size_t i = 0; i < m->n_meta; i++)
+        if (strcmp(m->meta[i].name, name) == 0) {
+            if (size && m->meta[i].size != size)
+                return NULL;
+            if (got)
+                *got = m->meta[i].size;
+            return m->meta[i].data;
+        }
+    return NULL;
+}
+
+static const char *text_blob(const dgn_model *m, const char *name)
+{
+    size_t n;
+    const unsigned char *b = blob(m, name, 0, &n);
+    return b && n && b[n - 1] == '\0' ? (const char *)b : NULL;
+}
+
+const char *dgn_model_component_name(const dgn_model *m, size_t i)
+{
+    size_t n;
+    const unsigned char *b = blob(m, META_COMPONENTS, 0, &n);
+    if (!b || i >= m->cfg.n_components || n == 0 || b[n - 1] != '\0')
+        return NULL;
+    const char *p = (const char *)b, *end = p + n;
+    while (i-- && p < end)
+        p += strlen(p) + 1;
+    return p < end ? p : NULL;
+}
+
+const char *dgn_model_property_name(const dgn_model *m)
+{
+    return text_blob(m, META_PROPERTY);
+}
+
+const char *dgn_model_settings(const dgn_model *m)
+{
+    return text_blob(m, META_SETTINGS);
+}
+
+static dgn_status missing(const char *what)
+{
+    return dgn_fail(DGN_E_DATA, "the model carries no %s (train it with dgn_trainer_fit "
+                    "or call dgn_model_attach_context)", what);
+}
+
+dgn_status dgn_model_target_range(const dgn_model *m, double *lo, double *hi)
+{
+    const unsigned char *b = blob(m, META_RANGE, 16, NULL);
+    if (!b || !lo || !hi)
+        return missing("target range");
+    *lo = dgn_get_f64le(b);
+    *hi = dgn_get_f64le(b + 8);
+    return DGN_OK;
+}
+
+dgn_status dgn_model_zscore_stats(const dgn_model *m, double *mean, double *std, size_t cap)
+{
+    if (!m || !mean || !std)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_zscore_stats: NULL argument");
+    size_t c = m->cfg.n_components;
+    const unsigned char *b = blob(m, META_ZSCORE, 16 * c, NULL);
+    if (!b)
+        return missing("z-score statistics");
+    if (cap < c)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_zscore_stats: capacity %zu < %zu", cap, c);
+    for (size_t i = 0; i < c; i++) {
+        mean[i] = dgn_get_f64le(b + 8 * i);
+        std[i] = dgn_get_f64le(b + 8 * (c + i));
+    }
+    return DGN_OK;
+}
+
+dgn_status dgn_model_class_centre(const dgn_model *m, float *centre, size_t cap)
+{
+    if (!m || !centre)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_class_centre: NULL argument");
+    size_t k = m->cfg.out_dim;
+    const unsigned char *b = blob(m, META_CENTRE, 4 * k, NULL);
+    if (!b)
+        return missing("class centre");
+    if (cap < k)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_class_centre: capacity %zu < %zu", cap, k);
+    for (size_t j = 0; j < k; j++)
+        centre[j] = dgn_get_f32le(b + 4 * j);
+    return DGN_OK;
+}
+
+dgn_units dgn_model_units(const dgn_model *m)
+{
+    const unsigned char *b = blob(m, META_UNITS, 4, NULL);
+    return b ? (dgn_units)dgn_get_u32le(b) : DGN_UNITS_AUTO;
+}

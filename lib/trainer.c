@@ -1,0 +1,274 @@
+#include "dgn/trainer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dgn/metrics.h"
+#include "dgn/scoring.h"
+#include "error.h"
+#include "loss.h"
+#include "model_impl.h"
+#include "optimizer.h"
+
+struct dgn_trainer {
+    dgn_trainer_config cfg;
+    dgn_model *model;
+    dgn_dataset *data;
+    dgn_adam adam;
+    size_t epoch;
+
+    float *x, *f, *df;           /* one step: [3·batch][c], [3·batch][k] x 2 */
+    float *centre, *best_centre; /* [k] */
+    float *best_params, *best_stats;
+    dgn_epoch_report best;
+    size_t since_best;
+};
+
+dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version)
+{
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_config_init: cfg is NULL");
+    if (version != DGN_TRAINER_CONFIG_VERSION)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_config_init: version %u is not "
+                        "supported (this library knows version %d)",
+                        version, DGN_TRAINER_CONFIG_VERSION);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = version;
+    cfg->batch = 128;
+    cfg->epochs = 40;
+    cfg->lr = 1e-3;
+    cfg->beta1 = 0.9;
+    cfg->beta2 = 0.999;
+    cfg->eps = 1e-8;
+    cfg->weight_decay = 0;
+    cfg->tau = 0.1;
+    cfg->select = DGN_METRIC_AUC;
+    cfg->k = 100;
+    cfg->patience = 8;
+    return DGN_OK;
+}
+
+#define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "trainer config: " __VA_ARGS__)
+
+dgn_status dgn_trainer_config_validate(const dgn_trainer_config *c)
+{
+    if (!c)
+        return dgn_fail(DGN_E_INVALID, "trainer config is NULL");
+    if (c->version == 0 || c->version > DGN_TRAINER_CONFIG_VERSION)
+        return BAD_FIELD("version: %u is not a known version", c->version);
+    if (c->batch < 1)
+        return BAD_FIELD("batch: must be at least 1");
+    if (c->epochs < 1)
+        return BAD_FIELD("epochs: must be at least 1");
+    if (!(c->lr > 0) || !isfinite(c->lr))
+        return BAD_FIELD("lr: %g is not a positive finite value", c->lr);
+    if (!(c->beta1 >= 0 && c->beta1 < 1))
+        return BAD_FIELD("beta1: %g is outside [0, 1)", c->beta1);
+    if (!(c->beta2 >= 0 && c->beta2 < 1))
+        return BAD_FIELD("beta2: %g is outside [0, 1)", c->beta2);
+    if (!(c->eps > 0) || !isfinite(c->eps))
+        return BAD_FIELD("eps: %g is not a positive finite value", c->eps);
+    if (!(c->weight_decay >= 0) || !isfinite(c->weight_decay))
+        return BAD_FIELD("weight_decay: %g is not a finite value >= 0", c->weight_decay);
+    if (!(c->tau > 0) || !isfinite(c->tau))
+        return BAD_FIELD("tau: %g is not a positive finite value", c->tau);
+    if (c->select != DGN_METRIC_AUC && c->select != DGN_METRIC_PRECISION_AT_K)
+        return BAD_FIELD("select: %d is not a dgn_metric value", (int)c->select);
+    if (c->k < 1)
+        return BAD_FIELD("k: must be at least 1");
+    return DGN_OK;
+}
+
+void dgn_trainer_destroy(dgn_trainer *t)
+{
+    if (!t)
+        return;
+    dgn_adam_free(&t->adam);
+    free(t->x);
+    free(t->f);
+    free(t->df);
+    free(t->centre);
+    free(t->best_centre);
+    free(t->best_params);
+    free(t->best_stats);
+    free(t);
+}
+
+dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model, dgn_dataset *data,
+                              const dgn_trainer_config *cfg)
+{
+    if (!out || !model || !data)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_create: NULL argument");
+    *out = NULL;
+    dgn_status st = dgn_trainer_config_validate(cfg);
+    if (st != DGN_OK)
+        return st;
+    size_t c = model->cfg.n_components, k = model->cfg.out_dim;
+    if (dgn_dataset_n_components(data) != c)
+        return dgn_fail(DGN_E_SHAPE, "dgn_trainer_create: the dataset has %zu components, "
+                        "the model %zu", dgn_dataset_n_components(data), c);
+    if (cfg->batch > model->cfg.max_batch / 3)
+        return dgn_fail(DGN_E_SHAPE, "dgn_trainer_create: batch %zu needs 3 x %zu rows, "
+                        "above the model's max_batch %zu", cfg->batch, cfg->batch,
+                        model->cfg.max_batch);
+
+    dgn_trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return dgn_fail_nomem("trainer");
+    t->cfg = *cfg;
+    t->model = model;
+    t->data = data;
+    size_t rows = 3 * cfg->batch;
+    t->x = malloc(rows * c * sizeof *t->x);
+    t->f = malloc(rows * k * sizeof *t->f);
+    t->df = malloc(rows * k * sizeof *t->df);
+    t->centre = calloc(k, sizeof *t->centre);
+    t->best_centre = calloc(k, sizeof *t->best_centre);
+    t->best_params = malloc(model->n_params * sizeof *t->best_params);
+    t->best_stats = malloc(dgn_model_n_buffers(model) * sizeof *t->best_stats);
+    st = dgn_adam_init(&t->adam, model->n_params, cfg->lr, cfg->beta1, cfg->beta2,
+                       cfg->eps, cfg->weight_decay);
+    if (st == DGN_OK && (!t->x || !t->f || !t->df || !t->centre || !t->best_centre ||
+                         !t->best_params || !t->best_stats))
+        st = dgn_fail_nomem("trainer buffers");
+    if (st != DGN_OK) {
+        dgn_trainer_destroy(t);
+        return st;
+    }
+    t->best.epoch = 0;
+    *out = t;
+    return DGN_OK;
+}
+
+dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
+{
+    if (!t || !loss || !n_triplets)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_step: NULL argument");
+    dgn_model *m = t->model;
+    size_t c = m->cfg.n_components, k = m->cfg.out_dim, b = t->cfg.batch, n;
+    *loss = 0;
+    dgn_status st = dgn_dataset_next_triplets(t->data, t->x, 3 * b * c, NULL, 0, b, &n);
+    *n_triplets = n;
+    if (st != DGN_OK || n == 0)
+        return st;
+    dgn_model_set_training(m, 1);
+    if ((st = dgn_model_forward(m, t->f, 3 * b * k, t->x, 3 * n)) != DGN_OK)
+        return st;
+    *loss = dgn_triplet_loss(t->df, t->f, n, k, t->cfg.tau);
+    dgn_model_zero_grad(m);
+    if ((st = dgn_model_backward(m, NULL, 0, t->df, 3 * n)) != DGN_OK)
+        return st;
+    dgn_adam_step(&t->adam, m->params, m->grads);
+    return DGN_OK;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void keep_best(dgn_trainer *t)
+{
+    dgn_model *m = t->model;
+    memcpy(t->best_params, m->params, m->n_params * sizeof *m->params);
+    memcpy(t->best_stats, m->run_mean, dgn_model_n_buffers(m) * sizeof *m->run_mean);
+    memcpy(t->best_centre, t->centre, m->cfg.out_dim * sizeof *t->centre);
+}
+
+dgn_status dgn_trainer_epoch(dgn_trainer *t, dgn_epoch_report *report)
+{
+    if (!t || !report)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_epoch: NULL argument");
+    double start = now(), sum = 0;
+    size_t triplets = 0, n;
+    dgn_status st = dgn_dataset_shuffle(t->data);
+    for (;;) {
+        double l;
+        if (st != DGN_OK || (st = dgn_trainer_step(t, &l, &n)) != DGN_OK || n == 0)
+            break;
+        sum += l * (double)n;
+        triplets += n;
+    }
+    if (st != DGN_OK)
+        return st;
+    t->epoch++;
+
+    memset(report, 0, sizeof *report);
+    report->epoch = t->epoch;
+    report->loss = triplets ? sum / (double)triplets : NAN;
+    report->k = t->cfg.k;
+    report->auc = report->precision_at_k = NAN;
+    size_t k = t->model->cfg.out_dim;
+    st = dgn_class_centre(t->centre, k, t->model, t->data);
+    if (st == DGN_OK && dgn_dataset_n_rows(t->data, DGN_SPLIT_VALID) > 0)
+        st = dgn_evaluate_split(&report->auc, &report->precision_at_k, t->cfg.k, t->model,
+                                t->centre, t->data, DGN_SPLIT_VALID);
+    if (st != DGN_OK)
+        return st;
+
+    /* Without validation rows the latest epoch is kept. */
+    double score = t->cfg.select == DGN_METRIC_AUC ? report->auc : report->precision_at_k;
+    double best = t->cfg.select == DGN_METRIC_AUC ? t->best.auc : t->best.precision_at_k;
+    if (t->best.epoch == 0 || isnan(score) || score > best) {
+        keep_best(t);
+        report->best = 1;
+        t->best = *report;
+        t->since_best = 0;
+    } else {
+        t->since_best++;
+    }
+    report->seconds = now() - start;
+    if (report->best)
+        t->best.seconds = report->seconds;
+    return DGN_OK;
+}
+
+dgn_status dgn_trainer_fit(dgn_trainer *t, dgn_epoch_report *best)
+{
+    if (!t)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_fit: trainer is NULL");
+    dgn_status st = DGN_OK;
+    for (size_t e = 0; e < t->cfg.epochs; e++) {
+        dgn_epoch_report r;
+        if ((st = dgn_trainer_epoch(t, &r)) != DGN_OK)
+            return st;
+        if (t->cfg.progress && t->cfg.progress(&r, t->cfg.progress_user))
+            break;
+        if (t->cfg.patience && t->since_best >= t->cfg.patience)
+            break;
+    }
+    dgn_model *m = t->model;
+    memcpy(m->params, t->best_params, m->n_params * sizeof *m->params);
+    memcpy(m->run_mean, t->best_stats, dgn_model_n_buffers(m) * sizeof *m->run_mean);
+    memcpy(t->centre, t->best_centre, m->cfg.out_dim * sizeof *t->centre);
+    dgn_model_set_training(m, 0);
+
+    char settings[512];
+    snprintf(settings, sizeof settings,
+             "best_epoch=%zu\nepochs_run=%zu\nbatch=%zu\nlr=%g\nweight_decay=%g\n"
+             "tau=%g\nselect=%s\nk=%zu\npatience=%zu\nvalid_auc=%.6f\n"
+             "valid_precision_at_k=%.6f\n",
+             t->best.epoch, t->epoch, t->cfg.batch, t->cfg.lr, t->cfg.weight_decay,
+             t->cfg.tau, t->cfg.select == DGN_METRIC_AUC ? "auc" : "precision_at_k",
+             t->cfg.k, t->cfg.patience, t->best.auc, t->best.precision_at_k);
+    st = dgn_model_attach_context(m, t->data, t->centre, settings);
+    if (st == DGN_OK && best)
+        *best = t->best;
+    return st;
+}
+
+dgn_status dgn_trainer_centre(const dgn_trainer *t, float *centre, size_t cap)
+{
+    if (!t || !centre)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_centre: NULL argument");
+    size_t k = t->model->cfg.out_dim;
+    if (cap < k)
+        return dgn_fail(DGN_E_SHAPE, "dgn_trainer_centre: capacity %zu < %zu", cap, k);
+    memcpy(centre, t->centre, k * sizeof *centre);
+    return DGN_OK;
+}
