@@ -250,8 +250,9 @@ dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,
             return DGN_OK;
         }
     size_t found = SIZE_MAX;
+    const char *wanted = short_name(name);
     for (size_t i = first; i < n; i++) {
-        if (strcmp(short_name(names[i]), name) != 0)
+        if (strcmp(short_name(names[i]), wanted) != 0)
             continue;
         if (found != SIZE_MAX)
             return dgn_fail(DGN_E_INVALID,

@@ -48,16 +48,15 @@ dgn_csv_number dgn_csv_parse_number(const dgn_csv *r, const char *text,
                                     double *value);
 
 /* Index in names[first, n) of `name`: an exact match wins, then a unique
- * match on a name's last space-separated word ("SiO2" finds "W% SiO2").
+ * match on the last space-separated words of both ("SiO2" finds
+ * "W% SiO2", and "W% SiO2" finds "SiO2").
  * Messages start with `where`, call the thing a `role` (e.g. "component")
  * and the list entries `kind`s ("column"), numbered from 1. */
 dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,
                          const char *name, const char *where, const char *role,
                          const char *kind, size_t *idx);
 
-/* Index among the current record's fields [first, n_field) of the column
- * called `name`: an exact match wins, then a unique match on the column's
- * last space-separated word ("SiO2" finds "W% SiO2"). role names the
+/* dgn_find_name over the current record's fields; role names the
  * column's use in messages. */
 dgn_status dgn_csv_find_column(const dgn_csv *r, size_t first, const char *name,
                                const char *role, size_t *col);

@@ -58,7 +58,7 @@ typedef struct dgn_dataset_config {
     /* CSV columns. property: the property column's name (NULL: the last
      * column). components: the component columns (NULL: every column but
      * the property and a leading unnamed index column). A name matches a
-     * column written exactly so, or the column's last space-separated word:
+     * column written exactly so, or else by last space-separated words:
      * "SiO2" selects "W% SiO2". */
     const char *property;
     const char *const *components;
