@@ -1,0 +1,289 @@
+/* Loss, optimizer and trainer: gradients, Adam against its formula, a
+ * learnable toy problem, best-state keeping, the model context. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "dgn.h"
+#include "gradcheck.h"
+#include "loss.h"
+#include "model_impl.h"
+#include "optimizer.h"
+#include "testutil.h"
+
+/* ---- loss --------------------------------------------------------------- */
+
+typedef struct loss_ctx {
+    float f[3 * 4 * 5], df[3 * 4 * 5];
+    double tau;
+} loss_ctx;
+
+static double loss_of(void *arg)
+{
+    loss_ctx *c = arg;
+    float scratch[3 * 4 * 5];
+    return dgn_triplet_loss(scratch, c->f, 4, 5, c->tau);
+}
+
+START_TEST(loss_gradient)
+{
+    for (int t = 0; t < 2; t++) {
+        loss_ctx c;
+        unsigned st = 11;
+        fill_uniform(c.f, 60, &st, 1.0f);
+        c.tau = t ? 1.0 : 0.1;
+        dgn_triplet_loss(c.df, c.f, 4, 5, c.tau);
+        gc_result r = gradcheck(loss_of, &c, c.f, c.df, 60, 60, 1e-3f);
+        ck_assert_msg(gradcheck_ok(r), "tau %g: %zu of %zu failed", c.tau, r.failed, r.checked);
+    }
+}
+END_TEST
+
+START_TEST(loss_values)
+{
+    /* One triplet: s = (⟨a,p⟩ − ⟨a,n⟩)/τ = (1 − 0)/1; loss = log(1 + e^−1). */
+    float f[] = {1, 0, 1, 0, 0, 1}, df[6];
+    ck_assert_double_eq_tol(dgn_triplet_loss(df, f, 1, 2, 1.0), log1p(exp(-1.0)), 1e-12);
+    /* Extreme margins neither overflow nor lose the gradient's sign. */
+    float g[] = {1, 0, 1, 0, -1, 0};
+    double l = dgn_triplet_loss(df, g, 1, 2, 1e-3);
+    ck_assert(isfinite(l) && l >= 0 && l < 1e-300);
+    float h[] = {1, 0, -1, 0, 1, 0};
+    l = dgn_triplet_loss(df, h, 1, 2, 1e-3);
+    ck_assert_double_eq_tol(l, 2000, 1e-9);
+    /* Saturated: dL/da = −(p − n)/τ exactly, not NaN. */
+    ck_assert_float_eq_tol(df[0], 2000.0f, 1e-3f);
+}
+END_TEST
+
+/* ---- Adam ----------------------------------------------------------------- */
+
+START_TEST(adam_matches_formula)
+{
+    dgn_adam a;
+    ck_assert_int_eq(dgn_adam_init(&a, 2, 0.01, 0.9, 0.999, 1e-8, 0.1), DGN_OK);
+    float p[2] = {1.0f, -2.0f};
+    double m[2] = {0}, v[2] = {0}, q[2] = {1.0, -2.0};
+    for (int t = 1; t <= 5; t++) {
+        float g[2] = {0.5f * (float)t, -0.25f};
+        dgn_adam_step(&a, p, g);
+        for (int i = 0; i < 2; i++) {
+            double gi = g[i] + 0.1 * q[i];
+            m[i] = 0.9 * m[i] + 0.1 * gi;
+            v[i] = 0.999 * v[i] + 0.001 * gi * gi;
+            double mh = m[i] / (1 - pow(0.9, t)), vh = v[i] / (1 - pow(0.999, t));
+            q[i] -= 0.01 * mh / (sqrt(vh) + 1e-8);
+            ck_assert_double_eq_tol(p[i], q[i], 1e-6);
+        }
+    }
+    dgn_adam_free(&a);
+}
+END_TEST
+
+/* ---- training on a learnable toy problem ------------------------------------ */
+
+/* Target: the first component's share in [0.3, 0.6]. */
+static dgn_dataset *toy_data(uint64_t seed)
+{
+    enum { N = 600, C = 4 };
+    static double x[N * C], y[N];
+    unsigned st = 5;
+    for (int i = 0; i < N; i++) {
+        double s = 0;
+        for (int j = 0; j < C; j++) {
+            st = st * 1664525u + 1013904223u;
+            x[i * C + j] = 0.05 + (double)(st >> 8) / 16777216.0;
+            s += x[i * C + j];
+        }
+        for (int j = 0; j < C; j++)
+            x[i * C + j] /= s;
+        y[i] = 1000 * x[i * C];
+    }
+    dgn_dataset_config cfg;
+    dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION);
+    cfg.lo = 300;
+    cfg.hi = 600;
+    cfg.seed = seed;
+    cfg.sigma = 0.02;
+    dgn_dataset *ds = NULL;
+    ck_assert_msg(dgn_dataset_from_arrays(&ds, x, y, N, C, NULL, "T", &cfg) == DGN_OK, "%s",
+                  dgn_last_error());
+    return ds;
+}
+
+static dgn_model *toy_model(void)
+{
+    dgn_model_config cfg;
+    dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION);
+    cfg.n_components = 4;
+    cfg.embed_dim = 8;
+    cfg.hidden = 32;
+    cfg.out_dim = 8;
+    cfg.max_batch = 96;
+    dgn_model *m = NULL;
+    ck_assert_int_eq(dgn_model_create(&m, &cfg), DGN_OK);
+    return m;
+}
+
+typedef struct seen {
+    size_t calls;
+    double first_auc, last_auc, best_auc;
+} seen;
+
+static int record(const dgn_epoch_report *r, void *user)
+{
+    seen *s = user;
+    if (s->calls++ == 0)
+        s->first_auc = r->auc;
+    s->last_auc = r->auc;
+    if (r->best)
+        s->best_auc = r->auc;
+    return 0;
+}
+
+START_TEST(training_learns_and_keeps_the_best)
+{
+    dgn_dataset *ds = toy_data(1);
+    dgn_model *m = toy_model();
+    dgn_trainer_config cfg;
+    dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+    cfg.batch = 32;
+    cfg.epochs = 15;
+    cfg.patience = 0;
+    seen s = {0};
+    cfg.progress = record;
+    cfg.progress_user = &s;
+    dgn_trainer *t = NULL;
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+    dgn_epoch_report best;
+    ck_assert_msg(dgn_trainer_fit(t, &best) == DGN_OK, "%s", dgn_last_error());
+    ck_assert_uint_eq(s.calls, 15);
+    ck_assert_double_gt(best.auc, 0.9);
+    ck_assert_double_ge(best.auc, s.last_auc);
+    ck_assert_double_eq(best.auc, s.best_auc);
+
+    /* The restored model scores the validation split as reported. */
+    ck_assert_int_eq(dgn_model_training(m), 0);
+    float centre[8];
+    double auc, p;
+    ck_assert_int_eq(dgn_trainer_centre(t, centre, 8), DGN_OK);
+    ck_assert_int_eq(dgn_evaluate_split(&auc, &p, cfg.k, m, centre, ds, DGN_SPLIT_VALID), DGN_OK);
+    ck_assert_double_eq(auc, best.auc);
+
+    /* The context travels with the model. */
+    ck_assert_str_eq(dgn_model_component_name(m, 3), "c4");
+    ck_assert_ptr_null(dgn_model_component_name(m, 4));
+    ck_assert_str_eq(dgn_model_property_name(m), "T");
+    double lo, hi, mean[4], sd[4], dmean[4], dsd[4];
+    float stored[8];
+    ck_assert_int_eq(dgn_model_target_range(m, &lo, &hi), DGN_OK);
+    ck_assert_double_eq(lo, 300);
+    ck_assert_double_eq(hi, 600);
+    ck_assert_int_eq(dgn_model_zscore_stats(m, mean, sd, 4), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_zscore_stats(ds, dmean, dsd, 4), DGN_OK);
+    ck_assert_int_eq(memcmp(mean, dmean, sizeof mean), 0);
+    ck_assert_int_eq(memcmp(sd, dsd, sizeof sd), 0);
+    ck_assert_int_eq(dgn_model_class_centre(m, stored, 8), DGN_OK);
+    ck_assert_int_eq(memcmp(stored, centre, sizeof stored), 0);
+    ck_assert_int_eq(dgn_model_units(m), DGN_UNITS_FRACTION);
+    ck_assert_ptr_nonnull(strstr(dgn_model_settings(m), "best_epoch="));
+
+    dgn_trainer_destroy(t);
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+static int stop_now(const dgn_epoch_report *r, void *user)
+{
+    (void)r;
+    (void)user;
+    return 1;
+}
+
+START_TEST(callback_and_patience_stop_early)
+{
+    dgn_dataset *ds = toy_data(2);
+    dgn_model *m = toy_model();
+    dgn_trainer_config cfg;
+    dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+    cfg.batch = 32;
+    cfg.progress = stop_now;
+    dgn_trainer *t = NULL;
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+    dgn_epoch_report best;
+    ck_assert_int_eq(dgn_trainer_fit(t, &best), DGN_OK);
+    ck_assert_uint_eq(best.epoch, 1);
+    dgn_trainer_destroy(t);
+
+    /* lr so small nothing improves after the first epochs: patience ends it. */
+    cfg.progress = record;
+    seen s = {0};
+    cfg.progress_user = &s;
+    cfg.lr = 1e-9;
+    cfg.patience = 2;
+    cfg.epochs = 50;
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+    ck_assert_int_eq(dgn_trainer_fit(t, &best), DGN_OK);
+    ck_assert_uint_lt(s.calls, 50);
+    ck_assert_uint_ge(s.calls, best.epoch + 2);
+    dgn_trainer_destroy(t);
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(step_by_step_and_validation)
+{
+    dgn_dataset *ds = toy_data(3);
+    dgn_model *m = toy_model();
+    dgn_trainer_config cfg;
+    dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+    cfg.batch = 40;
+    dgn_trainer *t = NULL;
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_E_SHAPE);
+    ck_assert_error_has("max_batch");
+    cfg.batch = 32;
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+    size_t total = 0, n;
+    double loss;
+    do {
+        ck_assert_int_eq(dgn_trainer_step(t, &loss, &n), DGN_OK);
+        total += n;
+        if (n)
+            ck_assert(isfinite(loss) && loss > 0);
+    } while (n);
+    ck_assert_uint_eq(total, dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN));
+    dgn_trainer_destroy(t);
+
+    cfg.tau = 0;
+    ck_assert_int_eq(dgn_trainer_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("tau");
+    cfg.tau = 0.1;
+    cfg.lr = -1;
+    ck_assert_int_eq(dgn_trainer_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("lr");
+    cfg.lr = 1e-3;
+    cfg.select = (dgn_metric)7;
+    ck_assert_int_eq(dgn_trainer_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("select");
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("trainer");
+    TCase *tc = tcase_create("loss-optimizer");
+    tcase_add_test(tc, loss_gradient);
+    tcase_add_test(tc, loss_values);
+    tcase_add_test(tc, adam_matches_formula);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("training");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, training_learns_and_keeps_the_best);
+    tcase_add_test(tc, callback_and_patience_stop_early);
+    tcase_add_test(tc, step_by_step_and_validation);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
