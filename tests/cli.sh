@@ -1,0 +1,83 @@
+#!/bin/sh
+# End to end through the example programs, on the bundled data with short
+# training: dgn-eval reproduces dgn-train's AUC, merged shards equal the
+# unsharded top-k, screened compositions sum to 100 % within their bounds,
+# bad arguments fail with one line, and dgn-paper --quick runs.
+# Usage: cli.sh EXAMPLES_DIR DATA.csv
+set -eu
+bin=$1
+data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# A fixed split: every fifth row validates.
+awk -F, 'NR == 1 { print > "'"$tmp"'/train.csv"; print > "'"$tmp"'/valid.csv"; next }
+         NR % 5 == 0 { print > "'"$tmp"'/valid.csv"; next }
+         { print > "'"$tmp"'/train.csv" }' "$data"
+
+"$bin/dgn-train" "$tmp/train.csv" --valid "$tmp/valid.csv" --property TG --lo 500 --hi 600 \
+    --epochs 2 --batch 64 --seed 7 --json -o "$tmp/m.dgn" > "$tmp/train.json" 2> "$tmp/train.log"
+[ "$(grep -c '"epoch"' "$tmp/train.json")" -eq 2 ] || fail "expected 2 epoch lines"
+train_auc=$(tail -n 1 "$tmp/train.json" | sed 's/.*"auc": \([0-9.]*\).*/\1/')
+train_p=$(tail -n 1 "$tmp/train.json" | sed 's/.*"precision_at_k": \([0-9.]*\).*/\1/')
+"$bin/dgn-eval" "$tmp/m.dgn" "$tmp/valid.csv" --json > "$tmp/eval.json" 2>/dev/null
+eval_auc=$(tail -n 1 "$tmp/eval.json" | sed 's/.*"auc": \([0-9.]*\).*/\1/')
+eval_p=$(tail -n 1 "$tmp/eval.json" | sed 's/.*"precision_at_k": \([0-9.]*\).*/\1/')
+[ "$train_auc" = "$eval_auc" ] || fail "dgn-eval auc $eval_auc, dgn-train reported $train_auc"
+[ "$train_p" = "$eval_p" ] || fail "dgn-eval p@k $eval_p, dgn-train reported $train_p"
+grep -q '"n": 5815, "positives"' "$tmp/eval.json" || fail "unexpected eval row count: $(cat "$tmp/eval.json")"
+echo "dgn-eval reproduces auc $eval_auc and p@100 $eval_p"
+
+grid="step=5, SiO2=40:80, Al2O3=0:20, B2O3=0:20, Na2O=0:25, CaO=0:15, MgO=0:10"
+"$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --top 40 -o "$tmp/all.csv" > /dev/null 2>&1
+"$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --top 40 --threads 2 -o "$tmp/all2.csv" > /dev/null 2>&1
+cmp -s "$tmp/all.csv" "$tmp/all2.csv" || fail "results depend on the thread count"
+for s in 0 1; do
+    "$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --top 40 --shard $s/2 -o "$tmp/s$s.csv" \
+        > /dev/null 2>&1
+done
+# Merge: by score, then index; keep 40; compare all but the rank column.
+(tail -n +2 "$tmp/s0.csv"; tail -n +2 "$tmp/s1.csv") | sort -t, -k3,3gr -k2,2n | head -n 40 \
+    | cut -d, -f2- > "$tmp/merged"
+tail -n +2 "$tmp/all.csv" | cut -d, -f2- > "$tmp/single"
+cmp -s "$tmp/merged" "$tmp/single" || fail "merged shards differ from the single run"
+[ "$(wc -l < "$tmp/single")" -eq 40 ] || fail "expected 40 results"
+echo "shards 0/2 + 1/2 merged equal the unsharded top-40; 1 and 2 threads agree"
+
+# Columns: rank,index,score, then 19 components in the model's order.
+awk -F, 'NR == 1 { for (i = 4; i <= NF; i++) { gsub(/"/, "", $i); name[i] = $i }; next }
+    { s = 0
+      for (i = 4; i <= NF; i++) {
+          s += $i; v[name[i]] = $i
+          if (name[i] !~ /(SiO2|Al2O3|B2O3|Na2O|CaO|MgO)$/ && $i != 0) bad = bad " " name[i] "=" $i
+      }
+      if (s < 99.999 || s > 100.001) bad = bad " sum=" s
+      if (v["W% SiO2"] < 40 || v["W% SiO2"] > 80 || v["W% Al2O3"] > 20 || v["W% B2O3"] > 20 \
+          || v["W% Na2O"] > 25 || v["W% CaO"] > 15 || v["W% MgO"] > 10) bad = bad " out of bounds"
+      if (bad != "") { print "row " NR ":" bad; exit 1 } }' "$tmp/all.csv" \
+    || fail "a screened composition breaks its sum or bounds"
+echo "every screened composition sums to 100 % within its bounds"
+
+# Bad arguments: non-zero exit and exactly one line naming the argument.
+check_bad() {
+    want=$1
+    shift
+    if "$@" > "$tmp/out" 2> "$tmp/err"; then fail "$* succeeded"; fi
+    [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "$*: expected one line, got: $(cat "$tmp/err")"
+    grep -q -- "$want" "$tmp/err" || fail "$*: message lacks $want: $(cat "$tmp/err")"
+}
+check_bad "--lo" "$bin/dgn-train" "$data" --lo abc --hi 600 -o "$tmp/x.dgn"
+check_bad "unknown option --frobnicate" "$bin/dgn-train" "$data" --frobnicate
+check_bad "--shard" "$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --shard 2/2
+check_bad "Fe2O3" "$bin/dgn-screen" "$tmp/m.dgn" --grid "step=10, SiO2, Fe2O3"
+check_bad "not-there.dgn" "$bin/dgn-eval" "$tmp/not-there.dgn" "$tmp/valid.csv"
+check_bad "--k" "$bin/dgn-eval" "$tmp/m.dgn" "$tmp/valid.csv" --k 0
+echo "bad arguments fail with one line"
+
+"$bin/dgn-paper" "$data" --quick --csv "$tmp/paper.csv" --markdown "$tmp/paper.md" 2> "$tmp/paper.log"
+[ "$(wc -l < "$tmp/paper.csv")" -eq 5 ] || fail "dgn-paper --quick wrote $(wc -l < "$tmp/paper.csv") lines"
+grep -q "group-split,500,600" "$tmp/paper.csv" || fail "dgn-paper: no group split row"
+grep -q "### Width 100" "$tmp/paper.md" || fail "dgn-paper: no markdown tables"
+echo "dgn-paper --quick writes its CSV and tables"
+echo "1 passed, 0 failed"
