@@ -55,7 +55,7 @@ dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version
     cfg->sum_min = 0.95;
     cfg->sum_max = 1.05;
     cfg->valid_fraction = 0.2;
-    cfg->sigma = 0.1;
+    cfg->sigma = 0.05;
     cfg->seed = 2024;
     return DGN_OK;
 }

@@ -38,8 +38,8 @@ dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version
     memset(cfg, 0, sizeof *cfg);
     cfg->version = version;
     cfg->batch = 128;
-    cfg->epochs = 40;
-    cfg->lr = 1e-3;
+    cfg->epochs = 60;
+    cfg->lr = 2e-3;
     cfg->beta1 = 0.9;
     cfg->beta2 = 0.999;
     cfg->eps = 1e-8;

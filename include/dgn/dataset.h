@@ -80,7 +80,7 @@ typedef struct dgn_dataset_config {
     const char *valid_path;  /* CSV used as the validation split instead of
                                 valid_fraction; NULL */
 
-    double sigma;            /* augmentation noise; 0 turns it off; 0.1 */
+    double sigma;            /* augmentation noise; 0 turns it off; 0.05 */
     uint64_t seed;           /* all randomness derives from it; 2024 */
 } dgn_dataset_config;
 

@@ -54,8 +54,8 @@ typedef int (*dgn_progress_fn)(const dgn_epoch_report *report, void *user);
 typedef struct dgn_trainer_config {
     unsigned int version;
     size_t batch;          /* triplets per step: 128 */
-    size_t epochs;         /* at most: 40 */
-    double lr;             /* Adam learning rate: 1e-3 */
+    size_t epochs;         /* at most: 60 */
+    double lr;             /* Adam learning rate: 2e-3 */
     double beta1, beta2;   /* 0.9, 0.999 */
     double eps;            /* 1e-8 */
     double weight_decay;   /* L2 added to the gradient: 0 */
