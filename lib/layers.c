@@ -50,7 +50,8 @@ void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, 
         float s = 0;
         for (size_t j = 0; j < f; j++)
             s += V[i * f + j] * V[i * f + j];
-        vnorm[i] = fmaxf(sqrtf(s), 1e-12f);
+        float norm = sqrtf(s);
+        vnorm[i] = norm > 1e-12f ? norm : 1e-12f;
         for (size_t j = 0; j < f; j++)
             Vn[i * f + j] = V[i * f + j] / vnorm[i];
     }
@@ -122,7 +123,7 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
         for (size_t i = 0; i < n; i++) {
             float *row = Pb + i * n, mx = row[0], sum = 0;
             for (size_t j = 1; j < n; j++)
-                mx = fmaxf(mx, row[j]);
+                mx = row[j] > mx ? row[j] : mx;
             for (size_t j = 0; j < n; j++)
                 sum += row[j] = expf(row[j] - mx);
             for (size_t j = 0; j < n; j++)
@@ -328,7 +329,8 @@ void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t
         float s = 0;
         for (size_t j = 0; j < k; j++)
             s += Y[r * k + j] * Y[r * k + j];
-        rnorm[r] = fmaxf(sqrtf(s), 1e-12f);
+        float norm = sqrtf(s);
+        rnorm[r] = norm > 1e-12f ? norm : 1e-12f;
         for (size_t j = 0; j < k; j++)
             F[r * k + j] = Y[r * k + j] / rnorm[r];
     }
