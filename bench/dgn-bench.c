@@ -1,0 +1,294 @@
+/* dgn-bench: the libdgn side of bench/run. Public API only.
+ *
+ *   dgn-bench speed DATA.csv --threads T [--steps N] [--grid SPEC]
+ *       training triplets/s, screening candidates/s and GFLOP/s, and the
+ *       sgemm GFLOP/s of this machine at T threads, as one JSON line
+ *   dgn-bench split DATA.csv --lo LO --hi HI [--group-split] OUT_PREFIX
+ *       the training and validation rows dgn-train would use, as CSV
+ *   dgn-bench curves DATA.csv --lo LO --hi HI --epochs N OUT_DIR
+ *       per-epoch loss and AUC, ROC points and validation features at the
+ *       first, middle and last epoch
+ */
+#include <cblas.h>
+#include <time.h>
+
+#include "../examples/cli.h"
+
+const char *cli_program = "dgn-bench";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static dgn_dataset *load(const char *path, double lo, double hi, int group)
+{
+    dgn_dataset_config c;
+    CHECK(dgn_dataset_config_init(&c, DGN_DATASET_CONFIG_VERSION));
+    c.property = "TG";
+    c.lo = lo;
+    c.hi = hi;
+    c.group_split = group;
+    dgn_dataset *ds;
+    CHECK(dgn_dataset_load_csv(&ds, path, &c));
+    return ds;
+}
+
+static dgn_model *model_for(const dgn_dataset *ds)
+{
+    dgn_model_config c;
+    CHECK(dgn_model_config_init(&c, DGN_MODEL_CONFIG_VERSION));
+    c.n_components = dgn_dataset_n_components(ds);
+    dgn_model *m;
+    CHECK(dgn_model_create(&m, &c));
+    return m;
+}
+
+/* FLOPs of one forward row, counted per layer (multiply-add = 2). */
+static double forward_flops(const dgn_model_config *c)
+{
+    double n = (double)c->n_components, d = (double)c->embed_dim, h = (double)c->hidden,
+           k = (double)c->out_dim;
+    double f = n * d;                            /* embedding */
+    if (c->interaction)
+        f += 2 * n * n * d                       /* graph convolution */
+           + 3 * 2 * n * d * d                   /* Q, K, V */
+           + 2 * n * n * d + 3 * n * n           /* scores and softmax */
+           + 2 * n * n * d;                      /* P·V */
+    f += 2 * n * d * h + 4 * h + 2 * h * k + 2 * k /* projection head */
+       + 3 * k + 2 * k;                          /* L2 and the centre score */
+    return f;
+}
+
+/* Best of 5 timed runs of an n x n x n sgemm. */
+static double sgemm_gflops(int n)
+{
+    float *a = malloc((size_t)n * n * sizeof *a), *b = malloc((size_t)n * n * sizeof *b),
+          *c = malloc((size_t)n * n * sizeof *c);
+    for (size_t i = 0; i < (size_t)n * n; i++)
+        a[i] = b[i] = (float)(i % 7) * 0.1f;
+    double best = 0;
+    for (int r = 0; r < 6; r++) {
+        double t = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n,
+                    0.0f, c, n);
+        t = now() - t;
+        if (r > 0 && 2.0 * n * n * n / t / 1e9 > best)
+            best = 2.0 * n * n * n / t / 1e9;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best;
+}
+
+static int speed(const char *data, int threads, size_t steps, const char *grid)
+{
+    dgn_dataset *ds = load(data, 500, 600, 0);
+    dgn_model *m = model_for(ds);
+    dgn_trainer_config tc;
+    CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
+    dgn_trainer *t;
+    CHECK(dgn_trainer_create(&t, m, ds, &tc));
+    openblas_set_num_threads(threads);
+
+    double loss, t0 = 0;
+    size_t n, triplets = 0;
+    for (size_t s = 0; s < steps + 5; s++) {
+        if (s == 5)
+            t0 = now(); /* after a warm-up */
+        CHECK(dgn_trainer_step(t, &loss, &n));
+        if (n == 0) {
+            CHECK(dgn_dataset_shuffle(ds));
+            CHECK(dgn_trainer_step(t, &loss, &n));
+        }
+        if (s >= 5)
+            triplets += n;
+    }
+    double train_s = now() - t0;
+
+    /* Screening: the model as trained so far, with its context attached. */
+    dgn_model_config mc;
+    CHECK(dgn_model_get_config(m, &mc));
+    float *centre = malloc(mc.out_dim * sizeof *centre);
+    CHECK(dgn_class_centre(centre, mc.out_dim, m, ds));
+    CHECK(dgn_model_attach_context(m, ds, centre, NULL));
+    dgn_screener_config sc;
+    CHECK(dgn_screener_config_init(&sc, DGN_SCREENER_CONFIG_VERSION));
+    sc.threads = (size_t)threads;
+    if (threads > 1)
+        openblas_set_num_threads(1); /* threads at the screening level */
+    dgn_screener *s;
+    CHECK(dgn_screener_create(&s, m, &sc));
+    CHECK(dgn_screener_set_grid(s, grid));
+    uint64_t total, mine;
+    CHECK(dgn_screener_count(s, &total, &mine));
+    double t1 = now();
+    CHECK(dgn_screener_run(s));
+    double screen_s = now() - t1;
+    double flops = forward_flops(&mc);
+
+    openblas_set_num_threads(threads);
+    double peak = sgemm_gflops(2048);
+    printf("{\"threads\": %d, \"train_triplets\": %zu, \"train_seconds\": %.4f, "
+           "\"train_triplets_per_s\": %.1f, \"candidates\": %llu, \"screen_seconds\": %.4f, "
+           "\"screen_candidates_per_s\": %.1f, \"flops_per_candidate\": %.0f, "
+           "\"screen_gflops\": %.3f, \"sgemm_gflops\": %.3f, \"openblas\": \"%s\"}\n",
+           threads, triplets, train_s, (double)triplets / train_s,
+           (unsigned long long)total, screen_s, (double)total / screen_s, flops,
+           flops * (double)total / screen_s / 1e9, peak, openblas_get_config());
+    free(centre);
+    dgn_screener_destroy(s);
+    dgn_trainer_destroy(t);
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+    return 0;
+}
+
+static void write_split(const dgn_dataset *ds, dgn_split split, const char *path)
+{
+    size_t n = dgn_dataset_n_rows(ds, split), c = dgn_dataset_n_components(ds);
+    float *x = malloc(n * c * sizeof *x);
+    double *y = malloc(n * sizeof *y);
+    CHECK(dgn_dataset_features(ds, split, DGN_VIEW_FRACTION, x, n * c));
+    CHECK(dgn_dataset_property_values(ds, split, y, n));
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "dgn-bench: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    for (size_t j = 0; j < c; j++)
+        fprintf(f, "\"%s\",", dgn_dataset_component_name(ds, j));
+    fprintf(f, "\"%s\"\n", dgn_dataset_property_name(ds));
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < c; j++)
+            fprintf(f, "%.9g,", (double)x[i * c + j]);
+        fprintf(f, "%.9g\n", y[i]);
+    }
+    fclose(f);
+    free(x);
+    free(y);
+}
+
+static int split(const char *data, double lo, double hi, int group, const char *prefix)
+{
+    dgn_dataset *ds = load(data, lo, hi, group);
+    char path[4096];
+    snprintf(path, sizeof path, "%s-train.csv", prefix);
+    write_split(ds, DGN_SPLIT_TRAIN, path);
+    snprintf(path, sizeof path, "%s-valid.csv", prefix);
+    write_split(ds, DGN_SPLIT_VALID, path);
+    dgn_dataset_destroy(ds);
+    return 0;
+}
+
+/* Per-epoch curves, and ROC points and features at three epochs. */
+static int curves(const char *data, double lo, double hi, size_t epochs, const char *dir)
+{
+    dgn_dataset *ds = load(data, lo, hi, 0);
+    dgn_model *m = model_for(ds);
+    dgn_trainer_config tc;
+    CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
+    dgn_trainer *t;
+    CHECK(dgn_trainer_create(&t, m, ds, &tc));
+    dgn_model_config mc;
+    CHECK(dgn_model_get_config(m, &mc));
+    size_t c = mc.n_components, k = mc.out_dim, n = dgn_dataset_n_rows(ds, DGN_SPLIT_VALID);
+    float *x = malloc(n * c * sizeof *x), *f = malloc(n * k * sizeof *f),
+          *s = malloc(n * sizeof *s), *centre = malloc(k * sizeof *centre),
+          *fpr = malloc((n + 1) * sizeof *fpr), *tpr = malloc((n + 1) * sizeof *tpr);
+    int32_t *y = malloc(n * sizeof *y);
+    CHECK(dgn_dataset_features(ds, DGN_SPLIT_VALID, DGN_VIEW_ZSCORE, x, n * c));
+    CHECK(dgn_dataset_labels(ds, DGN_SPLIT_VALID, y, n));
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/epochs.csv", dir);
+    FILE *ep = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/roc.csv", dir);
+    FILE *roc = fopen(path, "w");
+    if (!ep || !roc) {
+        fprintf(stderr, "dgn-bench: cannot write in %s\n", dir);
+        return 1;
+    }
+    fprintf(ep, "epoch,loss,auc,precision_at_100\n");
+    fprintf(roc, "epoch,fpr,tpr\n");
+    size_t marks[] = {1, (epochs + 1) / 2, epochs};
+    for (size_t e = 1; e <= epochs; e++) {
+        dgn_epoch_report r;
+        CHECK(dgn_trainer_epoch(t, &r));
+        fprintf(ep, "%zu,%.6f,%.6f,%.4f\n", r.epoch, r.loss, r.auc, r.precision_at_k);
+        fprintf(stderr, "epoch %zu: loss %.4f auc %.4f\n", r.epoch, r.loss, r.auc);
+        if (e != marks[0] && e != marks[1] && e != marks[2] && e % 10 != 0)
+            continue;
+        CHECK(dgn_trainer_centre(t, centre, k));
+        CHECK(dgn_model_scores(s, n, m, centre, x, n));
+        size_t points;
+        CHECK(dgn_roc_curve(fpr, tpr, n + 1, &points, s, y, n));
+        for (size_t i = 0; i < points; i++)
+            fprintf(roc, "%zu,%.6f,%.6f\n", e, (double)fpr[i], (double)tpr[i]);
+        if (e != marks[0] && e != marks[1] && e != marks[2])
+            continue;
+        CHECK(dgn_model_encode(m, f, n * k, x, n));
+        snprintf(path, sizeof path, "%s/features-epoch%zu.csv", dir, e);
+        FILE *ff = fopen(path, "w");
+        for (size_t i = 0; i < n; i++) {
+            fprintf(ff, "%d", (int)y[i]);
+            for (size_t j = 0; j < k; j++)
+                fprintf(ff, ",%.6g", (double)f[i * k + j]);
+            fprintf(ff, "\n");
+        }
+        fclose(ff);
+    }
+    fclose(ep);
+    fclose(roc);
+    free(x); free(f); free(s); free(centre); free(fpr); free(tpr); free(y);
+    dgn_trainer_destroy(t);
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: dgn-bench speed|split|curves DATA.csv [options]\n");
+        return 2;
+    }
+    const char *mode = argv[1], *data = argv[2], *pos = NULL;
+    const char *grid = "step=5, SiO2=35:75, Al2O3=0:15, B2O3=0:15, Na2O=0:20, K2O=0:10, "
+                       "Li2O=0:10, ZnO=0:10, SrO=0:10, CaO=0:20, MgO=0:10, TiO2=0:10, P2O5=0:10";
+    int threads = 1, group = 0;
+    size_t steps = 60, epochs = 30;
+    double lo = 500, hi = 600;
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--threads"))
+            threads = (int)cli_count(a, cli_value(argc, argv, &i));
+        else if (!strcmp(a, "--steps"))
+            steps = cli_count(a, cli_value(argc, argv, &i));
+        else if (!strcmp(a, "--epochs"))
+            epochs = cli_count(a, cli_value(argc, argv, &i));
+        else if (!strcmp(a, "--grid"))
+            grid = cli_value(argc, argv, &i);
+        else if (!strcmp(a, "--lo"))
+            lo = cli_double(a, cli_value(argc, argv, &i));
+        else if (!strcmp(a, "--hi"))
+            hi = cli_double(a, cli_value(argc, argv, &i));
+        else if (!strcmp(a, "--group-split"))
+            group = 1;
+        else if (a[0] == '-')
+            cli_die("unknown option %s", a);
+        else
+            pos = a;
+    }
+    if (!strcmp(mode, "speed"))
+        return speed(data, threads, steps, grid);
+    if (!strcmp(mode, "split") && pos)
+        return split(data, lo, hi, group, pos);
+    if (!strcmp(mode, "curves") && pos)
+        return curves(data, lo, hi, epochs, pos);
+    cli_die("unknown mode or missing output: %s", mode);
+    return 2;
+}

@@ -1,0 +1,320 @@
+"""Figures and the two result documents from bench/run's outputs.
+
+Reads RESULTS/{speed.jsonl, memory.jsonl, paper.csv, paper.md,
+baselines.csv, curves/}, writes DOCS/figures/*.png, DOCS/performance.md and
+DOCS/results.md. Every number in those documents comes from these files.
+"""
+import argparse
+import csv
+import glob
+import json
+import os
+import platform
+import re
+import subprocess
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.manifold import TSNE  # noqa: E402
+
+MODELS = ["KNN", "RF", "SVM", "DT", "MLP"]
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                cpu = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def figures(res, docs, data_path, quick):
+    fig_dir = os.path.join(docs, "figures")
+    made = {}
+    # Fig. 2a: the property histogram.
+    tg = np.loadtxt(data_path, delimiter=",", skiprows=1, usecols=-1)
+    plt.figure(figsize=(6, 3.5))
+    plt.hist(tg, bins=80, color="#4477aa")
+    plt.axvspan(500, 600, color="#ee6677", alpha=0.2, label="500–600 °C")
+    plt.xlabel("Tg (°C)")
+    plt.ylabel("glasses")
+    plt.title(f"SciGlass extract: {len(tg)} glasses")
+    plt.legend()
+    plt.tight_layout()
+    made["histogram"] = "figures/tg-histogram.png"
+    plt.savefig(os.path.join(docs, made["histogram"]), dpi=110)
+    plt.close()
+
+    # Fig. 8: t-SNE of validation features at the first, middle, last epoch.
+    files = sorted(glob.glob(os.path.join(res, "curves", "features-epoch*.csv")),
+                   key=lambda p: int(re.search(r"epoch(\d+)", p).group(1)))
+    if files:
+        fig, axes = plt.subplots(1, len(files), figsize=(4 * len(files), 4))
+        axes = np.atleast_1d(axes)
+        for ax, path in zip(axes, files):
+            d = np.loadtxt(path, delimiter=",")
+            d = d[np.random.default_rng(0).permutation(len(d))[:300 if quick else 2000]]
+            emb = TSNE(n_components=2, init="pca", random_state=0,
+                       perplexity=min(30, len(d) - 1)).fit_transform(d[:, 1:])
+            for lab, col, name in ((0, "#4477aa", "other"), (1, "#ee6677", "target")):
+                sel = d[:, 0] == lab
+                ax.scatter(emb[sel, 0], emb[sel, 1], s=3, c=col, label=name)
+            ax.set_title("epoch " + re.search(r"epoch(\d+)", path).group(1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[0].legend(markerscale=4)
+        plt.tight_layout()
+        made["tsne"] = "figures/tsne.png"
+        plt.savefig(os.path.join(docs, made["tsne"]), dpi=110)
+        plt.close()
+
+    # Fig. 9: loss and AUC per epoch, ROC curves at several epochs.
+    ep = read_csv(os.path.join(res, "curves", "epochs.csv"))
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.8))
+    e = [int(r["epoch"]) for r in ep]
+    ax[0].plot(e, [float(r["loss"]) for r in ep], color="#4477aa", label="training loss")
+    ax[0].set_xlabel("epoch")
+    ax[0].set_ylabel("loss")
+    ax2 = ax[0].twinx()
+    ax2.plot(e, [float(r["auc"]) for r in ep], color="#ee6677", label="validation AUC")
+    ax2.set_ylabel("AUC")
+    ax[0].set_title("(a) loss and AUC, 500–600 °C")
+    roc = read_csv(os.path.join(res, "curves", "roc.csv"))
+    for epoch in sorted({int(r["epoch"]) for r in roc}):
+        pts = [r for r in roc if int(r["epoch"]) == epoch]
+        ax[1].plot([float(r["fpr"]) for r in pts], [float(r["tpr"]) for r in pts],
+                   label=f"epoch {epoch}")
+    ax[1].plot([0, 1], [0, 1], ":", color="grey")
+    ax[1].set_xlabel("false positive rate")
+    ax[1].set_ylabel("true positive rate")
+    ax[1].set_title("(b) ROC curves")
+    ax[1].legend(fontsize=8)
+    plt.tight_layout()
+    made["training"] = "figures/training.png"
+    plt.savefig(os.path.join(docs, made["training"]), dpi=110)
+    plt.close()
+    return made
+
+
+def comparison(paper, base):
+    """Rows per range: libdgn's and each baseline's AUC and P@100."""
+    rows = []
+    for p in paper:
+        if p["variant"] not in ("full", "group-split"):
+            continue
+        split = "random" if p["variant"] == "full" else "group"
+        r = {"split": split, "range": f"{float(p['lo']):g}–{float(p['hi']):g}",
+             "libdgn": (float(p["auc"]), float(p["precision_at_100"]))}
+        for b in base:
+            if b["split"] == split and float(b["lo"]) == float(p["lo"]) \
+                    and float(b["hi"]) == float(p["hi"]):
+                r[b["model"]] = (float(b["auc"]), float(b["precision_at_100"]))
+        rows.append(r)
+    return rows
+
+
+def comparison_figure(rows, docs):
+    rand = [r for r in rows if r["split"] == "random"]
+    if not rand:
+        return None
+    fig, axes = plt.subplots(2, 1, figsize=(max(6, len(rand) * 0.9), 6.5), sharex=True)
+    names = ["libdgn"] + [m for m in MODELS if m in rand[0]]
+    x = np.arange(len(rand))
+    w = 0.8 / len(names)
+    for i, metric in enumerate(("AUC", "Precision@100")):
+        for j, name in enumerate(names):
+            axes[i].bar(x + j * w, [r.get(name, (np.nan, np.nan))[i] for r in rand], w,
+                        label=name)
+        axes[i].set_ylabel(metric)
+        axes[i].set_ylim(0.5 if i == 0 else 0, 1.0)
+    axes[1].set_xticks(x + 0.4 - w / 2)
+    axes[1].set_xticklabels([r["range"] for r in rand], rotation=45)
+    axes[0].legend(ncol=len(names), fontsize=8)
+    axes[0].set_title("Validation scores per Tg range (random split)")
+    plt.tight_layout()
+    path = "figures/comparison.png"
+    plt.savefig(os.path.join(docs, path), dpi=110)
+    plt.close()
+    return path
+
+
+def ablation_figure(paper, docs):
+    variants = [("full", "DeepGlassNet"), ("no-interaction", "w/o interaction"),
+                ("no-augmentation", "w/o augmentation")]
+    ranges = [(p["lo"], p["hi"]) for p in paper if p["variant"] == "no-interaction"]
+    if not ranges:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    x = np.arange(len(ranges))
+    for i, col in enumerate(("auc", "precision_at_100")):
+        for j, (v, label) in enumerate(variants):
+            vals = [next((float(p[col]) for p in paper if p["variant"] == v
+                          and (p["lo"], p["hi"]) == r), np.nan) for r in ranges]
+            axes[i].bar(x + j * 0.27, vals, 0.27, label=label)
+        axes[i].set_xticks(x + 0.27)
+        axes[i].set_xticklabels([f"{float(a):g}–{float(b):g}" for a, b in ranges])
+        axes[i].set_ylabel("AUC" if i == 0 else "Precision@100")
+        axes[i].set_ylim(0.5 if i == 0 else 0, 1.0)
+    axes[0].legend(fontsize=8)
+    plt.tight_layout()
+    path = "figures/ablation.png"
+    plt.savefig(os.path.join(docs, path), dpi=110)
+    plt.close()
+    return path
+
+
+def results_doc(res, docs, made, rows, paper_md, cmp_fig, abl_fig):
+    lines = ["# Results", "",
+             "<!-- Generated by bench/run (bench/report.py); edit those, not this file. -->", "",
+             "Everything below is reproduced by `bench/run` (about 1.5 hours on 2 cores); "
+             f"measured on {machine()}. DeepGlassNet is libdgn with its defaults; the "
+             "baselines are scikit-learn's KNN (k = 15), random forest (200 trees), "
+             "SVM (RBF, C = 10), decision tree and MLP (128-64) on standardised inputs, "
+             "trained and scored on exactly libdgn's splits (`dgn-bench split`). All "
+             "scores are on the validation rows; Precision@100 counts targets among the "
+             "100 best-scored rows.", ""]
+    lines += ["## Comparison with the classical baselines (the paper's Fig. 7)", ""]
+    head = "| split | range (°C) | DeepGlassNet AUC / P@100 | " + " | ".join(MODELS) + " |"
+    lines += [head, "|" + "---|" * (3 + len(MODELS))]
+    short = []
+    for r in rows:
+        cells = []
+        for m in MODELS:
+            if m in r:
+                cells.append(f"{r[m][0]:.4f} / {r[m][1]:.2f}")
+                if r[m][0] > r["libdgn"][0]:
+                    short.append(f"{r['split']} split {r['range']} °C: {m} AUC {r[m][0]:.4f} "
+                                 f"> DeepGlassNet {r['libdgn'][0]:.4f}")
+                if r[m][1] > r["libdgn"][1]:
+                    short.append(f"{r['split']} split {r['range']} °C: {m} P@100 {r[m][1]:.2f} "
+                                 f"> DeepGlassNet {r['libdgn'][1]:.2f}")
+            else:
+                cells.append("–")
+        lines.append(f"| {r['split']} | {r['range']} | **{r['libdgn'][0]:.4f} / "
+                     f"{r['libdgn'][1]:.2f}** | " + " | ".join(cells) + " |")
+    lines += ["", "### Where DeepGlassNet falls short", ""]
+    if short:
+        lines += ["Unlike the paper, libdgn's DeepGlassNet does **not** beat every "
+                  "baseline everywhere. Each case where a baseline scores higher:", ""]
+        lines += [f"- {s}" for s in short]
+    else:
+        lines += ["No baseline scores higher than DeepGlassNet on any range here."]
+    lines += [""]
+    if cmp_fig:
+        lines += [f"![comparison]({cmp_fig})", ""]
+    lines += ["## DeepGlassNet on the interval suite, ablations and group split", "",
+              paper_md.strip(), ""]
+    if abl_fig:
+        lines += ["Ablations (the paper's Fig. 10):", "", f"![ablation]({abl_fig})", ""]
+    lines += ["## Figures", "",
+              "The property histogram (the paper's Fig. 2a):", "",
+              f"![histogram]({made['histogram']})", ""]
+    if "tsne" in made:
+        lines += ["t-SNE of the validation features at the first, middle and last epoch "
+                  "(Fig. 8; red: Tg in 500–600 °C):", "", f"![t-SNE]({made['tsne']})", ""]
+    lines += ["Training loss and validation AUC per epoch, and ROC curves at several "
+              "epochs (Fig. 9; `dgn-bench curves`):", "", f"![training]({made['training']})",
+              ""]
+    with open(os.path.join(docs, "results.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def performance_doc(res, docs):
+    speed = [json.loads(l) for l in open(os.path.join(res, "speed.jsonl")) if l.strip()]
+    mem = [json.loads(l) for l in open(os.path.join(res, "memory.jsonl")) if l.strip()]
+    by = {(s["impl"], s["threads"]): s for s in speed}
+    lines = ["# Performance", "",
+             "<!-- Generated by bench/run (bench/report.py); edit those, not this file. -->", "",
+             f"Measured by `bench/run` on {machine()}, with "
+             f"{speed[0].get('openblas', 'OpenBLAS')} and PyTorch "
+             f"{next((s['torch'] for s in speed if 'torch' in s), '?')}. Both sides run in the "
+             "same session, one after the other, at the same thread count; the machine is "
+             "shared, so compare the ratios, not the absolute rates.", "",
+             "The PyTorch comparator (`bench/torch_dgn.py`) is the same network (d 32, rank 5, "
+             "one head, hidden 256, out 64), the same one-batch triplet step (128 triplets, "
+             "384 rows), loss and Adam, in idiomatic batched PyTorch with vectorised "
+             "sampling; it screens the same number of candidates in batches of 4096.", "",
+             "## Throughput", "",
+             "| threads | training, libdgn (triplets/s) | PyTorch | ratio | screening, libdgn "
+             "(candidates/s) | PyTorch | ratio |", "|---|---|---|---|---|---|---|"]
+    ratios = []
+    for t in (1, 2):
+        d, p = by.get(("libdgn", t)), by.get(("pytorch", t))
+        if not d or not p:
+            continue
+        rt = d["train_triplets_per_s"] / p["train_triplets_per_s"]
+        rs = d["screen_candidates_per_s"] / p["screen_candidates_per_s"]
+        ratios.append((t, rt, rs))
+        lines.append(f"| {t} | {d['train_triplets_per_s']:,.0f} | {p['train_triplets_per_s']:,.0f} "
+                     f"| {rt:.2f}× | {d['screen_candidates_per_s']:,.0f} | "
+                     f"{p['screen_candidates_per_s']:,.0f} | {rs:.2f}× |")
+    lines += ["", f"Screening covers a lattice of {speed[0]['candidates']:,} candidates over the "
+              "12 oxides the paper melted.", "", "## Arithmetic efficiency of screening", "",
+              "FLOPs per candidate are counted per layer from the model's sizes "
+              "(`forward_flops` in `bench/dgn-bench.c`): "
+              f"{speed[0]['flops_per_candidate']:,.0f}.", "",
+              "| threads | screening GFLOP/s | sgemm GFLOP/s (2048³, same run) | fraction |",
+              "|---|---|---|---|"]
+    fracs = []
+    for t in (1, 2):
+        d = by.get(("libdgn", t))
+        if d:
+            fracs.append(d["screen_gflops"] / d["sgemm_gflops"])
+            lines.append(f"| {t} | {d['screen_gflops']:.1f} | {d['sgemm_gflops']:.1f} | "
+                         f"{100 * fracs[-1]:.0f} % |")
+    lines += ["", "## Memory while screening", "",
+              "| candidates | peak resident memory of dgn-screen |", "|---|---|"]
+    for m in mem:
+        lines.append(f"| {m['candidates']:,} | {m['max_rss_kib'] / 1024:.1f} MiB |")
+    lines += ["", "The lattice is streamed in blocks, never stored, so memory does not grow "
+              "with the number of candidates.", "", "## Against the targets", ""]
+    for t, rt, rs in ratios:
+        lines.append(f"- {t} thread(s): training {rt:.2f}× PyTorch, screening {rs:.2f}× "
+                     f"(target: at least 5× each) — "
+                     f"{'met' if rt >= 5 and rs >= 5 else '**not met**'}.")
+    for t, f in zip((1, 2), fracs):
+        lines.append(f"- {t} thread(s): screening at {100 * f:.0f} % of the sgemm rate "
+                     f"(target: at least 50 %) — {'met' if f >= 0.5 else '**not met**'}.")
+    lines += ["", "Where a target is not met: most of a screening pass is GEMMs with a "
+              "small inner dimension (the Q, K, V projections and the attention are "
+              "32 wide, over 19 components), which OpenBLAS runs far below its large-matrix "
+              "rate; PyTorch calls comparable kernels, so a large constant-factor lead "
+              "is not available without hand-written small-matrix kernels.", ""]
+    with open(os.path.join(docs, "performance.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--docs", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    made = figures(a.results, a.docs, a.data, a.quick)
+    paper = read_csv(os.path.join(a.results, "paper.csv"))
+    with open(os.path.join(a.results, "baselines.csv")) as f:
+        base = list(csv.DictReader(f, fieldnames=["split", "lo", "hi", "model", "auc",
+                                                 "precision_at_100", "seconds"]))
+    rows = comparison(paper, base)
+    cmp_fig = comparison_figure(rows, a.docs)
+    abl_fig = ablation_figure(paper, a.docs)
+    with open(os.path.join(a.results, "paper.md")) as f:
+        paper_md = f.read()
+    results_doc(a.results, a.docs, made, rows, paper_md, cmp_fig, abl_fig)
+    performance_doc(a.results, a.docs)
+
+
+if __name__ == "__main__":
+    main()
