@@ -1,0 +1,122 @@
+"""Writes the bad-input corpus and its MANIFEST (kind, file, status,
+message fragment), plus ../good/tiny.dgn, a valid model file built from the
+format in docs/model.md (the positive control for the damaged ones).
+Run from anywhere: python3 tests/data/bad/generate.py
+"""
+import os
+import struct
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOOD = os.path.join(HERE, "..", "good")
+rows = []
+
+
+def put(kind, name, data, status, fragment):
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(os.path.join(HERE, name), mode) as f:
+        f.write(data)
+    rows.append(f"{kind}\t{name}\t{status}\t{fragment}")
+
+
+# ---- CSV ------------------------------------------------------------------
+put("csv", "wrong_separator.csv", "a;b;T\n70;30;550\n60;40;450\n", "DGN_E_FORMAT",
+    "need at least one component column")
+put("csv", "unbalanced_quotes.csv", 'a,b,T\n70,30,550\n"60,40,450\n', "DGN_E_FORMAT",
+    ":3: column 1: quoted field is never closed")
+put("csv", "non_utf8.csv", b"a,b,T\n70,30,550\n6\xff0,40,450\n", "DGN_E_FORMAT",
+    ":3: column 1")
+put("csv", "huge_number.csv", "a,b,T\n70,30,550\n60,1e999,450\n", "DGN_E_NONFINITE",
+    ":3: column 2 (\"b\"): \"1e999\" is not finite")
+put("csv", "tiny_numbers.csv", "a,b,T\n1e-300,1e-320,550\n4e-310,0,450\n", "DGN_E_DATA",
+    "cannot tell the units")
+put("csv", "nan.csv", "a,b,T\n70,30,550\n60,40,NaN\n", "DGN_E_NONFINITE", ":3: column 3")
+put("csv", "inf.csv", "a,b,T\n-inf,30,550\n", "DGN_E_NONFINITE", ":2: column 1")
+put("csv", "empty_cell.csv", "a,b,T\n70,30,550\n60,,450\n", "DGN_E_FORMAT",
+    ":3: column 2 (\"b\"): empty cell")
+put("csv", "megabyte_line.csv", "a,b,T\n70,30,550\n60," + "4" * (1 << 20) + ",450\n",
+    "DGN_E_NONFINITE", ":3: column 2")
+header = ",".join(f"c{i}" for i in range(1, 5000)) + ",T\n"
+row = ",".join(["0.02"] * 4999) + ",550\n"
+put("csv", "thousands_of_columns.csv", header + row + row, "DGN_E_DATA",
+    "other class is empty")
+put("csv", "truncated_mid_row.csv", "a,b,T\n70,30,550\n60,4", "DGN_E_FORMAT",
+    ":3: expected 3 fields, found 2")
+put("csv", "empty.csv", "", "DGN_E_FORMAT", "file is empty")
+put("csv", "header_only.csv", "a,b,T\n", "DGN_E_FORMAT", ":1: header row but no data rows")
+put("csv", "negative.csv", "a,b,T\n70,30,550\n-5,105,450\n", "DGN_E_FORMAT",
+    ":3: column 1 (\"a\"): \"-5\" is negative")
+put("csv", "duplicate_columns.csv", "a,b,a,T\n40,30,30,550\n", "DGN_E_FORMAT",
+    ":1: columns 1 and 3 are both named \"a\"")
+put("csv", "mixed_units.csv", "a,b,T\n0.7,0.3,550\n60,40,450\n", "DGN_E_FORMAT",
+    "mixes fractions and percents")
+put("csv", "nul_byte.csv", b"a,b,T\n70,30,550\n60,4\x000,450\n", "DGN_E_FORMAT",
+    ":3: NUL byte")
+put("csv", "text_after_quote.csv", 'a,b,T\n"70"x,30,550\n', "DGN_E_FORMAT",
+    ":2: column 1: unexpected 'x' after a closing quote")
+put("csv", "empty_header_name.csv", "a,,T\n70,30,550\n", "DGN_E_FORMAT",
+    ":1: column 2 has an empty name")
+
+# ---- model files -------------------------------------------------------------
+def model(n=3, d=2, f=2, heads=1, h=2, k=2, max_batch=6, seed=1, dropout=0.1,
+          interaction=1, n_params=None, version=1, extra=b""):
+    count = n * d + (n * f + 3 * d * d if interaction else 0) + n * d * h + 2 * h + h * k + k
+    n_params = count if n_params is None else n_params
+    body = struct.pack("<8Q", n, d, f, heads, h, k, max_batch, seed)
+    body += struct.pack("<fI", dropout, interaction)
+    body += struct.pack("<Q", n_params) + struct.pack(f"<{count}f", *[0.01 * i for i in range(count)])
+    body += struct.pack("<Q", 2 * h) + struct.pack(f"<{2 * h}f", *([0.0] * h + [1.0] * h))
+    body += struct.pack("<I", 1) + struct.pack("<I", 4) + b"note" + struct.pack("<Q", 2) + b"ok"
+    total = 8 + 4 + 8 + len(body) + 4
+    head = b"DGNMODEL" + struct.pack("<IQ", version, total)
+    data = head + body
+    return data + struct.pack("<I", zlib.crc32(data)) + extra
+
+
+good = model()
+os.makedirs(GOOD, exist_ok=True)
+with open(os.path.join(GOOD, "tiny.dgn"), "wb") as f:
+    f.write(good)
+put("model", "zero_length.dgn", b"", "DGN_E_FORMAT", "empty file, not a model")
+put("model", "truncated.dgn", good[: len(good) // 2], "DGN_E_FORMAT", "truncated model file")
+put("model", "wrong_magic.dgn", b"PK\x03\x04" + good[4:], "DGN_E_FORMAT", "wrong magic number")
+put("model", "future_version.dgn", model(version=2), "DGN_E_FORMAT", "format version 2")
+flipped = bytearray(good)
+flipped[len(good) // 2] ^= 0x40
+put("model", "checksum_mismatch.dgn", bytes(flipped), "DGN_E_FORMAT", "checksum mismatch")
+put("model", "trailing_bytes.dgn", good + b"\0\0", "DGN_E_FORMAT", "after the end")
+
+
+def patched(offset, value):
+    """The good model with one u64 of the config replaced, checksum fixed."""
+    data = bytearray(good[:-4])
+    data[offset:offset + 8] = struct.pack("<Q", value)
+    return bytes(data) + struct.pack("<I", zlib.crc32(bytes(data)))
+
+
+# Config starts at byte 20: n_components, embed_dim, rank, heads, hidden, ...
+put("model", "huge_hidden.dgn", patched(20 + 4 * 8, 1 << 40), "DGN_E_FORMAT",
+    "impossible config")
+put("model", "overflowing_dimensions.dgn", patched(20, (1 << 63) + 5), "DGN_E_FORMAT",
+    "impossible config")
+put("model", "wrong_parameter_count.dgn", patched(20 + 72, 999), "DGN_E_FORMAT",
+    "parameter count does not match")
+
+# ---- grid specs -----------------------------------------------------------------
+put("grid", "unknown_component.grid", "step=5, SiO2, Fe2O3", "DGN_E_INVALID",
+    "no component named \"Fe2O3\"")
+put("grid", "min_above_max.grid", "step=5, SiO2=80:40, Na2O", "DGN_E_FORMAT",
+    "minimum 80 is above maximum 40")
+put("grid", "cannot_sum_to_100.grid", "step=5, SiO2=0:30, Na2O=0:30", "DGN_E_INVALID",
+    "cannot sum to 100")
+put("grid", "zero_step.grid", "step=0, SiO2, Na2O", "DGN_E_FORMAT", "not a positive number")
+put("grid", "negative_step.grid", "step=-2.5, SiO2, Na2O", "DGN_E_FORMAT",
+    "not a positive number")
+put("grid", "beyond_64_bits.grid",
+    "step=0.001, SiO2, Al2O3, B2O3, Na2O, K2O, CaO, MgO, Li2O, ZnO", "DGN_E_INVALID",
+    "more than a 64-bit count holds")
+put("grid", "no_step.grid", "SiO2, Na2O", "DGN_E_FORMAT", "no step=S item")
+
+with open(os.path.join(HERE, "MANIFEST"), "w") as f:
+    f.write("# kind\tfile\tstatus\tmessage fragment (written by generate.py)\n")
+    f.write("\n".join(rows) + "\n")
