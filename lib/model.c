@@ -14,7 +14,7 @@
  * from overflow; a model file claiming more is rejected by validation. */
 #define MAX_DIM ((size_t)1 << 16)
 #define MAX_BATCH ((size_t)1 << 20)
-#define MAX_FLOATS ((size_t)1 << 31)
+#define MAX_FLOATS ((size_t)1 << 28)
 
 dgn_status dgn_model_config_init(dgn_model_config *cfg, unsigned int version)
 {
@@ -70,7 +70,7 @@ static size_t work_floats(const dgn_model_config *c)
     return s;
 }
 
-static size_t param_floats(const dgn_model_config *c)
+size_t dgn_model_param_floats(const dgn_model_config *c)
 {
     size_t n = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
     size_t s = mul(n, d);                                 /* E */
@@ -111,8 +111,8 @@ dgn_status dgn_model_config_validate(const dgn_model_config *cfg)
         return BAD_FIELD("dropout: %g is outside [0, 1)", (double)cfg->dropout);
     if (cfg->max_batch < 1 || cfg->max_batch > MAX_BATCH)
         return BAD_FIELD("max_batch: %zu is outside [1, %zu]", cfg->max_batch, MAX_BATCH);
-    size_t w = work_floats(cfg), p = param_floats(cfg);
-    if (w > MAX_FLOATS || p > MAX_FLOATS / 2 ||
+    size_t w = work_floats(cfg), p = dgn_model_param_floats(cfg);
+    if (w > MAX_FLOATS || p > MAX_FLOATS ||
         mul(mul(cfg->n_components, cfg->max_batch), cfg->embed_dim) > INT32_MAX)
         return BAD_FIELD("sizes: %zu components x %zu embedding x %zu hidden at "
                          "max_batch %zu need too much memory", cfg->n_components,
@@ -179,7 +179,7 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
     m->training = 1;
     size_t n = cfg->n_components, d = cfg->embed_dim, f = cfg->rank,
            h = cfg->hidden, k = cfg->out_dim, Bm = cfg->max_batch;
-    m->n_params = param_floats(cfg);
+    m->n_params = dgn_model_param_floats(cfg);
     m->params = malloc(m->n_params * sizeof(float));
     m->grads = calloc(m->n_params, sizeof(float));
     m->run_mean = malloc(dgn_model_n_buffers(m) * sizeof(float));

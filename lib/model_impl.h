@@ -54,6 +54,9 @@ static inline size_t dgn_model_n_buffers(const dgn_model *m)
     return 2 * m->cfg.hidden;
 }
 
+/* Trainable floats of a (valid) config. */
+size_t dgn_model_param_floats(const dgn_model_config *cfg);
+
 /* CRC-32 (IEEE 802.3) of the model file image. */
 uint32_t dgn_crc32(const unsigned char *p, size_t n);
 

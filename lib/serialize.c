@@ -248,15 +248,18 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
                         "(%s)", path, why);
     }
 
+    /* Check the file holds the parameters before allocating for them. */
+    size_t n;
+    if (!get_size(&r, &n) || n != dgn_model_param_floats(&c))
+        return corrupt(path, "parameter count does not match the config");
+    if ((size_t)(r.end - r.p) / 4 < n)
+        return corrupt(path, "parameters cut short");
     dgn_model *m;
     dgn_status st = dgn_model_create(&m, &c);
     if (st != DGN_OK)
         return st;
-    size_t n;
     const char *bad = NULL;
-    if (!get_size(&r, &n) || n != m->n_params)
-        bad = "parameter count does not match the config";
-    else if (!get_f32s(&r, m->params, n))
+    if (!get_f32s(&r, m->params, n))
         bad = "parameters cut short";
     else if (!get_size(&r, &n) || n != dgn_model_n_buffers(m) ||
              !get_f32s(&r, m->run_mean, n))
