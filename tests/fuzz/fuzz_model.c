@@ -1,0 +1,35 @@
+/* libFuzzer target: the model file loader, fed through a memory file. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dgn.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int fd = memfd_create("fuzz.dgn", 0);
+    if (fd < 0)
+        return 0;
+    if (size && write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        return 0;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    dgn_model *m = NULL;
+    if (dgn_model_load(&m, path) == DGN_OK) {
+        /* A loaded model must also run. */
+        dgn_model_config cfg;
+        dgn_model_get_config(m, &cfg);
+        float *x = calloc(cfg.n_components, sizeof *x), *f = calloc(cfg.out_dim, sizeof *f);
+        if (x && f)
+            dgn_model_forward(m, f, cfg.out_dim, x, 1);
+        free(x);
+        free(f);
+        dgn_model_destroy(m);
+    }
+    close(fd);
+    return 0;
+}
