@@ -40,3 +40,14 @@ const char *dgn_status_str(dgn_status status)
     }
     return "DGN_E_UNKNOWN";
 }
+
+dgn_status dgn_check_config_init(const void *cfg, unsigned int version, unsigned int known,
+                                 const char *fn)
+{
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "%s: cfg is NULL", fn);
+    if (version != known)
+        return dgn_fail(DGN_E_INVALID, "%s: version %u is not supported (this library "
+                        "knows version %u)", fn, version, known);
+    return DGN_OK;
+}

@@ -8,6 +8,11 @@
 #  define DGN_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #  define DGN_PRINTF(f, a)
+/* The common start of every dgn_xxx_config_init: cfg not NULL, version
+ * the one this library knows. `fn` names the caller in the message. */
+dgn_status dgn_check_config_init(const void *cfg, unsigned int version, unsigned int known,
+                                 const char *fn);
+
 #endif
 
 /* Record a formatted message for this thread and return status, so that
@@ -16,5 +21,10 @@ dgn_status dgn_fail(dgn_status status, const char *fmt, ...) DGN_PRINTF(2, 3);
 
 /* Out-of-memory shorthand naming what was being allocated. */
 dgn_status dgn_fail_nomem(const char *what);
+
+/* The common start of every dgn_xxx_config_init: cfg not NULL, version
+ * the one this library knows. `fn` names the caller in the message. */
+dgn_status dgn_check_config_init(const void *cfg, unsigned int version, unsigned int known,
+                                 const char *fn);
 
 #endif

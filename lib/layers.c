@@ -46,15 +46,7 @@ void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
 
 void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, size_t f)
 {
-    for (size_t i = 0; i < n; i++) {
-        float s = 0;
-        for (size_t j = 0; j < f; j++)
-            s += V[i * f + j] * V[i * f + j];
-        float norm = sqrtf(s);
-        vnorm[i] = norm > 1e-12f ? norm : 1e-12f;
-        for (size_t j = 0; j < f; j++)
-            Vn[i * f + j] = V[i * f + j] / vnorm[i];
-    }
+    dgn_l2norm_forward(Vn, vnorm, V, n, f);
     /* A = Vn·Vnᵀ, then scale the off-diagonal by 1/(n−1); a_ii = 1. */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)f,
                 1.0f / (float)(n - 1), Vn, (int)f, Vn, (int)f, 0.0f, M, (int)n);

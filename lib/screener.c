@@ -63,12 +63,10 @@ struct dgn_screener {
 
 dgn_status dgn_screener_config_init(dgn_screener_config *cfg, unsigned int version)
 {
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dgn_screener_config_init: cfg is NULL");
-    if (version != DGN_SCREENER_CONFIG_VERSION)
-        return dgn_fail(DGN_E_INVALID, "dgn_screener_config_init: version %u is not "
-                        "supported (this library knows version %d)", version,
-                        DGN_SCREENER_CONFIG_VERSION);
+    dgn_status st = dgn_check_config_init(cfg, version, DGN_SCREENER_CONFIG_VERSION,
+                                          "dgn_screener_config_init");
+    if (st != DGN_OK)
+        return st;
     memset(cfg, 0, sizeof *cfg);
     cfg->version = version;
     cfg->top_k = 100;

@@ -29,12 +29,10 @@ struct dgn_trainer {
 
 dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version)
 {
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dgn_trainer_config_init: cfg is NULL");
-    if (version != DGN_TRAINER_CONFIG_VERSION)
-        return dgn_fail(DGN_E_INVALID, "dgn_trainer_config_init: version %u is not "
-                        "supported (this library knows version %d)",
-                        version, DGN_TRAINER_CONFIG_VERSION);
+    dgn_status st = dgn_check_config_init(cfg, version, DGN_TRAINER_CONFIG_VERSION,
+                                          "dgn_trainer_config_init");
+    if (st != DGN_OK)
+        return st;
     memset(cfg, 0, sizeof *cfg);
     cfg->version = version;
     cfg->batch = 128;
