@@ -68,3 +68,20 @@ dgn_status dgn_write_file_atomic(const char *path, const void *data, size_t len)
     free(tmp);
     return DGN_OK;
 }
+
+dgn_c_numbers dgn_c_numbers_begin(void)
+{
+    dgn_c_numbers scope;
+    scope.c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    /* Without a locale object, fall back to whatever is current. */
+    scope.saved = scope.c != (locale_t)0 ? uselocale(scope.c) : (locale_t)0;
+    return scope;
+}
+
+void dgn_c_numbers_end(dgn_c_numbers scope)
+{
+    if (scope.c != (locale_t)0) {
+        uselocale(scope.saved);
+        freelocale(scope.c);
+    }
+}

@@ -523,6 +523,7 @@ dgn_status dgn_screener_write_csv(const dgn_screener *s, const char *path)
     }
     buf[len++] = '\n';
     dgn_status st = DGN_OK;
+    dgn_c_numbers scope = dgn_c_numbers_begin();
     for (size_t r = 0; st == DGN_OK && r < s->n_results; r++) {
         uint64_t index;
         float score;
@@ -533,6 +534,7 @@ dgn_status dgn_screener_write_csv(const dgn_screener *s, const char *path)
             len += (size_t)snprintf(buf + len, cap - len, ",%.6g", pct[j]);
         buf[len++] = '\n';
     }
+    dgn_c_numbers_end(scope);
     if (st == DGN_OK)
         st = dgn_write_file_atomic(path, buf, len);
     free(buf);

@@ -9,6 +9,7 @@
 #include "dgn/metrics.h"
 #include "dgn/scoring.h"
 #include "error.h"
+#include "fileio.h"
 #include "loss.h"
 #include "model_impl.h"
 #include "optimizer.h"
@@ -247,6 +248,7 @@ dgn_status dgn_trainer_fit(dgn_trainer *t, dgn_epoch_report *best)
     dgn_model_set_training(m, 0);
 
     char settings[512];
+    dgn_c_numbers scope = dgn_c_numbers_begin();
     snprintf(settings, sizeof settings,
              "best_epoch=%zu\nepochs_run=%zu\nbatch=%zu\nlr=%g\nweight_decay=%g\n"
              "tau=%g\nselect=%s\nk=%zu\npatience=%zu\nvalid_auc=%.6f\n"
@@ -254,6 +256,7 @@ dgn_status dgn_trainer_fit(dgn_trainer *t, dgn_epoch_report *best)
              t->best.epoch, t->epoch, t->cfg.batch, t->cfg.lr, t->cfg.weight_decay,
              t->cfg.tau, t->cfg.select == DGN_METRIC_AUC ? "auc" : "precision_at_k",
              t->cfg.k, t->cfg.patience, t->best.auc, t->best.precision_at_k);
+    dgn_c_numbers_end(scope);
     st = dgn_model_attach_context(m, t->data, t->centre, settings);
     if (st == DGN_OK && best)
         *best = t->best;

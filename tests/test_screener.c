@@ -1,4 +1,5 @@
 /* dgn_screener: top-k against brute force, shards, threads, candidate files. */
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -234,6 +235,37 @@ START_TEST(candidate_files)
 }
 END_TEST
 
+START_TEST(results_file_ignores_a_decimal_comma_locale)
+{
+    dgn_model *m = model_with_context();
+    dgn_screener *s = screener(m, 3, 1, 0, 1);
+    ck_assert_int_eq(dgn_screener_set_grid(s, "step=2.5, SiO2, Na2O, CaO, Al2O3=0:10"), DGN_OK);
+    ck_assert_int_eq(dgn_screener_run(s), DGN_OK);
+    /* CI generates de_DE.UTF-8; without it this test cannot fail. */
+    ck_assert_ptr_nonnull(setlocale(LC_NUMERIC, "de_DE.UTF-8"));
+    char *out = write_temp_str("");
+    ck_assert_int_eq(dgn_screener_write_csv(s, out), DGN_OK);
+    setlocale(LC_NUMERIC, "C");
+    FILE *f = fopen(out, "r");
+    char line[512];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    int fields = 0, rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        rows++;
+        fields = 1;
+        for (char *p = line; *p; p++)
+            fields += *p == ',';
+        ck_assert_msg(fields == 3 + C, "row %d has %d fields: %s", rows, fields, line);
+        ck_assert_ptr_nonnull(strchr(line, '.')); /* the score, with a point */
+    }
+    fclose(f);
+    ck_assert_int_eq(rows, 3);
+    remove_temp(out);
+    dgn_screener_destroy(s);
+    dgn_model_destroy(m);
+}
+END_TEST
+
 START_TEST(errors)
 {
     dgn_model_config mc;
@@ -272,6 +304,7 @@ int main(void)
     tcase_add_test(tc, shards_are_disjoint_and_cover_everything);
     tcase_add_test(tc, merged_shards_and_threads_match_one_process);
     tcase_add_test(tc, candidate_files);
+    tcase_add_test(tc, results_file_ignores_a_decimal_comma_locale);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
     return run_suite(s);
