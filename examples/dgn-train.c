@@ -4,6 +4,7 @@
  *             [--valid VALID.csv | --valid-fraction F] [--group-split] [--seed N]
  *             [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]
  *             [--no-interaction] [--no-augment] [--threads N] [--json]
+ *             [--select auc|precision] [--balance auto|on|off]
  */
 #include <cblas.h>
 
@@ -15,7 +16,8 @@ static const char usage[] =
     "usage: dgn-train DATA.csv --lo LO --hi HI -o MODEL.dgn [--property NAME]\n"
     "                 [--valid VALID.csv | --valid-fraction F] [--group-split] [--seed N]\n"
     "                 [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]\n"
-    "                 [--no-interaction] [--no-augment] [--threads N] [--json]\n";
+    "                 [--no-interaction] [--no-augment] [--threads N] [--json]\n"
+    "                 [--select auc|precision] [--balance auto|on|off]\n";
 
 typedef struct run {
     int json;
@@ -90,6 +92,22 @@ int main(int argc, char **argv)
             if (n < 1 || n > 1024)
                 cli_die("--threads: \"%s\" is outside 1..1024", argv[i]);
             openblas_set_num_threads((int)n);
+        } else if (!strcmp(a, "--select")) {
+            const char *v = cli_value(argc, argv, &i);
+            if (!strcmp(v, "auc"))
+                tcfg.select = DGN_METRIC_AUC;
+            else if (!strcmp(v, "precision"))
+                tcfg.select = DGN_METRIC_PRECISION_AT_K;
+            else
+                cli_die("--select: \"%s\" is not auc or precision", v);
+        } else if (!strcmp(a, "--balance")) {
+            const char *v = cli_value(argc, argv, &i);
+            if (!strcmp(v, "auto"))
+                dcfg.balance_anchors = DGN_BALANCE_AUTO;
+            else if (!strcmp(v, "on") || !strcmp(v, "off"))
+                dcfg.balance_anchors = !strcmp(v, "on");
+            else
+                cli_die("--balance: \"%s\" is not auto, on or off", v);
         } else if (!strcmp(a, "--json")) {
             u.json = 1;
         } else if (a[0] == '-') {
@@ -116,11 +134,12 @@ int main(int argc, char **argv)
     dgn_dataset *ds;
     CHECK(dgn_dataset_load_csv(&ds, data, &dcfg));
     fprintf(stderr, "%s: %zu rows (%zu training, %zu validation), %zu components, "
-            "%zu with %s in [%g, %g]; %zu dropped, %zu skipped\n", data,
+            "%zu with %s in [%g, %g]; %zu dropped, %zu skipped; anchors %s\n", data,
             dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN),
             dgn_dataset_n_rows(ds, DGN_SPLIT_VALID), dgn_dataset_n_components(ds),
             dgn_dataset_n_positive(ds, DGN_SPLIT_ALL), dgn_dataset_property_name(ds),
-            dcfg.lo, dcfg.hi, dgn_dataset_n_dropped(ds), dgn_dataset_n_skipped(ds));
+            dcfg.lo, dcfg.hi, dgn_dataset_n_dropped(ds), dgn_dataset_n_skipped(ds),
+            dgn_dataset_balanced(ds) ? "class-balanced" : "one per training row");
     mcfg.n_components = dgn_dataset_n_components(ds);
     dgn_model *model;
     CHECK(dgn_model_create(&model, &mcfg));

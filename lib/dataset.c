@@ -28,6 +28,7 @@ struct dgn_dataset {
     double *mean, *std; /* [n_comp], training rows only */
 
     double sigma;
+    int balance;
     dgn_rng rng;
     size_t *order;          /* [n_train] anchor order of this epoch */
     size_t cursor;
@@ -54,6 +55,7 @@ dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version
     cfg->valid_fraction = 0.2;
     cfg->sigma = 0.05;
     cfg->seed = 2024;
+    cfg->balance_anchors = DGN_BALANCE_AUTO;
     return DGN_OK;
 }
 
@@ -80,6 +82,10 @@ dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
                          "(got %g, %g)", cfg->sum_min, cfg->sum_max);
     if (cfg->skip_bad_rows != 0 && cfg->skip_bad_rows != 1)
         return BAD_FIELD("skip_bad_rows: must be 0 or 1 (got %d)", cfg->skip_bad_rows);
+    if (cfg->balance_anchors != 0 && cfg->balance_anchors != 1 &&
+        cfg->balance_anchors != DGN_BALANCE_AUTO)
+        return BAD_FIELD("balance_anchors: must be 0, 1 or DGN_BALANCE_AUTO (got %d)",
+                         cfg->balance_anchors);
     if (cfg->group_split != 0 && cfg->group_split != 1)
         return BAD_FIELD("group_split: must be 0 or 1 (got %d)", cfg->group_split);
     if (!(cfg->valid_fraction >= 0 && cfg->valid_fraction < 1))
@@ -671,6 +677,13 @@ static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
         dgn_dataset_destroy(ds);
         return dgn_fail_nomem("triplet index");
     }
+    /* A rare class between two others is where the plain epoch fails:
+     * its features stay diffuse and the class centre points at the
+     * majority (docs/training.md). */
+    size_t minority = ds->n_class[0] < ds->n_class[1] ? ds->n_class[0] : ds->n_class[1];
+    ds->balance = cfg->balance_anchors == DGN_BALANCE_AUTO
+                      ? minority * 5 < ds->n_train
+                      : cfg->balance_anchors;
     size_t fill[2] = {0, 0};
     for (size_t i = 0; i < ds->n_train; i++) {
         ds->order[i] = i;
@@ -851,6 +864,11 @@ size_t dgn_dataset_n_skipped(const dgn_dataset *ds)
     return ds ? ds->n_skipped : 0;
 }
 
+int dgn_dataset_balanced(const dgn_dataset *ds)
+{
+    return ds ? ds->balance : 0;
+}
+
 dgn_units dgn_dataset_units(const dgn_dataset *ds)
 {
     return ds ? ds->units : DGN_UNITS_AUTO;
@@ -975,7 +993,16 @@ dgn_status dgn_dataset_shuffle(dgn_dataset *ds)
 {
     if (!ds)
         return dgn_fail(DGN_E_INVALID, "dgn_dataset_shuffle: ds is NULL");
-    dgn_rng_shuffle(&ds->rng, ds->order, ds->n_train);
+    if (ds->balance) {
+        /* Alternate classes from a random start; rows drawn with replacement. */
+        size_t first = (size_t)dgn_rng_below(&ds->rng, 2);
+        for (size_t k = 0; k < ds->n_train; k++) {
+            int cls = (int)((k + first) % 2);
+            ds->order[k] = ds->by_class[cls][dgn_rng_below(&ds->rng, ds->n_class[cls])];
+        }
+    } else {
+        dgn_rng_shuffle(&ds->rng, ds->order, ds->n_train);
+    }
     ds->cursor = 0;
     return DGN_OK;
 }

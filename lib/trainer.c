@@ -210,10 +210,16 @@ dgn_status dgn_trainer_epoch(dgn_trainer *t, dgn_epoch_report *report)
     if (st != DGN_OK)
         return st;
 
-    /* Without validation rows the latest epoch is kept. */
-    double score = t->cfg.select == DGN_METRIC_AUC ? report->auc : report->precision_at_k;
-    double best = t->cfg.select == DGN_METRIC_AUC ? t->best.auc : t->best.precision_at_k;
-    if (t->best.epoch == 0 || isnan(score) || score > best) {
+    /* The chosen metric decides, the other breaks its ties (Precision@k
+     * moves in steps of 1/k). Without validation rows the latest epoch is
+     * kept. */
+    int by_auc = t->cfg.select == DGN_METRIC_AUC;
+    double first = by_auc ? report->auc : report->precision_at_k,
+           second = by_auc ? report->precision_at_k : report->auc,
+           best_first = by_auc ? t->best.auc : t->best.precision_at_k,
+           best_second = by_auc ? t->best.precision_at_k : t->best.auc;
+    if (t->best.epoch == 0 || isnan(first) || first > best_first ||
+        (first == best_first && second > best_second)) {
         keep_best(t);
         report->best = 1;
         t->best = *report;

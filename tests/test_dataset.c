@@ -234,18 +234,24 @@ static void make_rows(double *x, double *y, int dup)
     }
 }
 
-static dgn_dataset *from_arrays(int dup, uint64_t seed, int group)
+static dgn_dataset *from_arrays_balanced(int dup, uint64_t seed, int group, int balance)
 {
     static double x[N_ROWS * N_COMP], y[N_ROWS];
     make_rows(x, y, dup);
     dgn_dataset_config cfg = base_config(500, 600);
     cfg.valid_fraction = 0.2;
+    cfg.balance_anchors = balance;
     cfg.seed = seed;
     cfg.group_split = group;
     dgn_dataset *ds = NULL;
     ck_assert_msg(dgn_dataset_from_arrays(&ds, x, y, N_ROWS, N_COMP, NULL, "Tg", &cfg)
                   == DGN_OK, "%s", dgn_last_error());
     return ds;
+}
+
+static dgn_dataset *from_arrays(int dup, uint64_t seed, int group)
+{
+    return from_arrays_balanced(dup, seed, group, 0);
 }
 
 START_TEST(split_is_deterministic_per_seed)
@@ -359,12 +365,54 @@ START_TEST(triplets_have_the_right_classes)
 }
 END_TEST
 
+START_TEST(balanced_anchors_alternate_classes)
+{
+    dgn_dataset *ds = from_arrays_balanced(0, 4, 0, 1);
+    ck_assert_int_eq(dgn_dataset_balanced(ds), 1);
+    size_t nt = dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN), n, total = 0, pos = 0;
+    int32_t lab[N_ROWS];
+    ck_assert_int_eq(dgn_dataset_labels(ds, DGN_SPLIT_TRAIN, lab, N_ROWS), DGN_OK);
+    float x[3 * 16 * N_COMP];
+    size_t rows[48];
+    do {
+        ck_assert_int_eq(dgn_dataset_next_triplets(ds, x, sizeof x / sizeof *x, rows, 48, 16, &n), DGN_OK);
+        for (size_t k = 0; k < n; k++) {
+            pos += lab[rows[k]];
+            if (k > 0)
+                ck_assert_int_ne(lab[rows[k]], lab[rows[k - 1]]);
+            ck_assert_int_eq(lab[rows[n + k]], lab[rows[k]]);
+            ck_assert_int_ne(lab[rows[2 * n + k]], lab[rows[k]]);
+        }
+        total += n;
+    } while (n > 0);
+    ck_assert_uint_eq(total, nt);
+    ck_assert_uint_le(pos > total - pos ? pos - (total - pos) : total - pos - pos, 1);
+    dgn_dataset_destroy(ds);
+
+    /* AUTO: balanced for a rare class, not for a common one. */
+    static double xs[N_ROWS * N_COMP], ys[N_ROWS];
+    make_rows(xs, ys, 0);
+    dgn_dataset_config cfg = base_config(400, 700); /* every row: error */
+    cfg.balance_anchors = DGN_BALANCE_AUTO;
+    cfg.lo = 400;
+    cfg.hi = 430; /* about 10 % */
+    ck_assert_int_eq(dgn_dataset_from_arrays(&ds, xs, ys, N_ROWS, N_COMP, NULL, NULL, &cfg), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_balanced(ds), 1);
+    dgn_dataset_destroy(ds);
+    cfg.hi = 550; /* about half */
+    ck_assert_int_eq(dgn_dataset_from_arrays(&ds, xs, ys, N_ROWS, N_COMP, NULL, NULL, &cfg), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_balanced(ds), 0);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
 START_TEST(triplets_without_noise_are_zscored_rows)
 {
     static double xs[N_ROWS * N_COMP], ys[N_ROWS];
     make_rows(xs, ys, 0);
     dgn_dataset_config cfg = base_config(500, 600);
     cfg.sigma = 0;
+    cfg.balance_anchors = 0;
     dgn_dataset *ds = NULL;
     ck_assert_int_eq(dgn_dataset_from_arrays(&ds, xs, ys, N_ROWS, N_COMP, NULL, NULL, &cfg), DGN_OK);
     static float z[N_ROWS * N_COMP];
@@ -639,6 +687,7 @@ int main(void)
     tc = tcase_create("triplets");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, triplets_have_the_right_classes);
+    tcase_add_test(tc, balanced_anchors_alternate_classes);
     tcase_add_test(tc, triplets_without_noise_are_zscored_rows);
     tcase_add_test(tc, triplets_are_reproducible);
     tcase_add_test(tc, augmentation_statistics);

@@ -51,6 +51,8 @@ typedef enum dgn_view {
 
 #define DGN_DATASET_CONFIG_VERSION 1
 
+#define DGN_BALANCE_AUTO (-1)
+
 /* Grows only at the end; fill with dgn_dataset_config_init(). */
 typedef struct dgn_dataset_config {
     unsigned int version;
@@ -82,6 +84,13 @@ typedef struct dgn_dataset_config {
 
     double sigma;            /* augmentation noise; 0 turns it off; 0.05 */
     uint64_t seed;           /* all randomness derives from it; 2024 */
+
+    /* 1: an epoch's anchors alternate between the classes, drawn at random
+     * within each, so a rare class pulls together as strongly as the rest;
+     * 0: every training row anchors once per epoch (the paper);
+     * DGN_BALANCE_AUTO: 1 when the smaller class is under 20 % of the
+     * training rows (see docs/training.md). DGN_BALANCE_AUTO */
+    int balance_anchors;
 } dgn_dataset_config;
 
 /* Fill *cfg with the defaults above for the given struct version
@@ -118,6 +127,8 @@ DGN_API size_t dgn_dataset_n_positive(const dgn_dataset *ds, dgn_split split);
 DGN_API size_t dgn_dataset_n_dropped(const dgn_dataset *ds);
 /* Malformed rows skipped under skip_bad_rows. */
 DGN_API size_t dgn_dataset_n_skipped(const dgn_dataset *ds);
+/* 1 when anchors are class-balanced (balance_anchors, AUTO resolved). */
+DGN_API int dgn_dataset_balanced(const dgn_dataset *ds);
 /* Units of the input (of the main file when a validation file is used). */
 DGN_API dgn_units dgn_dataset_units(const dgn_dataset *ds);
 /* Names as written in the header; NULL when i is out of range. */

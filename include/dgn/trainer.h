@@ -60,7 +60,8 @@ typedef struct dgn_trainer_config {
     double eps;            /* 1e-8 */
     double weight_decay;   /* L2 added to the gradient: 0 */
     double tau;            /* loss temperature: 0.1 (1 is the paper's form) */
-    dgn_metric select;     /* which validation metric picks the best epoch: AUC */
+    dgn_metric select;     /* the validation metric that picks the best epoch
+                              (the other breaks ties): AUC */
     size_t k;              /* for Precision@k: 100 */
     size_t patience;       /* epochs without improvement before stopping;
                               0 never stops early: 8 */
