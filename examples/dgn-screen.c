@@ -112,6 +112,11 @@ int main(int argc, char **argv)
     CHECK(dgn_model_get_config(model, &mcfg));
     size_t c = mcfg.n_components;
     double *pct = malloc(c * sizeof *pct);
+    size_t *order = malloc(c * sizeof *order);
+    if (!pct || !order) {
+        fprintf(stderr, "dgn-screen: out of memory\n");
+        return 1;
+    }
     for (size_t r = 0; r < dgn_screener_n_results(s); r++) {
         uint64_t index;
         float score;
@@ -127,13 +132,20 @@ int main(int argc, char **argv)
                 }
             printf("}}\n");
         } else {
+            /* Largest component first, as glass compositions are usually read. */
+            for (size_t j = 0; j < c; j++) {
+                size_t i = j;
+                for (; i > 0 && pct[order[i - 1]] < pct[j]; i--)
+                    order[i] = order[i - 1];
+                order[i] = j;
+            }
             printf("%3zu  score %.4f ", r + 1, (double)score);
-            for (size_t j = 0; j < c; j++)
-                if (pct[j] != 0)
-                    printf(" %s %g", dgn_model_component_name(model, j), pct[j]);
+            for (size_t j = 0; j < c && pct[order[j]] != 0; j++)
+                printf(" %s %g", dgn_model_component_name(model, order[j]), pct[order[j]]);
             printf("\n");
         }
     }
+    free(order);
     free(pct);
     dgn_screener_destroy(s);
     dgn_model_destroy(model);

@@ -59,6 +59,15 @@ awk -F, 'NR == 1 { for (i = 4; i <= NF; i++) { gsub(/"/, "", $i); name[i] = $i }
     || fail "a screened composition breaks its sum or bounds"
 echo "every screened composition sums to 100 % within its bounds"
 
+# The printed listing: same scores as the CSV, components largest first.
+"$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --top 5 2> /dev/null > "$tmp/top.txt"
+awk '{ if ($4 !~ /^W%$/) { print "line " NR ": " $0; exit 1 }
+       for (i = 6; i + 2 <= NF; i += 3) if ($(i + 3) > $i) { print "line " NR ": " $0; exit 1 } }' \
+    "$tmp/top.txt" || fail "printed components are not largest first"
+[ "$(awk '{ print $3 }' "$tmp/top.txt")" = "$(tail -n +2 "$tmp/all.csv" | head -n 5 \
+    | awk -F, '{ printf "%.4f\n", $3 }')" ] || fail "printed scores differ from the CSV"
+echo "the printed top 5 lists components largest first, with the CSV's scores"
+
 # Bad arguments: non-zero exit and exactly one line naming the argument.
 check_bad() {
     want=$1
