@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* ---- proportion-modulated embedding --------------------------------- */
@@ -93,6 +94,56 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
 
 /* ---- self-attention ----------------------------------------------------- */
 
+/* e^x for x <= 0, in place: Cephes' expf (range reduction by ln 2 in two
+ * parts, degree-6 polynomial, about 1 ulp) written without branches or
+ * calls so that the compiler vectorises it; the softmax spends most of
+ * its time here. Arguments below -87.3 give 2^-126 instead of 0, which a
+ * softmax cannot tell apart; positive arguments give 1. */
+void dgn_exp_nonpositive(float *x, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        /* Clamped into [-87.3, 0] so the exponent bits stay in range;
+         * NaN is carried through below, not converted. */
+        float v = x[i] > -87.3f ? x[i] : -87.3f;
+        v = v < 0.0f ? v : 0.0f;
+        /* round(v·log2 e), by the 1.5·2^23 trick: no rounding call */
+        float k = (v * 1.44269504f + 12582912.0f) - 12582912.0f;
+        float r = v - k * 0.693359375f + k * 2.12194440e-4f;
+        float p = 1.9875691500e-4f;
+        p = p * r + 1.3981999507e-3f;
+        p = p * r + 8.3334519073e-3f;
+        p = p * r + 4.1665795894e-2f;
+        p = p * r + 1.6666665459e-1f;
+        p = p * r + 5.0000001201e-1f;
+        p = p * r * r + r + 1.0f;
+        int32_t bits = ((int32_t)k + 127) << 23;
+        float scale;
+        memcpy(&scale, &bits, sizeof scale);
+        x[i] = x[i] == x[i] ? p * scale : x[i];
+    }
+}
+
+/* Row-wise softmax of an [n][n] block. */
+static void softmax_rows(float *P, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float *row = P + i * n, mx = row[0];
+        for (size_t j = 1; j < n; j++)
+            mx = row[j] > mx ? row[j] : mx;
+        for (size_t j = 0; j < n; j++)
+            row[j] -= mx;
+    }
+    dgn_exp_nonpositive(P, n * n);
+    for (size_t i = 0; i < n; i++) {
+        float *row = P + i * n, sum = 0;
+        for (size_t j = 0; j < n; j++)
+            sum += row[j];
+        float inv = 1.0f / sum;
+        for (size_t j = 0; j < n; j++)
+            row[j] *= inv;
+    }
+}
+
 void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
                            const float *Z, const float *Wq, const float *Wk,
                            const float *Wv, size_t B, size_t n, size_t d)
@@ -112,15 +163,7 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
         /* S_b = Q_b·K_bᵀ/√d; sample b's rows sit B·d floats apart. */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di,
                     scale, Q + b * d, ld, K + b * d, ld, 0.0f, Pb, ni);
-        for (size_t i = 0; i < n; i++) {
-            float *row = Pb + i * n, mx = row[0], sum = 0;
-            for (size_t j = 1; j < n; j++)
-                mx = row[j] > mx ? row[j] : mx;
-            for (size_t j = 0; j < n; j++)
-                sum += row[j] = expf(row[j] - mx);
-            for (size_t j = 0; j < n; j++)
-                row[j] /= sum;
-        }
+        softmax_rows(Pb, n);
         /* U_b = P_b·V_b */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni,
                     1.0f, Pb, ni, V + b * d, ld, 0.0f, U + b * n * d, di);
@@ -241,17 +284,22 @@ void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_
         }
 }
 
-void dgn_batchnorm_forward_eval(float *Y, float *xhat, const float *X,
+void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const float *X,
                                 const float *gamma, const float *beta,
                                 const float *run_mean, const float *run_var,
                                 size_t B, size_t h, float eps)
 {
-    for (size_t r = 0; r < B; r++)
+    /* One square root per feature, then a row-major pass that vectorises. */
+    for (size_t j = 0; j < h; j++)
+        inv_std[j] = 1.0f / sqrtf(run_var[j] + eps);
+    for (size_t r = 0; r < B; r++) {
+        float *y = Y + r * h, *xh = xhat + r * h;
+        const float *x = X + r * h;
         for (size_t j = 0; j < h; j++) {
-            float xh = (X[r * h + j] - run_mean[j]) / sqrtf(run_var[j] + eps);
-            xhat[r * h + j] = xh;
-            Y[r * h + j] = gamma[j] * xh + beta[j];
+            xh[j] = (x[j] - run_mean[j]) * inv_std[j];
+            y[j] = gamma[j] * xh[j] + beta[j];
         }
+    }
 }
 
 void dgn_batchnorm_backward_train(float *dgamma, float *dbeta, float *dX, const float *dY,

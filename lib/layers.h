@@ -34,6 +34,9 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
                         const float *M, const float *Vn, const float *vnorm,
                         size_t n, size_t f, size_t cols, float *dM, float *dVn);
 
+/* e^x in place for x <= 0, within a few ulp; vectorisable (the softmax's). */
+void dgn_exp_nonpositive(float *x, size_t count);
+
 /* Single-head self-attention over the n components of each sample:
  * Q = Z·Wq, K = Z·Wk, V = Z·Wv ([n·B][d] each), P_b = softmax(Q_b·K_bᵀ/√d)
  * ([B][n][n]) and U_b = P_b·V_b written sample-major. */
@@ -63,7 +66,8 @@ void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_
                                  float *run_mean, float *run_var, const float *X,
                                  const float *gamma, const float *beta,
                                  size_t B, size_t h, float momentum, float eps);
-void dgn_batchnorm_forward_eval(float *Y, float *xhat, const float *X,
+/* Running statistics; inv_std [h] is scratch. */
+void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const float *X,
                                 const float *gamma, const float *beta,
                                 const float *run_mean, const float *run_var,
                                 size_t B, size_t h, float eps);

@@ -323,7 +323,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
                                     m->run_var, m->Y1, m->gamma, m->beta, n, h,
                                     BN_MOMENTUM, BN_EPS);
     else
-        dgn_batchnorm_forward_eval(m->N, m->xhat, m->Y1, m->gamma, m->beta,
+        dgn_batchnorm_forward_eval(m->N, m->xhat, m->binv, m->Y1, m->gamma, m->beta,
                                    m->run_mean, m->run_var, n, h, BN_EPS);
     dgn_relu_dropout_forward(m->A, m->mask, m->N, n * h, c->dropout,
                              m->training ? &m->rng : NULL);

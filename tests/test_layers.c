@@ -44,7 +44,7 @@ static void forward(ctx *c)
                                     c->x, c->p[0], c->p[1], B, OUT, 0.1f, 1e-5f);
         break;
     case BN_EVAL:
-        dgn_batchnorm_forward_eval(c->out, c->s[0], c->x, c->p[0], c->p[1], c->s[3],
+        dgn_batchnorm_forward_eval(c->out, c->s[0], c->s[2], c->x, c->p[0], c->p[1], c->s[3],
                                    c->s[4], B, OUT, 1e-5f);
         break;
     case RELU_DROPOUT: {
@@ -242,6 +242,35 @@ START_TEST(graph_mix_has_unit_diagonal_and_symmetry)
 }
 END_TEST
 
+START_TEST(softmax_exp_matches_libm)
+{
+    /* Every step of 1/1024 over [-100, 0], plus -0 and a huge negative. */
+    enum { N = 102402 };
+    static float x[N], in[N];
+    for (int i = 0; i < N - 2; i++)
+        in[i] = -(float)i / 1024.0f;
+    in[N - 2] = -0.0f;
+    in[N - 1] = -1e30f;
+    memcpy(x, in, sizeof x);
+    dgn_exp_nonpositive(x, N);
+    /* Below -87.3 the result is clamped: no larger than e^-87.3, never negative. */
+    float floor_value = expf(-87.3f) * (1 + 4e-7f);
+    for (int i = 0; i < N; i++) {
+        float ref = expf(in[i]);
+        int ok = in[i] < -87.3f ? x[i] >= 0 && x[i] <= floor_value
+                                : fabsf(x[i] - ref) <= 4e-7f * ref;
+        ck_assert_msg(ok, "exp(%.9g) = %.9g, libm %.9g", (double)in[i], (double)x[i],
+                      (double)ref);
+    }
+    /* Outside its domain: NaN stays NaN, a positive argument gives 1. */
+    float odd[3] = {NAN, 5.0f, INFINITY};
+    dgn_exp_nonpositive(odd, 3);
+    ck_assert(isnan(odd[0]));
+    ck_assert_float_eq(odd[1], 1.0f);
+    ck_assert_float_eq(odd[2], 1.0f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
@@ -256,6 +285,7 @@ int main(void)
     tcase_add_test(tc, l2_normalisation);
     tcase_add_test(tc, checker_rejects_a_wrong_gradient);
     tcase_add_test(tc, graph_mix_has_unit_diagonal_and_symmetry);
+    tcase_add_test(tc, softmax_exp_matches_libm);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
