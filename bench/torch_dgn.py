@@ -7,6 +7,10 @@ and Adam. Idiomatic PyTorch: batched tensor operations, no Python loop over
 samples; triplet sampling and augmentation are vectorised too.
 
 Prints one JSON line: training triplets/s and screening candidates/s.
+
+--threads caps every thread pool in the process: PyTorch's OpenMP pool and
+the OpenBLAS that Debian's PyTorch calls for matrix products, which
+otherwise uses every core whatever torch.set_num_threads says.
 """
 import argparse
 import json
@@ -16,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from threadpoolctl import threadpool_info, threadpool_limits
 
 
 class DeepGlassNet(nn.Module):
@@ -60,6 +65,8 @@ def main():
     ap.add_argument("--screen-batch", type=int, default=4096)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    threadpool_limits(limits=args.threads)
+    pools = {p["internal_api"]: p["num_threads"] for p in threadpool_info()}
     torch.manual_seed(2024)
 
     x, y = load(args.data, 500, 600)
@@ -117,7 +124,7 @@ def main():
                       "train_triplets_per_s": args.steps * b / train_s,
                       "candidates": args.candidates, "screen_seconds": screen_s,
                       "screen_candidates_per_s": args.candidates / screen_s,
-                      "torch": torch.__version__}))
+                      "torch": torch.__version__, "thread_pools": pools}))
 
 
 if __name__ == "__main__":
