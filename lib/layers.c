@@ -124,8 +124,20 @@ void dgn_exp_nonpositive(float *x, size_t count)
 }
 
 /* Row-wise softmax of an [n][n] block. */
-static void softmax_rows(float *P, size_t n)
+static void softmax_rows(float *P, size_t n, int exact_exp)
 {
+    if (exact_exp) {
+        for (size_t i = 0; i < n; i++) {
+            float *row = P + i * n, mx = row[0], sum = 0;
+            for (size_t j = 1; j < n; j++)
+                mx = row[j] > mx ? row[j] : mx;
+            for (size_t j = 0; j < n; j++)
+                sum += row[j] = expf(row[j] - mx);
+            for (size_t j = 0; j < n; j++)
+                row[j] /= sum;
+        }
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         float *row = P + i * n, mx = row[0];
         for (size_t j = 1; j < n; j++)
@@ -146,7 +158,7 @@ static void softmax_rows(float *P, size_t n)
 
 void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
                            const float *Z, const float *Wq, const float *Wk,
-                           const float *Wv, size_t B, size_t n, size_t d)
+                           const float *Wv, size_t B, size_t n, size_t d, int exact_exp)
 {
     int rows = (int)(n * B), di = (int)d, ni = (int)n, ld = (int)(B * d);
     /* Q = Z·Wq, K = Z·Wk, V = Z·Wv: one GEMM each over every (component,
@@ -163,7 +175,7 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
         /* S_b = Q_b·K_bᵀ/√d; sample b's rows sit B·d floats apart. */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di,
                     scale, Q + b * d, ld, K + b * d, ld, 0.0f, Pb, ni);
-        softmax_rows(Pb, n);
+        softmax_rows(Pb, n, exact_exp);
         /* U_b = P_b·V_b */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni,
                     1.0f, Pb, ni, V + b * d, ld, 0.0f, U + b * n * d, di);

@@ -39,10 +39,13 @@ void dgn_exp_nonpositive(float *x, size_t count);
 
 /* Single-head self-attention over the n components of each sample:
  * Q = Z·Wq, K = Z·Wk, V = Z·Wv ([n·B][d] each), P_b = softmax(Q_b·K_bᵀ/√d)
- * ([B][n][n]) and U_b = P_b·V_b written sample-major. */
+ * ([B][n][n]) and U_b = P_b·V_b written sample-major. exact_exp picks
+ * libm's expf for the softmax; otherwise dgn_exp_nonpositive, within 4e-7.
+ * Training uses libm so that the weights a seed produces do not depend on
+ * the vectorised kernel; evaluation and screening use the fast one. */
 void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
                            const float *Z, const float *Wq, const float *Wk,
-                           const float *Wv, size_t B, size_t n, size_t d);
+                           const float *Wv, size_t B, size_t n, size_t d, int exact_exp);
 /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dV·Wvᵀ; dW* += Zᵀ·d*. Scratch: dQ, dK, dV
  * [n·B][d], dS [n][n]. */
 void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,

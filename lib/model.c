@@ -313,7 +313,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
         dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0);
         dgn_graph_forward(m->Z, m->M, m->H, nc, n * d);
         dgn_attention_forward(m->U, m->Q, m->K, m->Vv, m->P, m->Z, m->Wq, m->Wk,
-                              m->Wv, n, nc, d);
+                              m->Wv, n, nc, d, m->training);
     } else {
         dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1);
     }
