@@ -123,21 +123,9 @@ void dgn_exp_nonpositive(float *x, size_t count)
     }
 }
 
-/* Row-wise softmax of an [n][n] block. */
+/* Row-wise softmax of an [n][n] block; exact_exp picks libm's expf. */
 static void softmax_rows(float *P, size_t n, int exact_exp)
 {
-    if (exact_exp) {
-        for (size_t i = 0; i < n; i++) {
-            float *row = P + i * n, mx = row[0], sum = 0;
-            for (size_t j = 1; j < n; j++)
-                mx = row[j] > mx ? row[j] : mx;
-            for (size_t j = 0; j < n; j++)
-                sum += row[j] = expf(row[j] - mx);
-            for (size_t j = 0; j < n; j++)
-                row[j] /= sum;
-        }
-        return;
-    }
     for (size_t i = 0; i < n; i++) {
         float *row = P + i * n, mx = row[0];
         for (size_t j = 1; j < n; j++)
@@ -145,14 +133,17 @@ static void softmax_rows(float *P, size_t n, int exact_exp)
         for (size_t j = 0; j < n; j++)
             row[j] -= mx;
     }
-    dgn_exp_nonpositive(P, n * n);
+    if (exact_exp)
+        for (size_t i = 0; i < n * n; i++)
+            P[i] = expf(P[i]);
+    else
+        dgn_exp_nonpositive(P, n * n);
     for (size_t i = 0; i < n; i++) {
         float *row = P + i * n, sum = 0;
         for (size_t j = 0; j < n; j++)
             sum += row[j];
-        float inv = 1.0f / sum;
         for (size_t j = 0; j < n; j++)
-            row[j] *= inv;
+            row[j] /= sum;
     }
 }
 
