@@ -99,7 +99,7 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
  * calls so that the compiler vectorises it; the softmax spends most of
  * its time here. Arguments below -87.3 give 2^-126 instead of 0, which a
  * softmax cannot tell apart; positive arguments give 1. */
-void dgn_exp_nonpositive(float *x, size_t count)
+DGN_VECTOR_CLONES void dgn_exp_nonpositive(float *x, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         /* Clamped into [-87.3, 0] so the exponent bits stay in range;
@@ -123,10 +123,9 @@ void dgn_exp_nonpositive(float *x, size_t count)
     }
 }
 
-/* Row-wise softmax of an [n][n] block; exact_exp picks libm's expf. */
-static void softmax_rows(float *P, size_t n, int exact_exp)
+DGN_VECTOR_CLONES void dgn_softmax_rows(float *P, size_t rows, size_t n, int exact_exp)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < rows; i++) {
         float *row = P + i * n, mx = row[0];
         for (size_t j = 1; j < n; j++)
             mx = row[j] > mx ? row[j] : mx;
@@ -134,11 +133,11 @@ static void softmax_rows(float *P, size_t n, int exact_exp)
             row[j] -= mx;
     }
     if (exact_exp)
-        for (size_t i = 0; i < n * n; i++)
+        for (size_t i = 0; i < rows * n; i++)
             P[i] = expf(P[i]);
     else
-        dgn_exp_nonpositive(P, n * n);
-    for (size_t i = 0; i < n; i++) {
+        dgn_exp_nonpositive(P, rows * n);
+    for (size_t i = 0; i < rows; i++) {
         float *row = P + i * n, sum = 0;
         for (size_t j = 0; j < n; j++)
             sum += row[j];
@@ -166,7 +165,7 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
         /* S_b = Q_b·K_bᵀ/√d; sample b's rows sit B·d floats apart. */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di,
                     scale, Q + b * d, ld, K + b * d, ld, 0.0f, Pb, ni);
-        softmax_rows(Pb, n, exact_exp);
+        dgn_softmax_rows(Pb, n, n, exact_exp);
         /* U_b = P_b·V_b */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni,
                     1.0f, Pb, ni, V + b * d, ld, 0.0f, U + b * n * d, di);

@@ -15,6 +15,17 @@
 
 #include "rng.h"
 
+/* Loops that the compiler vectorises also get AVX2 and AVX-512 builds,
+ * chosen when the library loads. Built as ISO C, without FMA contraction,
+ * each build does the same IEEE operations in the same order, so they give
+ * bit-identical results. Put it on definitions only: on a declaration,
+ * GCC makes callers in other files refer to the clones directly. */
+#ifdef DGN_HAVE_TARGET_CLONES
+#define DGN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DGN_VECTOR_CLONES
+#endif
+
 /* h_i = x_i·e_i. H is [n][B][d] (batch_major = 0) or [B][n][d] (1). */
 void dgn_embed_forward(float *H, const float *X, const float *E,
                        size_t B, size_t n, size_t d, int batch_major);
@@ -36,6 +47,10 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
 
 /* e^x in place for x <= 0, within a few ulp; vectorisable (the softmax's). */
 void dgn_exp_nonpositive(float *x, size_t count);
+
+/* Softmax of each of `rows` rows of n, in place; exact_exp picks libm's
+ * expf, otherwise dgn_exp_nonpositive. */
+void dgn_softmax_rows(float *P, size_t rows, size_t n, int exact_exp);
 
 /* Single-head self-attention over the n components of each sample:
  * Q = Z·Wq, K = Z·Wk, V = Z·Wv ([n·B][d] each), P_b = softmax(Q_b·K_bᵀ/√d)
