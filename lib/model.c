@@ -8,7 +8,6 @@
 #include "model_impl.h"
 
 #define BN_MOMENTUM 0.1f
-#define BN_EPS 1e-5f
 
 /* Caps that keep every size computation, and BLAS's int dimensions, far
  * from overflow; a model file claiming more is rejected by validation. */

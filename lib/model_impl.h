@@ -7,6 +7,9 @@
 
 enum { DGN_MAX_TENSORS = 10 };
 
+/* BatchNorm's epsilon, shared by the model and the folded scorer. */
+#define BN_EPS 1e-5f
+
 typedef struct dgn_tensor {
     const char *name;
     float *value, *grad;

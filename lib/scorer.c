@@ -1,0 +1,272 @@
+#include "scorer.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "layers.h"
+#include "model_impl.h"
+
+/* Multiply-adds per row that differ between the two networks. */
+static int fold_pays(const dgn_model_config *c)
+{
+    double n = (double)c->n_components, d = (double)c->embed_dim, h = (double)c->hidden;
+    if (!c->interaction)
+        return 1; /* n·h against n·d + n·d·h */
+    return n * n * h + 3 * n * n * n < n * d * h + 3 * n * d * d + 3 * n * n * d;
+}
+
+void dgn_scorer_free(dgn_scorer *s)
+{
+    if (!s)
+        return;
+    free(s->M);
+    free(s->G);
+    free(s->T);
+    free(s->bias);
+    free(s->W2);
+    free(s->b2);
+    free(s->centre);
+    dgn_model_destroy(s->model);
+    memset(s, 0, sizeof *s);
+}
+
+/* A copy of src's weights and statistics, in evaluation mode. */
+static dgn_status clone_model(dgn_model **out, const dgn_model *src)
+{
+    dgn_status st = dgn_model_create(out, &src->cfg);
+    if (st != DGN_OK)
+        return st;
+    memcpy((*out)->params, src->params, src->n_params * sizeof *src->params);
+    memcpy((*out)->run_mean, src->run_mean, dgn_model_n_buffers(src) * sizeof(float));
+    (*out)->training = 0;
+    return DGN_OK;
+}
+
+/* Floats of the largest folded work buffer; beyond it the fold is not
+ * worth its memory, and BLAS's int dimensions stay far from overflow. */
+#define MAX_FOLD_WORK ((size_t)1 << 28)
+
+dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centre,
+                           size_t max_batch, dgn_scorer_path path)
+{
+    memset(s, 0, sizeof *s);
+    if (!m || !centre || max_batch < 1)
+        return dgn_fail(DGN_E_INVALID, "dgn_scorer_init: NULL model or centre, or no rows");
+    const dgn_model_config *c = &m->cfg;
+    size_t n = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
+    size_t rows = c->interaction ? n * n : n; /* of T */
+    int fits = rows <= MAX_FOLD_WORK / max_batch && rows <= MAX_FOLD_WORK / h;
+    if (path == DGN_SCORER_FOLDED && !fits)
+        return dgn_fail(DGN_E_INVALID, "dgn_scorer_init: %zu components at %zu rows are "
+                        "too many to fold", n, max_batch);
+    s->n = n;
+    s->h = h;
+    s->k = k;
+    s->max_batch = max_batch;
+    s->interaction = c->interaction;
+    s->folded = path == DGN_SCORER_FOLDED || (path == DGN_SCORER_AUTO && fits && fold_pays(c));
+    s->centre = malloc(k * sizeof *s->centre);
+    if (!s->centre)
+        return dgn_fail_nomem("scorer");
+    memcpy(s->centre, centre, k * sizeof *centre);
+    if (!s->folded) {
+        dgn_status st = clone_model(&s->model, m);
+        if (st != DGN_OK)
+            dgn_scorer_free(s);
+        return st;
+    }
+
+    s->T = malloc(rows * h * sizeof *s->T);
+    s->bias = malloc(h * sizeof *s->bias);
+    s->W2 = malloc(h * k * sizeof *s->W2);
+    s->b2 = malloc(k * sizeof *s->b2);
+    /* Scratch: E·Wq, E·Wk, E·Wv [n][d] each, then a row of T [h], and the
+     * BatchNorm scale [h], all double; Vn [n][f] and its norms [n]. */
+    double *Eq = malloc((3 * n * d + 2 * h) * sizeof *Eq);
+    float *Vn = malloc((n * c->rank + n) * sizeof *Vn);
+    if (c->interaction) {
+        s->M = malloc(n * n * sizeof *s->M);
+        s->G = malloc(n * n * sizeof *s->G);
+    }
+    if (!s->T || !s->bias || !s->W2 || !s->b2 || !Eq || !Vn ||
+        (c->interaction && (!s->M || !s->G))) {
+        free(Eq);
+        free(Vn);
+        dgn_scorer_free(s);
+        return dgn_fail_nomem("scorer");
+    }
+    double *Ek = Eq + n * d, *Ev = Ek + n * d, *acc = Ev + n * d, *scale = acc + h;
+
+    /* BatchNorm with running statistics is y·scale + bias per feature. */
+    for (size_t j = 0; j < h; j++) {
+        float inv = 1.0f / sqrtf(m->run_var[j] + BN_EPS);
+        scale[j] = (double)m->gamma[j] * inv;
+        s->bias[j] = (float)(m->beta[j] - scale[j] * m->run_mean[j]);
+    }
+    memcpy(s->W2, m->W2, h * k * sizeof *s->W2);
+    memcpy(s->b2, m->b2, k * sizeof *s->b2);
+
+    if (c->interaction) {
+        dgn_graph_mix(s->M, Vn, Vn + n * c->rank, m->V, n, c->rank);
+        for (size_t i = 0; i < n; i++)
+            for (size_t t = 0; t < d; t++) {
+                double q = 0, kk = 0, v = 0;
+                for (size_t u = 0; u < d; u++) {
+                    double e = m->E[i * d + u];
+                    q += e * m->Wq[u * d + t];
+                    kk += e * m->Wk[u * d + t];
+                    v += e * m->Wv[u * d + t];
+                }
+                Eq[i * d + t] = q;
+                Ek[i * d + t] = kk;
+                Ev[i * d + t] = v;
+            }
+        double inv_sqrt_d = 1.0 / sqrt((double)d);
+        for (size_t l = 0; l < n; l++)
+            for (size_t mm = 0; mm < n; mm++) {
+                double g = 0;
+                for (size_t t = 0; t < d; t++)
+                    g += Eq[l * d + t] * Ek[mm * d + t];
+                s->G[l * n + mm] = (float)(g * inv_sqrt_d);
+            }
+    }
+    /* Row (i, l) of T is Ev_l·W1_i; without interaction, row i is E_i·W1_i. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t l = 0; l < (c->interaction ? n : 1); l++) {
+            for (size_t j = 0; j < h; j++)
+                acc[j] = 0;
+            for (size_t t = 0; t < d; t++) {
+                double e = c->interaction ? Ev[l * d + t] : m->E[i * d + t];
+                const float *w = m->W1 + (i * d + t) * h;
+                for (size_t j = 0; j < h; j++)
+                    acc[j] += e * w[j];
+            }
+            float *row = s->T + (c->interaction ? i * n + l : i) * h;
+            for (size_t j = 0; j < h; j++)
+                row[j] = (float)(acc[j] * scale[j]);
+        }
+    free(Eq);
+    free(Vn);
+    return DGN_OK;
+}
+
+dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
+{
+    memset(w, 0, sizeof *w);
+    size_t B = s->max_batch;
+    if (!s->folded) {
+        dgn_status st = clone_model(&w->model, s->model);
+        if (st != DGN_OK)
+            return st;
+        if (!(w->f = malloc(B * s->k * sizeof *w->f))) {
+            dgn_scorer_work_free(w);
+            return dgn_fail_nomem("scorer work");
+        }
+        return DGN_OK;
+    }
+    size_t sq = s->interaction ? s->n * s->n * B : 1;
+    w->R = malloc(sq * sizeof *w->R);
+    w->S = malloc(sq * sizeof *w->S);
+    w->Y1 = malloc(B * s->h * sizeof *w->Y1);
+    w->Y2 = malloc(B * s->k * sizeof *w->Y2);
+    if (!w->R || !w->S || !w->Y1 || !w->Y2) {
+        dgn_scorer_work_free(w);
+        return dgn_fail_nomem("scorer work");
+    }
+    return DGN_OK;
+}
+
+void dgn_scorer_work_free(dgn_scorer_work *w)
+{
+    if (!w)
+        return;
+    free(w->R);
+    free(w->S);
+    free(w->Y1);
+    free(w->Y2);
+    free(w->f);
+    dgn_model_destroy(w->model);
+    memset(w, 0, sizeof *w);
+}
+
+/* ⟨centre, y/‖y‖⟩, normalised as dgn_l2norm_forward does. */
+DGN_VECTOR_CLONES static float centre_score(const float *centre, const float *y, size_t k)
+{
+    float ss = 0;
+    for (size_t j = 0; j < k; j++)
+        ss += y[j] * y[j];
+    float norm = sqrtf(ss);
+    norm = norm > 1e-12f ? norm : 1e-12f;
+    double dot = 0;
+    for (size_t j = 0; j < k; j++)
+        dot += (double)centre[j] * (y[j] / norm);
+    return (float)dot;
+}
+
+DGN_VECTOR_CLONES dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work *w, float *scores,
+                          const float *x, size_t B)
+{
+    size_t n = s->n, h = s->h, k = s->k;
+    if (B < 1 || B > s->max_batch)
+        return dgn_fail(DGN_E_SHAPE, "dgn_scorer_run: %zu rows is outside [1, %zu]", B,
+                        s->max_batch);
+    if (!s->folded) {
+        dgn_status st = dgn_model_forward(w->model, w->f, s->max_batch * k, x, B);
+        for (size_t b = 0; st == DGN_OK && b < B; b++) {
+            double dot = 0;
+            for (size_t j = 0; j < k; j++)
+                dot += (double)s->centre[j] * w->f[b * k + j];
+            scores[b] = (float)dot;
+        }
+        return st;
+    }
+    int ni = (int)n, bn = (int)(B * n), hi = (int)h, Bi = (int)B;
+    if (s->interaction) {
+        float *R = w->R, *S = w->S;
+        /* R_b = X_b·G·X_b, component-major: row l of sample b at (l·B + b)·n. */
+        for (size_t l = 0; l < n; l++)
+            for (size_t b = 0; b < B; b++) {
+                const float *g = s->G + l * n, *xb = x + b * n;
+                float xl = xb[l], *r = R + (l * B + b) * n;
+                for (size_t j = 0; j < n; j++)
+                    r[j] = xl * g[j] * xb[j];
+            }
+        /* S_b = M·R_b·M: M from the left on the [n][B·n] block, then from
+         * the right on its B·n rows; the layout stays component-major. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, bn, ni, 1.0f, s->M, ni,
+                    R, bn, 0.0f, S, bn);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bn, ni, ni, 1.0f, S, ni,
+                    s->M, ni, 0.0f, R, ni);
+        dgn_softmax_rows(R, B * n, n, 0);
+        /* P_b·M, then its column m times x_m, written sample-major as the
+         * [B][n·n] input of T. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bn, ni, ni, 1.0f, R, ni,
+                    s->M, ni, 0.0f, S, ni);
+        for (size_t i = 0; i < n; i++)
+            for (size_t b = 0; b < B; b++) {
+                const float *src = S + (i * B + b) * n, *xb = x + b * n;
+                float *dst = R + (b * n + i) * n;
+                for (size_t j = 0; j < n; j++)
+                    dst[j] = src[j] * xb[j];
+            }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Bi, hi, ni * ni, 1.0f, R,
+                    ni * ni, s->T, hi, 0.0f, w->Y1, hi);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Bi, hi, ni, 1.0f, x, ni,
+                    s->T, hi, 0.0f, w->Y1, hi);
+    }
+    for (size_t b = 0; b < B; b++) {
+        float *y = w->Y1 + b * h;
+        for (size_t j = 0; j < h; j++) {
+            float v = y[j] + s->bias[j];
+            y[j] = v > 0 ? v : 0;
+        }
+    }
+    dgn_linear_forward(w->Y2, w->Y1, s->W2, s->b2, B, h, k);
+    for (size_t b = 0; b < B; b++)
+        scores[b] = centre_score(s->centre, w->Y2 + b * k, k);
+    return DGN_OK;
+}

@@ -1,0 +1,63 @@
+/* Private: the evaluation-mode network folded into fewer, larger products,
+ * for screening.
+ *
+ * With fixed weights, every stage but the softmax, the ReLU and the L2
+ * norm is linear, so products of weights can be formed once. With M the
+ * graph convolution's mixing matrix, X = diag(x), Eq = E·Wq, Ek = E·Wk and
+ * Ev = E·Wv ([n][d] each):
+ *   S  = Q·Kᵀ/√d = M·X·G·X·M,   G = Eq·Ekᵀ/√d                  [n][n]
+ *   Y1 = flatten(P·V)·W1 = Σ_{i,m} (P·M)_im·x_m·T_im,  T_im = Ev_m·W1_i  [n²][h]
+ * and BatchNorm's running statistics fold into T's columns and a bias.
+ * A candidate then costs about 2n²h + 6n³ + 2hk FLOPs rather than
+ * 2ndh + 6nd² + 6n²d + 2hk, about half at the default sizes, and most of
+ * it is one GEMM with an inner dimension of n². Without interaction the
+ * network is Y1 = x·T with T_i = E_i·W1_i [n][h].
+ *
+ * Scores agree with dgn_model_forward in evaluation mode to rounding
+ * (tests/test_scorer.c), not bit for bit.
+ */
+#ifndef DGN_LIB_SCORER_H
+#define DGN_LIB_SCORER_H
+
+#include <stddef.h>
+
+#include "dgn/model.h"
+
+/* The fold pays when n is small next to d (19 components and d = 32 by
+ * default); otherwise the scorer runs the model itself. */
+typedef enum { DGN_SCORER_AUTO, DGN_SCORER_FOLDED, DGN_SCORER_PLAIN } dgn_scorer_path;
+
+typedef struct dgn_scorer {
+    size_t n, h, k, max_batch;
+    int interaction, folded;
+    float *M, *G;     /* [n][n] each; with interaction only */
+    float *T;         /* [n·n][h], or [n][h] without interaction */
+    float *bias;      /* [h]: BatchNorm folded */
+    float *W2, *b2;   /* [h][k], [k] */
+    float *centre;    /* [k] */
+    dgn_model *model; /* unfolded: an evaluation-mode copy to clone */
+} dgn_scorer;
+
+/* Per-thread state for up to max_batch rows. */
+typedef struct dgn_scorer_work {
+    float *R, *S, *Y1, *Y2; /* folded */
+    dgn_model *model;       /* unfolded: this thread's copy */
+    float *f;               /* unfolded: features [max_batch][k] */
+} dgn_scorer_work;
+
+/* Fold the weights of m (in evaluation mode) and the class centre [k];
+ * AUTO folds when that needs fewer FLOPs. */
+dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centre,
+                           size_t max_batch, dgn_scorer_path path);
+void dgn_scorer_free(dgn_scorer *s);
+
+dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s);
+void dgn_scorer_work_free(dgn_scorer_work *w);
+
+/* scores [B] = ⟨centre, f(x_b)⟩ for finite z-scored rows x [B][n],
+ * 1 <= B <= max_batch. The scorer is only read, so threads may share it,
+ * each with its own work. Does not allocate. */
+dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work *w, float *scores,
+                          const float *x, size_t B);
+
+#endif
