@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "grid.h"
 #include "model_impl.h"
+#include "scorer.h"
 
 typedef struct hit {
     uint64_t index;
@@ -27,8 +28,8 @@ static int better(hit a, hit b)
 
 typedef struct worker {
     struct dgn_screener *s;
-    dgn_model *model;
-    float *x, *f;      /* [block][c], [block][k] */
+    dgn_scorer_work scorer;
+    float *x, *scores; /* [block][c], [block] */
     int64_t *units;    /* [n_sel] */
     double *percent;   /* [c] */
     hit *heap;         /* [top_k], the worst kept at heap[0] */
@@ -43,7 +44,7 @@ struct dgn_screener {
     size_t c, k, block;
     char **names;
     double *mean, *std;
-    float *centre;
+    dgn_scorer scorer; /* shared, read-only */
 
     int have_grid;
     dgn_grid grid;
@@ -116,9 +117,9 @@ void dgn_screener_destroy(dgn_screener *s)
     free_candidates(s);
     for (size_t t = 0; s->workers && t < s->cfg.threads; t++) {
         worker *w = &s->workers[t];
-        dgn_model_destroy(w->model);
+        dgn_scorer_work_free(&w->scorer);
         free(w->x);
-        free(w->f);
+        free(w->scores);
         free(w->units);
         free(w->percent);
         free(w->heap);
@@ -130,21 +131,9 @@ void dgn_screener_destroy(dgn_screener *s)
     free(s->names);
     free(s->mean);
     free(s->std);
-    free(s->centre);
+    dgn_scorer_free(&s->scorer);
     free(s->results);
     free(s);
-}
-
-/* A copy of src's weights and statistics, in evaluation mode. */
-static dgn_status clone_model(dgn_model **out, const dgn_model *src)
-{
-    dgn_status st = dgn_model_create(out, &src->cfg);
-    if (st != DGN_OK)
-        return st;
-    memcpy((*out)->params, src->params, src->n_params * sizeof *src->params);
-    memcpy((*out)->run_mean, src->run_mean, dgn_model_n_buffers(src) * sizeof(float));
-    (*out)->training = 0;
-    return DGN_OK;
 }
 
 dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
@@ -166,10 +155,10 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
     s->names = calloc(s->c, sizeof *s->names);
     s->mean = malloc(s->c * sizeof *s->mean);
     s->std = malloc(s->c * sizeof *s->std);
-    s->centre = malloc(s->k * sizeof *s->centre);
+    float *centre = malloc(s->k * sizeof *centre);
     s->workers = calloc(cfg->threads, sizeof *s->workers);
     s->results = malloc(cfg->top_k * sizeof *s->results);
-    if (!s->names || !s->mean || !s->std || !s->centre || !s->workers || !s->results)
+    if (!s->names || !s->mean || !s->std || !centre || !s->workers || !s->results)
         st = dgn_fail_nomem("screener");
     for (size_t i = 0; st == DGN_OK && i < s->c; i++) {
         const char *nm = dgn_model_component_name(model, i);
@@ -182,17 +171,20 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
     if (st == DGN_OK)
         st = dgn_model_zscore_stats(model, s->mean, s->std, s->c);
     if (st == DGN_OK)
-        st = dgn_model_class_centre(model, s->centre, s->k);
+        st = dgn_model_class_centre(model, centre, s->k);
+    if (st == DGN_OK)
+        st = dgn_scorer_init(&s->scorer, model, centre, s->block, DGN_SCORER_AUTO);
+    free(centre);
     for (size_t t = 0; st == DGN_OK && t < cfg->threads; t++) {
         worker *w = &s->workers[t];
         w->s = s;
-        st = clone_model(&w->model, model);
+        st = dgn_scorer_work_init(&w->scorer, &s->scorer);
         w->x = malloc(s->block * s->c * sizeof *w->x);
-        w->f = malloc(s->block * s->k * sizeof *w->f);
+        w->scores = malloc(s->block * sizeof *w->scores);
         w->units = malloc(s->c * sizeof *w->units);
         w->percent = malloc(s->c * sizeof *w->percent);
         w->heap = malloc(cfg->top_k * sizeof *w->heap);
-        if (st == DGN_OK && (!w->x || !w->f || !w->units || !w->percent || !w->heap))
+        if (st == DGN_OK && (!w->x || !w->scores || !w->units || !w->percent || !w->heap))
             st = dgn_fail_nomem("screener worker");
     }
     if (st != DGN_OK) {
@@ -364,7 +356,7 @@ static dgn_status score_block(worker *w, uint64_t b)
     uint64_t start = b * s->block, end = start + s->block;
     if (end > s->total)
         end = s->total;
-    size_t n = (size_t)(end - start), c = s->c, k = s->k;
+    size_t n = (size_t)(end - start), c = s->c;
     if (s->have_grid)
         dgn_grid_unrank(&s->grid, start, w->units);
     for (size_t i = 0; i < n; i++) {
@@ -375,19 +367,19 @@ static dgn_status score_block(worker *w, uint64_t b)
             dgn_grid_percent(&s->grid, w->units, w->percent);
             pct = w->percent;
         }
-        for (size_t j = 0; j < c; j++)
-            w->x[i * c + j] = (float)((pct[j] / 100 - s->mean[j]) / s->std[j]);
+        for (size_t j = 0; j < c; j++) {
+            float z = (float)((pct[j] / 100 - s->mean[j]) / s->std[j]);
+            if (!isfinite(z))
+                return dgn_fail(DGN_E_NONFINITE, "candidate %llu: %s's z-score is %g "
+                                "(the model's statistics are broken)",
+                                (unsigned long long)(start + i), s->names[j], (double)z);
+            w->x[i * c + j] = z;
+        }
     }
-    dgn_status st = dgn_model_forward(w->model, w->f, s->block * k, w->x, n);
-    if (st != DGN_OK)
-        return st;
-    for (size_t i = 0; i < n; i++) {
-        double dot = 0;
-        for (size_t j = 0; j < k; j++)
-            dot += (double)s->centre[j] * w->f[i * k + j];
-        heap_push(w->heap, &w->heap_n, s->cfg.top_k, (hit){start + i, (float)dot});
-    }
-    return DGN_OK;
+    dgn_status st = dgn_scorer_run(&s->scorer, &w->scorer, w->scores, w->x, n);
+    for (size_t i = 0; st == DGN_OK && i < n; i++)
+        heap_push(w->heap, &w->heap_n, s->cfg.top_k, (hit){start + i, w->scores[i]});
+    return st;
 }
 
 /* Claim blocks until none are left; worker 0 (the caller) reports progress. */
