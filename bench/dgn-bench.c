@@ -46,8 +46,9 @@ static dgn_model *model_for(const dgn_dataset *ds)
     return m;
 }
 
-/* FLOPs of one forward row, counted per layer (multiply-add = 2). */
-static double forward_flops(const dgn_model_config *c)
+/* FLOPs of one forward row of the model, counted per layer (multiply-add
+ * = 2), with the centre score. */
+static double model_flops(const dgn_model_config *c)
 {
     double n = (double)c->n_components, d = (double)c->embed_dim, h = (double)c->hidden,
            k = (double)c->out_dim;
@@ -60,6 +61,20 @@ static double forward_flops(const dgn_model_config *c)
     f += 2 * n * d * h + 4 * h + 2 * h * k + 2 * k /* projection head */
        + 3 * k + 2 * k;                          /* L2 and the centre score */
     return f;
+}
+
+/* FLOPs the screener spends per candidate: the evaluation network with
+ * its weights multiplied out (lib/scorer.h), which it runs at these sizes. */
+static double screen_flops(const dgn_model_config *c)
+{
+    double n = (double)c->n_components, h = (double)c->hidden, k = (double)c->out_dim;
+    double f = c->interaction
+        ? 2 * n * n                              /* x_l·G_lm·x_m */
+          + 3 * 2 * n * n * n                    /* M·R·M and P·M */
+          + 3 * n * n + n * n                    /* softmax, times x_m */
+          + 2 * n * n * h                        /* [n²]·[n² x h] */
+        : 2 * n * h;
+    return f + 2 * h + 2 * h * k + k + 4 * k;    /* bias and ReLU, W2, score */
 }
 
 /* Best of 5 timed runs of an n x n x n sgemm. */
@@ -128,17 +143,36 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
     double t1 = now();
     CHECK(dgn_screener_run(s));
     double screen_s = now() - t1;
-    double flops = forward_flops(&mc);
 
+    /* The same number of rows through the forward pass (dgn_model_scores),
+     * to show what the fold contributes: training rows, tiled. */
     openblas_set_num_threads(threads);
-    double peak = sgemm_gflops(2048);
+    size_t c = mc.n_components, n_train = dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN);
+    float *rows = malloc((size_t)total * c * sizeof *rows),
+          *scores = malloc((size_t)total * sizeof *scores);
+    if (!rows || !scores) {
+        fprintf(stderr, "dgn-bench: out of memory\n");
+        exit(1);
+    }
+    CHECK(dgn_dataset_features(ds, DGN_SPLIT_TRAIN, DGN_VIEW_ZSCORE, rows, n_train * c));
+    for (size_t i = n_train; i < total; i++)
+        memcpy(rows + i * c, rows + (i % n_train) * c, c * sizeof *rows);
+    double t2 = now();
+    CHECK(dgn_model_scores(scores, total, m, centre, rows, total));
+    double forward_s = now() - t2;
+
+    double flops = screen_flops(&mc), peak = sgemm_gflops(2048);
     printf("{\"threads\": %d, \"train_triplets\": %zu, \"train_seconds\": %.4f, "
            "\"train_triplets_per_s\": %.1f, \"candidates\": %llu, \"screen_seconds\": %.4f, "
-           "\"screen_candidates_per_s\": %.1f, \"flops_per_candidate\": %.0f, "
+           "\"screen_candidates_per_s\": %.1f, \"forward_candidates_per_s\": %.1f, "
+           "\"flops_per_candidate\": %.0f, \"model_flops_per_candidate\": %.0f, "
            "\"screen_gflops\": %.3f, \"sgemm_gflops\": %.3f, \"openblas\": \"%s\"}\n",
            threads, triplets, train_s, (double)triplets / train_s,
-           (unsigned long long)total, screen_s, (double)total / screen_s, flops,
+           (unsigned long long)total, screen_s, (double)total / screen_s,
+           (double)total / forward_s, flops, model_flops(&mc),
            flops * (double)total / screen_s / 1e9, peak, openblas_get_config());
+    free(rows);
+    free(scores);
     free(centre);
     dgn_screener_destroy(s);
     dgn_trainer_destroy(t);

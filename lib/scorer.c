@@ -23,6 +23,7 @@ void dgn_scorer_free(dgn_scorer *s)
     if (!s)
         return;
     free(s->M);
+    free(s->Mt);
     free(s->G);
     free(s->T);
     free(s->bias);
@@ -88,11 +89,13 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     double *Eq = malloc((3 * n * d + 2 * h) * sizeof *Eq);
     float *Vn = malloc((n * c->rank + n) * sizeof *Vn);
     if (c->interaction) {
-        s->M = malloc(n * n * sizeof *s->M);
+        /* Rows up to a multiple of 4, zero past n, for mix(). */
+        s->M = calloc((n + 3) / 4 * 4 * n, sizeof *s->M);
+        s->Mt = calloc((n + 3) / 4 * 4 * n, sizeof *s->Mt);
         s->G = malloc(n * n * sizeof *s->G);
     }
     if (!s->T || !s->bias || !s->W2 || !s->b2 || !Eq || !Vn ||
-        (c->interaction && (!s->M || !s->G))) {
+        (c->interaction && (!s->M || !s->Mt || !s->G))) {
         free(Eq);
         free(Vn);
         dgn_scorer_free(s);
@@ -111,6 +114,11 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
 
     if (c->interaction) {
         dgn_graph_mix(s->M, Vn, Vn + n * c->rank, m->V, n, c->rank);
+        /* M is symmetric up to the rounding of the GEMM that forms it;
+         * the forward pass uses it as stored, so use Mᵀ where it does. */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                s->Mt[j * n + i] = s->M[i * n + j];
         for (size_t i = 0; i < n; i++)
             for (size_t t = 0; t < d; t++) {
                 double q = 0, kk = 0, v = 0;
@@ -153,6 +161,15 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     return DGN_OK;
 }
 
+/* Candidates are processed in groups of LANES, one vector register of
+ * floats at AVX-512; the tail of the last group is padding. */
+#define LANES 16
+
+static size_t round_lanes(size_t B)
+{
+    return (B + LANES - 1) / LANES * LANES;
+}
+
 dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
 {
     memset(w, 0, sizeof *w);
@@ -167,12 +184,13 @@ dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
         }
         return DGN_OK;
     }
-    size_t sq = s->interaction ? s->n * s->n * B : 1;
-    w->R = malloc(sq * sizeof *w->R);
-    w->S = malloc(sq * sizeof *w->S);
+    size_t lanes = round_lanes(B), nn = s->interaction ? s->n * s->n * lanes : 1;
+    w->R = malloc(nn * sizeof *w->R);
+    w->S = malloc(nn * sizeof *w->S);
+    w->xt = malloc((s->interaction ? s->n * lanes : 1) * sizeof *w->xt);
     w->Y1 = malloc(B * s->h * sizeof *w->Y1);
     w->Y2 = malloc(B * s->k * sizeof *w->Y2);
-    if (!w->R || !w->S || !w->Y1 || !w->Y2) {
+    if (!w->R || !w->S || !w->xt || !w->Y1 || !w->Y2) {
         dgn_scorer_work_free(w);
         return dgn_fail_nomem("scorer work");
     }
@@ -185,6 +203,7 @@ void dgn_scorer_work_free(dgn_scorer_work *w)
         return;
     free(w->R);
     free(w->S);
+    free(w->xt);
     free(w->Y1);
     free(w->Y2);
     free(w->f);
@@ -192,18 +211,66 @@ void dgn_scorer_work_free(dgn_scorer_work *w)
     memset(w, 0, sizeof *w);
 }
 
-/* ⟨centre, y/‖y‖⟩, normalised as dgn_l2norm_forward does. */
-DGN_VECTOR_CLONES static float centre_score(const float *centre, const float *y, size_t k)
+/* out[i][c] = Σ_l A[i][l]·in[l][c] for i, l < n and c < cols, a multiple
+ * of LANES; rows of in and out lie ld apart, and A has rows up to a
+ * multiple of 4, zero past n. LANES columns by 4 rows at a time, held in
+ * registers: written without arrays whose address is taken, so that the
+ * compiler keeps them there. */
+static inline void mix(float *restrict out, const float *restrict A,
+                       const float *restrict in, size_t n, size_t cols, size_t ld)
 {
-    float ss = 0;
-    for (size_t j = 0; j < k; j++)
-        ss += y[j] * y[j];
-    float norm = sqrtf(ss);
-    norm = norm > 1e-12f ? norm : 1e-12f;
-    double dot = 0;
-    for (size_t j = 0; j < k; j++)
-        dot += (double)centre[j] * (y[j] / norm);
-    return (float)dot;
+    for (size_t c = 0; c < cols; c += LANES)
+        for (size_t i0 = 0; i0 < n; i0 += 4) {
+            float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
+            const float *A0 = A + i0 * n;
+            for (size_t l = 0; l < n; l++) {
+                const float *src = in + l * ld + c;
+                float m0 = A0[l], m1 = A0[n + l], m2 = A0[2 * n + l], m3 = A0[3 * n + l];
+                for (size_t v = 0; v < LANES; v++) {
+                    a0[v] += m0 * src[v];
+                    a1[v] += m1 * src[v];
+                    a2[v] += m2 * src[v];
+                    a3[v] += m3 * src[v];
+                }
+            }
+            float *o = out + i0 * ld + c;
+            for (size_t v = 0; v < LANES; v++)
+                o[v] = a0[v];
+            if (i0 + 1 < n)
+                for (size_t v = 0; v < LANES; v++)
+                    o[ld + v] = a1[v];
+            if (i0 + 2 < n)
+                for (size_t v = 0; v < LANES; v++)
+                    o[2 * ld + v] = a2[v];
+            if (i0 + 3 < n)
+                for (size_t v = 0; v < LANES; v++)
+                    o[3 * ld + v] = a3[v];
+        }
+}
+
+/* ⟨centre, y⟩/‖y‖, with the norm clamped as dgn_l2norm_forward does. In
+ * LANES partial sums: one chain of k dependent additions per candidate is
+ * otherwise what this step waits on. */
+static inline float centre_score(const float *centre, const float *y, size_t k)
+{
+    float ss[LANES] = {0}, dot[LANES] = {0};
+    size_t j = 0;
+    for (; j + LANES <= k; j += LANES)
+        for (size_t v = 0; v < LANES; v++) {
+            ss[v] += y[j + v] * y[j + v];
+            dot[v] += centre[j + v] * y[j + v];
+        }
+    for (; j < k; j++) {
+        ss[0] += y[j] * y[j];
+        dot[0] += centre[j] * y[j];
+    }
+    for (size_t w = LANES / 2; w > 0; w /= 2)
+        for (size_t v = 0; v < w; v++) {
+            ss[v] += ss[v + w];
+            dot[v] += dot[v + w];
+        }
+    float norm = sqrtf(ss[0]);
+    return dot[0] / (norm > 1e-12f ? norm : 1e-12f);
 }
 
 DGN_VECTOR_CLONES dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work *w, float *scores,
@@ -223,37 +290,60 @@ DGN_VECTOR_CLONES dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work
         }
         return st;
     }
-    int ni = (int)n, bn = (int)(B * n), hi = (int)h, Bi = (int)B;
+    int ni = (int)n, hi = (int)h, Bi = (int)B;
     if (s->interaction) {
-        float *R = w->R, *S = w->S;
-        /* R_b = X_b·G·X_b, component-major: row l of sample b at (l·B + b)·n. */
+        size_t L = round_lanes(B), plane = n * L;
+        float *R = w->R, *S = w->S, *xt = w->xt;
+        /* xt = xᵀ, the padding lanes zero so that they stay finite. */
+        for (size_t l = 0; l < n; l++) {
+            for (size_t b = 0; b < B; b++)
+                xt[l * L + b] = x[b * n + l];
+            for (size_t b = B; b < L; b++)
+                xt[l * L + b] = 0.0f;
+        }
+        /* R[l][m][b] = x_bl·G_lm·x_bm */
         for (size_t l = 0; l < n; l++)
-            for (size_t b = 0; b < B; b++) {
-                const float *g = s->G + l * n, *xb = x + b * n;
-                float xl = xb[l], *r = R + (l * B + b) * n;
-                for (size_t j = 0; j < n; j++)
-                    r[j] = xl * g[j] * xb[j];
+            for (size_t mm = 0; mm < n; mm++) {
+                float g = s->G[l * n + mm], *r = R + (l * n + mm) * L;
+                const float *xl = xt + l * L, *xm = xt + mm * L;
+                for (size_t b = 0; b < L; b++)
+                    r[b] = xl[b] * g * xm[b];
             }
-        /* S_b = M·R_b·M: M from the left on the [n][B·n] block, then from
-         * the right on its B·n rows; the layout stays component-major. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, bn, ni, 1.0f, s->M, ni,
-                    R, bn, 0.0f, S, bn);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bn, ni, ni, 1.0f, S, ni,
-                    s->M, ni, 0.0f, R, ni);
-        dgn_softmax_rows(R, B * n, n, 0);
-        /* P_b·M, then its column m times x_m, written sample-major as the
-         * [B][n·n] input of T. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bn, ni, ni, 1.0f, R, ni,
-                    s->M, ni, 0.0f, S, ni);
+        /* S_b = M·R_b·M: over the first index, then over the second. */
+        mix(S, s->M, R, n, plane, plane);
         for (size_t i = 0; i < n; i++)
-            for (size_t b = 0; b < B; b++) {
-                const float *src = S + (i * B + b) * n, *xb = x + b * n;
-                float *dst = R + (b * n + i) * n;
-                for (size_t j = 0; j < n; j++)
-                    dst[j] = src[j] * xb[j];
-            }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Bi, hi, ni * ni, 1.0f, R,
-                    ni * ni, s->T, hi, 0.0f, w->Y1, hi);
+            mix(R + i * plane, s->Mt, S + i * plane, n, L, L);
+        /* Softmax over j of R[i][j][b], for every i and b. */
+        for (size_t i = 0; i < n; i++) {
+            float *Ri = R + i * plane, *acc = S; /* S is free: scratch [L] */
+            for (size_t b = 0; b < L; b++)
+                acc[b] = Ri[b];
+            for (size_t j = 1; j < n; j++)
+                for (size_t b = 0; b < L; b++)
+                    acc[b] = Ri[j * L + b] > acc[b] ? Ri[j * L + b] : acc[b];
+            for (size_t j = 0; j < n; j++)
+                for (size_t b = 0; b < L; b++)
+                    Ri[j * L + b] -= acc[b];
+            dgn_exp_nonpositive(Ri, plane);
+            for (size_t b = 0; b < L; b++)
+                acc[b] = Ri[b];
+            for (size_t j = 1; j < n; j++)
+                for (size_t b = 0; b < L; b++)
+                    acc[b] += Ri[j * L + b];
+            for (size_t j = 0; j < n; j++)
+                for (size_t b = 0; b < L; b++)
+                    Ri[j * L + b] /= acc[b];
+        }
+        /* (P_b·M)_im·x_m, as the [n·n][L] matrix whose transpose feeds T. */
+        for (size_t i = 0; i < n; i++) {
+            float *Si = S + i * plane;
+            mix(Si, s->Mt, R + i * plane, n, L, L);
+            for (size_t mm = 0; mm < n; mm++)
+                for (size_t b = 0; b < L; b++)
+                    Si[mm * L + b] *= xt[mm * L + b];
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Bi, hi, ni * ni, 1.0f, S,
+                    (int)L, s->T, hi, 0.0f, w->Y1, hi);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Bi, hi, ni, 1.0f, x, ni,
                     s->T, hi, 0.0f, w->Y1, hi);

@@ -13,6 +13,10 @@
  * it is one GEMM with an inner dimension of n². Without interaction the
  * network is Y1 = x·T with T_i = E_i·W1_i [n][h].
  *
+ * The per-candidate n x n stages keep the candidate index innermost, so
+ * that they vectorise across candidates: the rows of the softmax are only
+ * n = 19 long.
+ *
  * Scores agree with dgn_model_forward in evaluation mode to rounding
  * (tests/test_scorer.c), not bit for bit.
  */
@@ -30,7 +34,8 @@ typedef enum { DGN_SCORER_AUTO, DGN_SCORER_FOLDED, DGN_SCORER_PLAIN } dgn_scorer
 typedef struct dgn_scorer {
     size_t n, h, k, max_batch;
     int interaction, folded;
-    float *M, *G;     /* [n][n] each; with interaction only */
+    float *M, *Mt, *G; /* [n][n], Mt = Mᵀ, rows of both padded to a multiple
+                        * of 4 with zeros; with interaction only */
     float *T;         /* [n·n][h], or [n][h] without interaction */
     float *bias;      /* [h]: BatchNorm folded */
     float *W2, *b2;   /* [h][k], [k] */
@@ -40,7 +45,8 @@ typedef struct dgn_scorer {
 
 /* Per-thread state for up to max_batch rows. */
 typedef struct dgn_scorer_work {
-    float *R, *S, *Y1, *Y2; /* folded */
+    float *R, *S, *xt;      /* folded: [n][n][lanes] twice, [n][lanes] */
+    float *Y1, *Y2;         /* folded: [max_batch][h], [max_batch][k] */
     dgn_model *model;       /* unfolded: this thread's copy */
     float *f;               /* unfolded: features [max_batch][k] */
 } dgn_scorer_work;
