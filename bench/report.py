@@ -372,6 +372,17 @@ def performance_doc(res, docs):
                   "the same run, where libdgn's layer-by-layer forward pass reaches "
                   f"{fw / d1['sgemm_gflops']:.2f}×. The margin comes from doing less "
                   "arithmetic, and the table above says how much of it."]
+        # A triplet is 3 rows; backward costs about twice the forward pass.
+        tneed = 5 * p1["train_triplets_per_s"] * 3 * 3 * d1["model_flops_per_candidate"] / 1e9
+        lines += ["", "The same bound for training: 5× PyTorch's one-thread rate would mean "
+                  f"about {tneed:.0f} GFLOP/s (3 rows per triplet, backward about twice the "
+                  f"forward), {tneed / d1['sgemm_gflops']:.2f}× the sgemm rate. Training "
+                  "cannot reach 5× layer by layer either. Folding the training pass too is "
+                  "possible in principle, since the gradients of the multiplied-out weights "
+                  "chain back to the model's own, but it would at most halve the "
+                  "arithmetic (about "
+                  f"{2 * d1['train_triplets_per_s'] / p1['train_triplets_per_s']:.1f}× "
+                  "PyTorch at today's efficiency), still short of 5×; it is not done."]
     lines += ["", "Where the remaining time goes. Screening: about half is the one large "
               "GEMM ([candidates × n²]·[n² × hidden]) and the output layer, near the "
               "sgemm rate; the rest is the 19 × 19 products, which libdgn computes itself "
