@@ -148,8 +148,8 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
      * to show what the fold contributes: training rows, tiled. */
     openblas_set_num_threads(threads);
     size_t c = mc.n_components, n_train = dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN);
-    float *rows = malloc((size_t)total * c * sizeof *rows),
-          *scores = malloc((size_t)total * sizeof *scores);
+    size_t n_rows = total > n_train ? (size_t)total : n_train;
+    float *rows = malloc(n_rows * c * sizeof *rows), *scores = malloc(n_rows * sizeof *scores);
     if (!rows || !scores) {
         fprintf(stderr, "dgn-bench: out of memory\n");
         exit(1);
