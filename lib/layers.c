@@ -99,7 +99,7 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
  * calls so that the compiler vectorises it; the softmax spends most of
  * its time here. Arguments below -87.3 give 2^-126 instead of 0, which a
  * softmax cannot tell apart; positive arguments give 1. */
-DGN_VECTOR_CLONES void dgn_exp_nonpositive(float *x, size_t count)
+static DGN_ALWAYS_INLINE void exp_nonpositive_body(float *x, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         /* Clamped into [-87.3, 0] so the exponent bits stay in range;
@@ -123,7 +123,15 @@ DGN_VECTOR_CLONES void dgn_exp_nonpositive(float *x, size_t count)
     }
 }
 
-DGN_VECTOR_CLONES void dgn_softmax_rows(float *P, size_t rows, size_t n, int exact_exp)
+DGN_ISA_BUILDS(exp_nonpositive, (float *x, size_t count), (x, count))
+
+void dgn_exp_nonpositive(float *x, size_t count)
+{
+    DGN_ISA_CALL(exp_nonpositive, (x, count));
+}
+
+static DGN_ALWAYS_INLINE void softmax_rows_body(float *P, size_t rows, size_t n,
+                                                int exact_exp)
 {
     for (size_t i = 0; i < rows; i++) {
         float *row = P + i * n, mx = row[0];
@@ -144,6 +152,14 @@ DGN_VECTOR_CLONES void dgn_softmax_rows(float *P, size_t rows, size_t n, int exa
         for (size_t j = 0; j < n; j++)
             row[j] /= sum;
     }
+}
+
+DGN_ISA_BUILDS(softmax_rows, (float *P, size_t rows, size_t n, int exact_exp),
+               (P, rows, n, exact_exp))
+
+void dgn_softmax_rows(float *P, size_t rows, size_t n, int exact_exp)
+{
+    DGN_ISA_CALL(softmax_rows, (P, rows, n, exact_exp));
 }
 
 void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,

@@ -15,15 +15,41 @@
 
 #include "rng.h"
 
-/* Loops that the compiler vectorises also get AVX2 and AVX-512 builds,
- * chosen when the library loads. Built as ISO C, without FMA contraction,
- * each build does the same IEEE operations in the same order, so they give
- * bit-identical results. Put it on definitions only: on a declaration,
- * GCC makes callers in other files refer to the clones directly. */
-#ifdef DGN_HAVE_TARGET_CLONES
-#define DGN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* Loops that the compiler vectorises are also built for AVX2 and AVX-512,
+ * and each call runs the best build the CPU has. Built as ISO C, without
+ * FMA contraction, every build performs the same IEEE operations in the
+ * same order and gives bit-identical results. (Not GCC's target_clones:
+ * its resolvers ignore -fvisibility=hidden and would export internals.)
+ *
+ * Usage: a `static DGN_ALWAYS_INLINE void NAME_body(PARAMS)`, then
+ * DGN_ISA_BUILDS(NAME, (PARAMS), (ARGS)), then DGN_ISA_CALL(NAME, (ARGS)).
+ * Helpers the body calls must be DGN_ALWAYS_INLINE too, or they run the
+ * baseline build. */
+#define DGN_ALWAYS_INLINE inline __attribute__((always_inline))
+
+#ifdef DGN_HAVE_ISA_DISPATCH
+#define DGN_ISA_BUILDS(name, params, args)                                   \
+    __attribute__((target("avx512f"))) static void name##_avx512 params     \
+    {                                                                        \
+        name##_body args;                                                    \
+    }                                                                        \
+    __attribute__((target("avx2"))) static void name##_avx2 params          \
+    {                                                                        \
+        name##_body args;                                                    \
+    }
+#define DGN_ISA_CALL(name, args)                                             \
+    do {                                                                     \
+        __builtin_cpu_init();                                                \
+        if (__builtin_cpu_supports("avx512f"))                               \
+            name##_avx512 args;                                              \
+        else if (__builtin_cpu_supports("avx2"))                             \
+            name##_avx2 args;                                                \
+        else                                                                 \
+            name##_body args;                                                \
+    } while (0)
 #else
-#define DGN_VECTOR_CLONES
+#define DGN_ISA_BUILDS(name, params, args)
+#define DGN_ISA_CALL(name, args) name##_body args
 #endif
 
 /* h_i = x_i·e_i. H is [n][B][d] (batch_major = 0) or [B][n][d] (1). */

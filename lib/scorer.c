@@ -216,7 +216,7 @@ void dgn_scorer_work_free(dgn_scorer_work *w)
  * multiple of 4, zero past n. LANES columns by 4 rows at a time, held in
  * registers: written without arrays whose address is taken, so that the
  * compiler keeps them there. */
-static inline void mix(float *restrict out, const float *restrict A,
+static DGN_ALWAYS_INLINE void mix(float *restrict out, const float *restrict A,
                        const float *restrict in, size_t n, size_t cols, size_t ld)
 {
     for (size_t c = 0; c < cols; c += LANES)
@@ -251,7 +251,7 @@ static inline void mix(float *restrict out, const float *restrict A,
 /* ⟨centre, y⟩/‖y‖, with the norm clamped as dgn_l2norm_forward does. In
  * LANES partial sums: one chain of k dependent additions per candidate is
  * otherwise what this step waits on. */
-static inline float centre_score(const float *centre, const float *y, size_t k)
+static DGN_ALWAYS_INLINE float centre_score(const float *centre, const float *y, size_t k)
 {
     float ss[LANES] = {0}, dot[LANES] = {0};
     size_t j = 0;
@@ -273,23 +273,11 @@ static inline float centre_score(const float *centre, const float *y, size_t k)
     return dot[0] / (norm > 1e-12f ? norm : 1e-12f);
 }
 
-DGN_VECTOR_CLONES dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work *w, float *scores,
-                          const float *x, size_t B)
+/* The folded network on B rows. */
+static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer_work *w,
+                                                 float *scores, const float *x, size_t B)
 {
     size_t n = s->n, h = s->h, k = s->k;
-    if (B < 1 || B > s->max_batch)
-        return dgn_fail(DGN_E_SHAPE, "dgn_scorer_run: %zu rows is outside [1, %zu]", B,
-                        s->max_batch);
-    if (!s->folded) {
-        dgn_status st = dgn_model_forward(w->model, w->f, s->max_batch * k, x, B);
-        for (size_t b = 0; st == DGN_OK && b < B; b++) {
-            double dot = 0;
-            for (size_t j = 0; j < k; j++)
-                dot += (double)s->centre[j] * w->f[b * k + j];
-            scores[b] = (float)dot;
-        }
-        return st;
-    }
     int ni = (int)n, hi = (int)h, Bi = (int)B;
     if (s->interaction) {
         size_t L = round_lanes(B), plane = n * L;
@@ -358,5 +346,30 @@ DGN_VECTOR_CLONES dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work
     dgn_linear_forward(w->Y2, w->Y1, s->W2, s->b2, B, h, k);
     for (size_t b = 0; b < B; b++)
         scores[b] = centre_score(s->centre, w->Y2 + b * k, k);
-    return DGN_OK;
+}
+
+DGN_ISA_BUILDS(folded_scores,
+               (const dgn_scorer *s, dgn_scorer_work *w, float *scores, const float *x,
+                size_t B),
+               (s, w, scores, x, B))
+
+dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work *w, float *scores,
+                          const float *x, size_t B)
+{
+    if (B < 1 || B > s->max_batch)
+        return dgn_fail(DGN_E_SHAPE, "dgn_scorer_run: %zu rows is outside [1, %zu]", B,
+                        s->max_batch);
+    if (s->folded) {
+        DGN_ISA_CALL(folded_scores, (s, w, scores, x, B));
+        return DGN_OK;
+    }
+    size_t k = s->k;
+    dgn_status st = dgn_model_forward(w->model, w->f, s->max_batch * k, x, B);
+    for (size_t b = 0; st == DGN_OK && b < B; b++) {
+        double dot = 0;
+        for (size_t j = 0; j < k; j++)
+            dot += (double)s->centre[j] * w->f[b * k + j];
+        scores[b] = (float)dot;
+    }
+    return st;
 }
