@@ -115,7 +115,7 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     if (c->interaction) {
         dgn_graph_mix(s->M, Vn, Vn + n * c->rank, m->V, n, c->rank);
         /* M is symmetric up to the rounding of the GEMM that forms it;
-         * the forward pass uses it as stored, so use Mᵀ where it does. */
+         * P·M needs Mᵀ as mix()'s left factor, so keep it exactly. */
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++)
                 s->Mt[j * n + i] = s->M[i * n + j];
@@ -297,10 +297,11 @@ static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer
                 for (size_t b = 0; b < L; b++)
                     r[b] = xl[b] * g * xm[b];
             }
-        /* S_b = M·R_b·M: over the first index, then over the second. */
+        /* S_b = Q_b·K_bᵀ/√d = M·R_b·Mᵀ: M over the first index, then over
+         * the second (out[j] = Σ_m M_jm·in[m]). */
         mix(S, s->M, R, n, plane, plane);
         for (size_t i = 0; i < n; i++)
-            mix(R + i * plane, s->Mt, S + i * plane, n, L, L);
+            mix(R + i * plane, s->M, S + i * plane, n, L, L);
         /* Softmax over j of R[i][j][b], for every i and b. */
         for (size_t i = 0; i < n; i++) {
             float *Ri = R + i * plane, *acc = S; /* S is free: scratch [L] */
