@@ -12,8 +12,12 @@
  * uses `threads` worker threads; candidates are scored in fixed blocks, so
  * the results do not depend on the thread count or the sharding.
  *
- * Ownership: the screener copies what it needs from the model (one copy
- * per thread), which may be destroyed after create. With several threads,
+ * Scores: the screener scores with the model's weights multiplied out
+ * once (docs/model.md, "Screening: the folded network"), which agrees
+ * with dgn_model_scores to rounding (about 1e-7), not bit for bit.
+ *
+ * Ownership: the screener copies what it needs from the model, which may
+ * be destroyed after create; its threads share that copy. With several threads,
  * also set OpenBLAS to one thread (the library never changes it) so the
  * two levels of threading do not compete.
  *
