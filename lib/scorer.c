@@ -34,6 +34,17 @@ void dgn_scorer_free(dgn_scorer *s)
     memset(s, 0, sizeof *s);
 }
 
+void dgn_centre_scores(float *scores, const float *centre, const float *f, size_t B,
+                       size_t k)
+{
+    for (size_t b = 0; b < B; b++) {
+        double dot = 0;
+        for (size_t j = 0; j < k; j++)
+            dot += (double)centre[j] * f[b * k + j];
+        scores[b] = (float)dot;
+    }
+}
+
 /* A copy of src's weights and statistics, in evaluation mode. */
 static dgn_status clone_model(dgn_model **out, const dgn_model *src)
 {
@@ -364,13 +375,8 @@ dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work *w, float *scores
         DGN_ISA_CALL(folded_scores, (s, w, scores, x, B));
         return DGN_OK;
     }
-    size_t k = s->k;
-    dgn_status st = dgn_model_forward(w->model, w->f, s->max_batch * k, x, B);
-    for (size_t b = 0; st == DGN_OK && b < B; b++) {
-        double dot = 0;
-        for (size_t j = 0; j < k; j++)
-            dot += (double)s->centre[j] * w->f[b * k + j];
-        scores[b] = (float)dot;
-    }
+    dgn_status st = dgn_model_forward(w->model, w->f, s->max_batch * s->k, x, B);
+    if (st == DGN_OK)
+        dgn_centre_scores(scores, s->centre, w->f, B, s->k);
     return st;
 }

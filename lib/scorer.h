@@ -51,6 +51,11 @@ typedef struct dgn_scorer_work {
     float *f;               /* unfolded: features [max_batch][k] */
 } dgn_scorer_work;
 
+/* scores [B] = ⟨centre, f_b⟩ for features f [B][k], summed in double: the
+ * score of the forward pass, shared with dgn_model_scores. */
+void dgn_centre_scores(float *scores, const float *centre, const float *f, size_t B,
+                       size_t k);
+
 /* Fold the weights of m (in evaluation mode) and the class centre [k];
  * AUTO folds when that needs fewer FLOPs. */
 dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centre,

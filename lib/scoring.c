@@ -8,6 +8,7 @@
 #include "error.h"
 #include "dgn/metrics.h"
 #include "model_impl.h"
+#include "scorer.h"
 
 /* Metadata names of the context. Binary values are little-endian. */
 #define META_COMPONENTS "dgn.components" /* names, each NUL-terminated */
@@ -51,12 +52,8 @@ dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float
     for (size_t i = 0; i < n && st == DGN_OK; i += step) {
         size_t b = n - i < step ? n - i : step;
         st = dgn_model_forward(m, f, step * k, x + i * c, b);
-        for (size_t r = 0; st == DGN_OK && r < b; r++) {
-            double s = 0;
-            for (size_t j = 0; j < k; j++)
-                s += (double)centre[j] * f[r * k + j];
-            scores[i + r] = (float)s;
-        }
+        if (st == DGN_OK)
+            dgn_centre_scores(scores + i, centre, f, b, k);
     }
     free(f);
     return st;

@@ -41,7 +41,7 @@ typedef struct worker {
 
 struct dgn_screener {
     dgn_screener_config cfg;
-    size_t c, k, block;
+    size_t c, block;
     char **names;
     double *mean, *std;
     dgn_scorer scorer; /* shared, read-only */
@@ -150,12 +150,11 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
         return dgn_fail_nomem("screener");
     s->cfg = *cfg;
     s->c = model->cfg.n_components;
-    s->k = model->cfg.out_dim;
     s->block = model->cfg.max_batch;
     s->names = calloc(s->c, sizeof *s->names);
     s->mean = malloc(s->c * sizeof *s->mean);
     s->std = malloc(s->c * sizeof *s->std);
-    float *centre = malloc(s->k * sizeof *centre);
+    float *centre = malloc(model->cfg.out_dim * sizeof *centre);
     s->workers = calloc(cfg->threads, sizeof *s->workers);
     s->results = malloc(cfg->top_k * sizeof *s->results);
     if (!s->names || !s->mean || !s->std || !centre || !s->workers || !s->results)
@@ -171,7 +170,7 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
     if (st == DGN_OK)
         st = dgn_model_zscore_stats(model, s->mean, s->std, s->c);
     if (st == DGN_OK)
-        st = dgn_model_class_centre(model, centre, s->k);
+        st = dgn_model_class_centre(model, centre, model->cfg.out_dim);
     if (st == DGN_OK)
         st = dgn_scorer_init(&s->scorer, model, centre, s->block, DGN_SCORER_AUTO);
     free(centre);
