@@ -105,9 +105,10 @@ START_TEST(auto_folds_only_when_it_saves_work)
 {
     float centre[64] = {0};
     dgn_scorer s;
-    /* 64 components at d = 16: n²·h outgrows n·d·h. */
-    size_t cases[][3] = {{19, 32, 1}, {64, 16, 0}};
-    for (size_t t = 0; t < 2; t++) {
+    /* At the defaults (d = 32, hidden 256) up to 40 components fold, as
+     * docs/model.md says; at 64 components and d = 16, n²·h outgrows n·d·h. */
+    size_t cases[][3] = {{19, 32, 1}, {40, 32, 1}, {41, 32, 0}, {64, 16, 0}};
+    for (size_t t = 0; t < 4; t++) {
         dgn_model *m = random_model(cases[t][0], cases[t][1], 1, 8);
         ck_assert_int_eq(dgn_scorer_init(&s, m, centre, 8, DGN_SCORER_AUTO), DGN_OK);
         ck_assert_int_eq(s.folded, (int)cases[t][2]);

@@ -14,7 +14,8 @@
  *
  * Scores: the screener scores with the model's weights multiplied out
  * once (docs/model.md, "Screening: the folded network"), which agrees
- * with dgn_model_scores to rounding (about 1e-7), not bit for bit.
+ * with dgn_model_scores to rounding (tests/test_scorer.c: within 1e-6),
+ * not bit for bit.
  *
  * Ownership: the screener copies what it needs from the model, which may
  * be destroyed after create; its threads share that copy. With several threads,
