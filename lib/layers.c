@@ -72,6 +72,13 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
     /* dM = dZ·Hᵀ; the diagonal is fixed at 1, and dA = dM/(n−1) off it. */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)cols,
                 1.0f / (float)(n - 1), dZ, (int)cols, H, (int)cols, 0.0f, dM, (int)n);
+    dgn_graph_mix_backward(dV, dM, Vn, vnorm, n, f, dVn);
+}
+
+void dgn_graph_mix_backward(float *dV, float *dA, const float *Vn, const float *vnorm,
+                            size_t n, size_t f, float *dVn)
+{
+    float *dM = dA;
     for (size_t i = 0; i < n; i++)
         dM[i * n + i] = 0.0f;
     /* dVn = (dA + dAᵀ)·Vn */
@@ -79,7 +86,7 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
         for (size_t k = 0; k < f; k++) {
             float s = 0;
             for (size_t j = 0; j < n; j++)
-                s += (dM[i * n + j] + dM[j * n + i]) * Vn[j * f + k];
+                s += (dA[i * n + j] + dA[j * n + i]) * Vn[j * f + k];
             dVn[i * f + k] = s;
         }
     /* Through the row normalisation: dV_i = (dVn_i − Vn_i⟨Vn_i, dVn_i⟩)/‖V_i‖. */
@@ -130,8 +137,7 @@ void dgn_exp_nonpositive(float *x, size_t count)
     DGN_ISA_CALL(exp_nonpositive, (x, count));
 }
 
-static DGN_ALWAYS_INLINE void softmax_rows_body(float *P, size_t rows, size_t n,
-                                                int exact_exp)
+static DGN_ALWAYS_INLINE void softmax_rows_body(float *P, size_t rows, size_t n)
 {
     for (size_t i = 0; i < rows; i++) {
         float *row = P + i * n, mx = row[0];
@@ -140,11 +146,7 @@ static DGN_ALWAYS_INLINE void softmax_rows_body(float *P, size_t rows, size_t n,
         for (size_t j = 0; j < n; j++)
             row[j] -= mx;
     }
-    if (exact_exp)
-        for (size_t i = 0; i < rows * n; i++)
-            P[i] = expf(P[i]);
-    else
-        dgn_exp_nonpositive(P, rows * n);
+    dgn_exp_nonpositive(P, rows * n);
     for (size_t i = 0; i < rows; i++) {
         float *row = P + i * n, sum = 0;
         for (size_t j = 0; j < n; j++)
@@ -154,17 +156,16 @@ static DGN_ALWAYS_INLINE void softmax_rows_body(float *P, size_t rows, size_t n,
     }
 }
 
-DGN_ISA_BUILDS(softmax_rows, (float *P, size_t rows, size_t n, int exact_exp),
-               (P, rows, n, exact_exp))
+DGN_ISA_BUILDS(softmax_rows, (float *P, size_t rows, size_t n), (P, rows, n))
 
-void dgn_softmax_rows(float *P, size_t rows, size_t n, int exact_exp)
+void dgn_softmax_rows(float *P, size_t rows, size_t n)
 {
-    DGN_ISA_CALL(softmax_rows, (P, rows, n, exact_exp));
+    DGN_ISA_CALL(softmax_rows, (P, rows, n));
 }
 
 void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
                            const float *Z, const float *Wq, const float *Wk,
-                           const float *Wv, size_t B, size_t n, size_t d, int exact_exp)
+                           const float *Wv, size_t B, size_t n, size_t d)
 {
     int rows = (int)(n * B), di = (int)d, ni = (int)n, ld = (int)(B * d);
     /* Q = Z·Wq, K = Z·Wk, V = Z·Wv: one GEMM each over every (component,
@@ -181,7 +182,7 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
         /* S_b = Q_b·K_bᵀ/√d; sample b's rows sit B·d floats apart. */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di,
                     scale, Q + b * d, ld, K + b * d, ld, 0.0f, Pb, ni);
-        dgn_softmax_rows(Pb, n, n, exact_exp);
+        dgn_softmax_rows(Pb, n, n);
         /* U_b = P_b·V_b */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni,
                     1.0f, Pb, ni, V + b * d, ld, 0.0f, U + b * n * d, di);
@@ -268,10 +269,10 @@ void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
 
 /* ---- batch normalisation -------------------------------------------------- */
 
-void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_std,
-                                 float *run_mean, float *run_var, const float *X,
-                                 const float *gamma, const float *beta,
-                                 size_t B, size_t h, float momentum, float eps)
+static DGN_ALWAYS_INLINE void batchnorm_forward_train_body(
+    float *Y, float *xhat, float *mean, float *inv_std, float *run_mean, float *run_var,
+    const float *X, const float *gamma, const float *beta, size_t B, size_t h,
+    float momentum, float eps)
 {
     for (size_t j = 0; j < h; j++) {
         mean[j] = 0;
@@ -302,6 +303,22 @@ void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_
         }
 }
 
+DGN_ISA_BUILDS(batchnorm_forward_train,
+               (float *Y, float *xhat, float *mean, float *inv_std, float *run_mean,
+                float *run_var, const float *X, const float *gamma, const float *beta,
+                size_t B, size_t h, float momentum, float eps),
+               (Y, xhat, mean, inv_std, run_mean, run_var, X, gamma, beta, B, h, momentum,
+                eps))
+
+void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_std,
+                                 float *run_mean, float *run_var, const float *X,
+                                 const float *gamma, const float *beta,
+                                 size_t B, size_t h, float momentum, float eps)
+{
+    DGN_ISA_CALL(batchnorm_forward_train, (Y, xhat, mean, inv_std, run_mean, run_var, X,
+                                           gamma, beta, B, h, momentum, eps));
+}
+
 void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const float *X,
                                 const float *gamma, const float *beta,
                                 const float *run_mean, const float *run_var,
@@ -320,23 +337,42 @@ void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const flo
     }
 }
 
+static DGN_ALWAYS_INLINE void batchnorm_backward_train_body(
+    float *dgamma, float *dbeta, float *dX, const float *dY, const float *xhat,
+    const float *inv_std, const float *gamma, size_t B, size_t h, float *sums)
+{
+    /* dX = γ/(Bσ) · (B·dY − Σ dY − x̂·Σ dY·x̂), per feature; row by row, so
+     * that the features fill the vector lanes. */
+    float *s = sums, *sx = sums + h;
+    for (size_t j = 0; j < h; j++)
+        s[j] = sx[j] = 0;
+    for (size_t r = 0; r < B; r++)
+        for (size_t j = 0; j < h; j++) {
+            s[j] += dY[r * h + j];
+            sx[j] += dY[r * h + j] * xhat[r * h + j];
+        }
+    for (size_t j = 0; j < h; j++) {
+        dgamma[j] += sx[j];
+        dbeta[j] += s[j];
+    }
+    for (size_t r = 0; r < B; r++)
+        for (size_t j = 0; j < h; j++) {
+            float k = gamma[j] * inv_std[j] / (float)B;
+            dX[r * h + j] = k * ((float)B * dY[r * h + j] - s[j] - xhat[r * h + j] * sx[j]);
+        }
+}
+
+DGN_ISA_BUILDS(batchnorm_backward_train,
+               (float *dgamma, float *dbeta, float *dX, const float *dY, const float *xhat,
+                const float *inv_std, const float *gamma, size_t B, size_t h, float *sums),
+               (dgamma, dbeta, dX, dY, xhat, inv_std, gamma, B, h, sums))
+
 void dgn_batchnorm_backward_train(float *dgamma, float *dbeta, float *dX, const float *dY,
                                   const float *xhat, const float *inv_std,
-                                  const float *gamma, size_t B, size_t h)
+                                  const float *gamma, size_t B, size_t h, float *sums)
 {
-    /* dX = γ/(Bσ) · (B·dY − Σ dY − x̂·Σ dY·x̂), per feature. */
-    for (size_t j = 0; j < h; j++) {
-        float s = 0, sx = 0;
-        for (size_t r = 0; r < B; r++) {
-            s += dY[r * h + j];
-            sx += dY[r * h + j] * xhat[r * h + j];
-        }
-        dgamma[j] += sx;
-        dbeta[j] += s;
-        float k = gamma[j] * inv_std[j] / (float)B;
-        for (size_t r = 0; r < B; r++)
-            dX[r * h + j] = k * ((float)B * dY[r * h + j] - s - xhat[r * h + j] * sx);
-    }
+    DGN_ISA_CALL(batchnorm_backward_train,
+                 (dgamma, dbeta, dX, dY, xhat, inv_std, gamma, B, h, sums));
 }
 
 void dgn_batchnorm_backward_eval(float *dgamma, float *dbeta, float *dX, const float *dY,
@@ -357,26 +393,70 @@ void dgn_batchnorm_backward_eval(float *dgamma, float *dbeta, float *dX, const f
 
 /* ---- ReLU and dropout ------------------------------------------------------- */
 
+/* A = ReLU(N)·mask (mask NULL: 1). Both operands are loaded whatever the
+ * sign, so that the select has no branch and vectorises. */
+static DGN_ALWAYS_INLINE void relu_scale_body(float *restrict A, const float *restrict N,
+                                              const float *restrict mask, size_t count)
+{
+    if (mask)
+        for (size_t i = 0; i < count; i++) {
+            float v = N[i] * mask[i];
+            A[i] = N[i] > 0 ? v : 0.0f;
+        }
+    else
+        for (size_t i = 0; i < count; i++)
+            A[i] = N[i] > 0 ? N[i] : 0.0f;
+}
+
+DGN_ISA_BUILDS(relu_scale,
+               (float *restrict A, const float *restrict N, const float *restrict mask,
+                size_t count),
+               (A, N, mask, count))
+
+/* dN = dA·mask where N > 0, else 0 (mask NULL: 1). */
+static DGN_ALWAYS_INLINE void relu_backward_body(float *restrict dN, const float *restrict dA,
+                                                 const float *restrict N,
+                                                 const float *restrict mask, size_t count)
+{
+    if (mask)
+        for (size_t i = 0; i < count; i++) {
+            float v = dA[i] * mask[i];
+            dN[i] = N[i] > 0 ? v : 0.0f;
+        }
+    else
+        for (size_t i = 0; i < count; i++)
+            dN[i] = N[i] > 0 ? dA[i] : 0.0f;
+}
+
+DGN_ISA_BUILDS(relu_backward,
+               (float *restrict dN, const float *restrict dA, const float *restrict N,
+                const float *restrict mask, size_t count),
+               (dN, dA, N, mask, count))
+
 void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t count,
                               float p, dgn_rng *rng)
 {
     if (!rng || p <= 0) {
-        for (size_t i = 0; i < count; i++)
-            A[i] = N[i] > 0 ? N[i] : 0;
+        DGN_ISA_CALL(relu_scale, (A, N, NULL, count));
         return;
     }
+    /* Two draws per 64-bit output, each dropped when its 32 bits fall
+     * below p·2³² (p is then exact to 2⁻³²): the generator is the cost. */
     float keep = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < count; i++) {
-        mask[i] = dgn_rng_uniform(rng) < p ? 0.0f : keep;
-        A[i] = N[i] > 0 ? N[i] * mask[i] : 0;
+    uint32_t below = (uint32_t)fmin((double)p * 4294967296.0, 4294967295.0);
+    for (size_t i = 0; i < count; i += 2) {
+        uint64_t u = dgn_rng_next(rng);
+        mask[i] = (uint32_t)u < below ? 0.0f : keep;
+        if (i + 1 < count)
+            mask[i + 1] = (uint32_t)(u >> 32) < below ? 0.0f : keep;
     }
+    DGN_ISA_CALL(relu_scale, (A, N, mask, count));
 }
 
 void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
                                const float *mask, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        dN[i] = N[i] > 0 ? (mask ? dA[i] * mask[i] : dA[i]) : 0;
+    DGN_ISA_CALL(relu_backward, (dN, dA, N, mask, count));
 }
 
 /* ---- L2 normalisation -------------------------------------------------------- */

@@ -13,44 +13,8 @@
 
 #include <stddef.h>
 
+#include "isa.h"
 #include "rng.h"
-
-/* Loops that the compiler vectorises are also built for AVX2 and AVX-512,
- * and each call runs the best build the CPU has. Built as ISO C, without
- * FMA contraction, every build performs the same IEEE operations in the
- * same order and gives bit-identical results. (Not GCC's target_clones:
- * its resolvers ignore -fvisibility=hidden and would export internals.)
- *
- * Usage: a `static DGN_ALWAYS_INLINE void NAME_body(PARAMS)`, then
- * DGN_ISA_BUILDS(NAME, (PARAMS), (ARGS)), then DGN_ISA_CALL(NAME, (ARGS)).
- * Helpers the body calls must be DGN_ALWAYS_INLINE too, or they run the
- * baseline build. */
-#define DGN_ALWAYS_INLINE inline __attribute__((always_inline))
-
-#ifdef DGN_HAVE_ISA_DISPATCH
-#define DGN_ISA_BUILDS(name, params, args)                                   \
-    __attribute__((target("avx512f"))) static void name##_avx512 params     \
-    {                                                                        \
-        name##_body args;                                                    \
-    }                                                                        \
-    __attribute__((target("avx2"))) static void name##_avx2 params          \
-    {                                                                        \
-        name##_body args;                                                    \
-    }
-#define DGN_ISA_CALL(name, args)                                             \
-    do {                                                                     \
-        __builtin_cpu_init();                                                \
-        if (__builtin_cpu_supports("avx512f"))                               \
-            name##_avx512 args;                                              \
-        else if (__builtin_cpu_supports("avx2"))                             \
-            name##_avx2 args;                                                \
-        else                                                                 \
-            name##_body args;                                                \
-    } while (0)
-#else
-#define DGN_ISA_BUILDS(name, params, args)
-#define DGN_ISA_CALL(name, args) name##_body args
-#endif
 
 /* h_i = x_i·e_i. H is [n][B][d] (batch_major = 0) or [B][n][d] (1). */
 void dgn_embed_forward(float *H, const float *X, const float *E,
@@ -71,22 +35,25 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
                         const float *M, const float *Vn, const float *vnorm,
                         size_t n, size_t f, size_t cols, float *dM, float *dVn);
 
+/* dV += ∂/∂V from dA [n][n], the gradient of A = Vn·Vnᵀ off the diagonal
+ * (the diagonal is ignored and set to 0). Scratch: dVn [n][f]. */
+void dgn_graph_mix_backward(float *dV, float *dA, const float *Vn, const float *vnorm,
+                            size_t n, size_t f, float *dVn);
+
 /* e^x in place for x <= 0, within a few ulp; vectorisable (the softmax's). */
 void dgn_exp_nonpositive(float *x, size_t count);
 
-/* Softmax of each of `rows` rows of n, in place; exact_exp picks libm's
- * expf, otherwise dgn_exp_nonpositive. */
-void dgn_softmax_rows(float *P, size_t rows, size_t n, int exact_exp);
+/* Softmax of each of `rows` rows of n, in place, with dgn_exp_nonpositive. */
+void dgn_softmax_rows(float *P, size_t rows, size_t n);
 
 /* Single-head self-attention over the n components of each sample:
  * Q = Z·Wq, K = Z·Wk, V = Z·Wv ([n·B][d] each), P_b = softmax(Q_b·K_bᵀ/√d)
- * ([B][n][n]) and U_b = P_b·V_b written sample-major. exact_exp picks
- * libm's expf for the softmax; otherwise dgn_exp_nonpositive, within 4e-7.
- * Training uses libm so that the weights a seed produces do not depend on
- * the vectorised kernel; evaluation and screening use the fast one. */
+ * ([B][n][n]) and U_b = P_b·V_b written sample-major. The softmax's exp
+ * is dgn_exp_nonpositive, in training too: IEEE operations only, so the
+ * weights a seed produces do not depend on the libm version. */
 void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
                            const float *Z, const float *Wq, const float *Wk,
-                           const float *Wv, size_t B, size_t n, size_t d, int exact_exp);
+                           const float *Wv, size_t B, size_t n, size_t d);
 /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dV·Wvᵀ; dW* += Zᵀ·d*. Scratch: dQ, dK, dV
  * [n·B][d], dS [n][n]. */
 void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
@@ -115,10 +82,10 @@ void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const flo
                                 const float *gamma, const float *beta,
                                 const float *run_mean, const float *run_var,
                                 size_t B, size_t h, float eps);
-/* Gradient through the batch statistics. */
+/* Gradient through the batch statistics. Scratch: sums [2h]. */
 void dgn_batchnorm_backward_train(float *dgamma, float *dbeta, float *dX, const float *dY,
                                   const float *xhat, const float *inv_std,
-                                  const float *gamma, size_t B, size_t h);
+                                  const float *gamma, size_t B, size_t h, float *sums);
 /* Statistics are constants in evaluation mode. */
 void dgn_batchnorm_backward_eval(float *dgamma, float *dbeta, float *dX, const float *dY,
                                  const float *xhat, const float *gamma,

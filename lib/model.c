@@ -58,7 +58,7 @@ static size_t work_floats(const dgn_model_config *c)
     s = add(s, mul(act, c->interaction ? 12 : 2)); /* U, dU (+H Z Q K V, dZ dH dQ dK dV) */
     s = add(s, mul(mul(Bm, n), n));           /* P */
     s = add(s, mul(mul(Bm, h), 8));           /* Y1 xhat N A mask dA dN dY1 */
-    s = add(s, mul(2, h));                    /* bmean binv */
+    s = add(s, mul(4, h));                    /* bmean binv bsums */
     s = add(s, mul(mul(Bm, k), 3));           /* Y2 F dY2 */
     s = add(s, Bm);                           /* rnorm */
     s = add(s, mul(mul(n, n), 3));            /* M dS dM */
@@ -229,6 +229,7 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
     m->dY1 = take(&c, Bm * h);
     m->bmean = take(&c, h);
     m->binv = take(&c, h);
+    m->bsums = take(&c, 2 * h);
     m->Y2 = take(&c, Bm * k);
     m->F = take(&c, Bm * k);
     m->dY2 = take(&c, Bm * k);
@@ -312,7 +313,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
         dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0);
         dgn_graph_forward(m->Z, m->M, m->H, nc, n * d);
         dgn_attention_forward(m->U, m->Q, m->K, m->Vv, m->P, m->Z, m->Wq, m->Wk,
-                              m->Wv, n, nc, d, m->training);
+                              m->Wv, n, nc, d);
     } else {
         dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1);
     }
@@ -354,7 +355,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
                               m->training && c->dropout > 0 ? m->mask : NULL, n * h);
     if (m->training)
         dgn_batchnorm_backward_train(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
-                                     m->binv, m->gamma, n, h);
+                                     m->binv, m->gamma, n, h, m->bsums);
     else
         dgn_batchnorm_backward_eval(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
                                     m->gamma, m->run_var, n, h, BN_EPS);

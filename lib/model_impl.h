@@ -40,7 +40,7 @@ struct dgn_model {
 
     /* Work buffers sized by max_batch, one block. */
     float *work;
-    float *xin, *H, *Z, *Q, *K, *Vv, *P, *U, *Y1, *xhat, *bmean, *binv, *N, *A,
+    float *xin, *H, *Z, *Q, *K, *Vv, *P, *U, *Y1, *xhat, *bmean, *binv, *bsums, *N, *A,
           *mask, *Y2, *F, *rnorm, *M, *Vn, *vnorm;
     float *dY2, *dA, *dN, *dY1, *dU, *dZ, *dH, *dQ, *dK, *dVv, *dS, *dM, *dVn;
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "isa.h"
 
 dgn_status dgn_adam_init(dgn_adam *a, size_t n, double lr, double beta1, double beta2,
                          double eps, double weight_decay)
@@ -31,6 +32,26 @@ void dgn_adam_free(dgn_adam *a)
     a->m = a->v = NULL;
 }
 
+static DGN_ALWAYS_INLINE void adam_update_body(float *restrict params,
+                                                const float *restrict grads,
+                                                float *restrict m, float *restrict v,
+                                                size_t n, float b1, float b2, float wd,
+                                                float step, float root_c2, float eps)
+{
+    for (size_t i = 0; i < n; i++) {
+        float g = grads[i] + wd * params[i];
+        m[i] = b1 * m[i] + (1 - b1) * g;
+        v[i] = b2 * v[i] + (1 - b2) * g * g;
+        params[i] -= step * m[i] / (sqrtf(v[i]) / root_c2 + eps);
+    }
+}
+
+DGN_ISA_BUILDS(adam_update,
+               (float *restrict params, const float *restrict grads, float *restrict m,
+                float *restrict v, size_t n, float b1, float b2, float wd, float step,
+                float root_c2, float eps),
+               (params, grads, m, v, n, b1, b2, wd, step, root_c2, eps))
+
 void dgn_adam_step(dgn_adam *a, float *params, const float *grads)
 {
     a->t++;
@@ -38,10 +59,6 @@ void dgn_adam_step(dgn_adam *a, float *params, const float *grads)
     double c1 = 1 - pow(a->beta1, (double)a->t), c2 = 1 - pow(a->beta2, (double)a->t);
     float b1 = (float)a->beta1, b2 = (float)a->beta2, wd = (float)a->weight_decay;
     float step = (float)(a->lr / c1), root_c2 = (float)sqrt(c2), eps = (float)a->eps;
-    for (size_t i = 0; i < a->n; i++) {
-        float g = grads[i] + wd * params[i];
-        a->m[i] = b1 * a->m[i] + (1 - b1) * g;
-        a->v[i] = b2 * a->v[i] + (1 - b2) * g * g;
-        params[i] -= step * a->m[i] / (sqrtf(a->v[i]) / root_c2 + eps);
-    }
+    DGN_ISA_CALL(adam_update,
+                 (params, grads, a->m, a->v, a->n, b1, b2, wd, step, root_c2, eps));
 }

@@ -9,9 +9,7 @@
 enum { B = 5, NC = 4, D = 6, F = 3, IN = 9, OUT = 7 };
 #define MAXN 1024
 
-/* ATTENTION uses libm's exp in the softmax (training), ATTENTION_FAST the
- * vectorised one (evaluation). */
-typedef enum { EMBED, EMBED_BM, GRAPH, ATTENTION, ATTENTION_FAST, LINEAR, BN_TRAIN,
+typedef enum { EMBED, EMBED_BM, GRAPH, ATTENTION, LINEAR, BN_TRAIN,
                BN_EVAL, RELU_DROPOUT, L2NORM } layer;
 
 typedef struct ctx {
@@ -35,9 +33,8 @@ static void forward(ctx *c)
         dgn_graph_forward(c->out, c->s[0], c->x, NC, B * D);
         break;
     case ATTENTION:
-    case ATTENTION_FAST:
         dgn_attention_forward(c->out, c->s[0], c->s[1], c->s[2], c->s[3], c->x,
-                              c->p[0], c->p[1], c->p[2], B, NC, D, c->kind == ATTENTION);
+                              c->p[0], c->p[1], c->p[2], B, NC, D);
         break;
     case LINEAR:
         dgn_linear_forward(c->out, c->x, c->p[0], c->p[1], B, IN, OUT);
@@ -77,7 +74,6 @@ static void backward(ctx *c)
                            NC, F, B * D, c->s[5], c->s[6]);
         break;
     case ATTENTION:
-    case ATTENTION_FAST:
         dgn_attention_backward(c->dp[0], c->dp[1], c->dp[2], c->dx, c->w, c->x,
                                c->s[0], c->s[1], c->s[2], c->s[3], c->p[0], c->p[1],
                                c->p[2], B, NC, D, c->s[5], c->s[6], c->s[7], c->s[8]);
@@ -87,7 +83,7 @@ static void backward(ctx *c)
         break;
     case BN_TRAIN:
         dgn_batchnorm_backward_train(c->dp[0], c->dp[1], c->dx, c->w, c->s[0], c->s[2],
-                                     c->p[0], B, OUT);
+                                     c->p[0], B, OUT, c->s[5]);
         break;
     case BN_EVAL:
         dgn_batchnorm_backward_eval(c->dp[0], c->dp[1], c->dx, c->w, c->s[0], c->p[0],
@@ -127,7 +123,6 @@ static ctx *setup(layer kind)
         c->n_x = NC * B * D; c->n_p[0] = NC * F; c->n_out = NC * B * D;
         break;
     case ATTENTION:
-    case ATTENTION_FAST:
         c->n_x = NC * B * D; c->n_p[0] = c->n_p[1] = c->n_p[2] = D * D;
         c->n_out = B * NC * D;
         break;
@@ -187,7 +182,7 @@ START_TEST(embedding) { check_layer(EMBED); check_layer(EMBED_BM); }
 END_TEST
 START_TEST(graph_convolution) { check_layer(GRAPH); }
 END_TEST
-START_TEST(attention) { check_layer(ATTENTION); check_layer(ATTENTION_FAST); }
+START_TEST(attention) { check_layer(ATTENTION); }
 END_TEST
 START_TEST(linear) { check_layer(LINEAR); }
 END_TEST
