@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "error.h"
+#include "folded.h"
+#include "lanes.h"
 #include "layers.h"
 #include "model_impl.h"
 
@@ -48,6 +50,35 @@ static size_t add(size_t a, size_t b)
     return b > SIZE_MAX - a ? SIZE_MAX : a + b;
 }
 
+int dgn_fold_pays(const dgn_model_config *c)
+{
+    double n = (double)c->n_components, d = (double)c->embed_dim, h = (double)c->hidden;
+    if (!c->interaction)
+        return 1; /* n·h against n·d + n·d·h */
+    return n * n * h + 3 * n * n * n < n * d * h + 3 * n * d * d + 3 * n * n * d;
+}
+
+/* Floats of one plane of the folded pass, or of Wf, above which training
+ * keeps the layers: the fold is not worth that much memory. */
+#define MAX_FOLD_FLOATS ((size_t)1 << 24)
+
+static int folds(const dgn_model_config *c)
+{
+    size_t nn = mul(c->n_components, c->n_components);
+    return c->interaction && dgn_fold_pays(c) &&
+           mul(nn, dgn_round_lanes(c->max_batch)) <= MAX_FOLD_FLOATS &&
+           mul(nn, c->hidden) <= MAX_FOLD_FLOATS;
+}
+
+/* Floats of the folded pass's buffers (sizes already bounded by folds). */
+static size_t fold_floats(const dgn_model_config *c)
+{
+    size_t n = c->n_components, d = c->embed_dim, h = c->hidden,
+           L = dgn_round_lanes(c->max_batch);
+    return 2 * dgn_mix_rows(n) * n + 2 * n * n + 6 * n * d + 2 * n * n * h + 2 * n * L +
+           L + 6 * n * n * L;
+}
+
 /* Floats of the work block; SIZE_MAX on overflow. */
 static size_t work_floats(const dgn_model_config *c)
 {
@@ -64,6 +95,8 @@ static size_t work_floats(const dgn_model_config *c)
     s = add(s, mul(mul(n, n), 3));            /* M dS dM */
     s = add(s, mul(mul(n, f), 2));            /* Vn dVn */
     s = add(s, n);                            /* vnorm */
+    if (folds(c))
+        s = add(s, fold_floats(c));
     return s;
 }
 
@@ -240,6 +273,32 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
     m->Vn = take(&c, n * f);
     m->dVn = take(&c, n * f);
     m->vnorm = take(&c, n);
+    m->fold = folds(cfg);
+    if (m->fold) {
+        dgn_fold_buffers *fb = &m->fb;
+        size_t L = dgn_round_lanes(Bm), plane = n * n * L;
+        fb->M = take(&c, dgn_mix_rows(n) * n); /* calloc: rows past n stay 0 */
+        fb->Mt = take(&c, dgn_mix_rows(n) * n);
+        fb->G = take(&c, n * n);
+        fb->dG = take(&c, n * n);
+        fb->Eq = take(&c, n * d);
+        fb->Ek = take(&c, n * d);
+        fb->Ev = take(&c, n * d);
+        fb->dEq = take(&c, n * d);
+        fb->dEk = take(&c, n * d);
+        fb->dEv = take(&c, n * d);
+        fb->Wf = take(&c, n * n * h);
+        fb->dWf = take(&c, n * n * h);
+        fb->xt = take(&c, n * L);
+        fb->dxt = take(&c, n * L);
+        fb->acc = take(&c, L);
+        fb->R = take(&c, plane);
+        fb->S = take(&c, plane);
+        fb->P = take(&c, plane);
+        fb->T = take(&c, plane);
+        fb->dT = take(&c, plane);
+        fb->tmp = take(&c, plane);
+    }
 
     /* Xavier-uniform for the embedding, the factors and the attention;
      * PyTorch's Linear default (±1/√fan_in) for the projection head. */
@@ -308,7 +367,21 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     m->last_n = 0;
     memcpy(m->xin, x, n * nc * sizeof *x);
 
-    if (c->interaction) {
+    int folded = m->fold && m->training;
+    if (folded) {
+        dgn_fold_buffers *fb = &m->fb;
+        dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
+        for (size_t i = 0; i < nc; i++)
+            for (size_t j = 0; j < nc; j++) {
+                fb->M[i * nc + j] = m->M[i * nc + j];
+                fb->Mt[j * nc + i] = m->M[i * nc + j];
+            }
+        dgn_fold_weights(fb->G, fb->Wf, fb->Eq, fb->Ek, fb->Ev, m->E, m->Wq, m->Wk, m->Wv,
+                         m->W1, nc, d, h);
+        dgn_folded_attention_forward(fb->T, fb->P, fb->S, fb->R, fb->xt, fb->acc, m->xin,
+                                     fb->M, fb->Mt, fb->G, n, nc);
+        dgn_folded_projection_forward(m->Y1, fb->T, fb->Wf, n, nc, h);
+    } else if (c->interaction) {
         dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
         dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0);
         dgn_graph_forward(m->Z, m->M, m->H, nc, n * d);
@@ -317,7 +390,8 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     } else {
         dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1);
     }
-    dgn_linear_forward(m->Y1, m->U, m->W1, NULL, n, nc * d, h);
+    if (!folded)
+        dgn_linear_forward(m->Y1, m->U, m->W1, NULL, n, nc * d, h);
     if (m->training)
         dgn_batchnorm_forward_train(m->N, m->xhat, m->bmean, m->binv, m->run_mean,
                                     m->run_var, m->Y1, m->gamma, m->beta, n, h,
@@ -332,6 +406,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     memcpy(f, m->F, n * k * sizeof *f);
     m->last_n = n;
     m->last_training = m->training;
+    m->last_folded = folded;
     return DGN_OK;
 }
 
@@ -359,6 +434,23 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     else
         dgn_batchnorm_backward_eval(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
                                     m->gamma, m->run_var, n, h, BN_EPS);
+    if (m->last_folded) {
+        dgn_fold_buffers *fb = &m->fb;
+        memset(fb->dG, 0, nc * nc * sizeof *fb->dG);
+        memset(m->dM, 0, nc * nc * sizeof *m->dM);
+        dgn_folded_projection_backward(fb->dWf, fb->dT, m->dY1, fb->T, fb->Wf, n, nc, h);
+        dgn_folded_attention_backward(fb->dG, m->dM, dx, fb->dT, fb->tmp, fb->dxt, fb->acc,
+                                      fb->P, fb->S, fb->R, fb->xt, fb->M, fb->Mt, fb->G, n,
+                                      nc);
+        dgn_fold_weights_backward(m->dE, m->dWq, m->dWk, m->dWv, m->dW1, fb->dG, fb->dWf,
+                                  m->E, m->Wq, m->Wk, m->Wv, m->W1, fb->Eq, fb->Ek, fb->Ev,
+                                  nc, d, h, fb->dEq, fb->dEk, fb->dEv);
+        /* M = I + (A − I)/(n − 1) */
+        for (size_t i = 0; i < nc * nc; i++)
+            m->dM[i] /= (float)(nc - 1);
+        dgn_graph_mix_backward(m->dV, m->dM, m->Vn, m->vnorm, nc, c->rank, m->dVn);
+        return DGN_OK;
+    }
     dgn_linear_backward(m->dW1, NULL, m->dU, m->dY1, m->U, m->W1, n, nc * d, h);
     if (c->interaction) {
         dgn_attention_backward(m->dWq, m->dWk, m->dWv, m->dZ, m->dU, m->Z, m->Q, m->K,

@@ -16,6 +16,16 @@ typedef struct dgn_tensor {
     size_t size;
 } dgn_tensor;
 
+/* Work of the folded training pass; L = dgn_round_lanes(max_batch). */
+typedef struct dgn_fold_buffers {
+    float *M, *Mt;                 /* M and Mᵀ, dgn_mix_rows(n) rows, zero past n */
+    float *G, *Eq, *Ek, *Ev;       /* [n][n], [n][d] x 3 */
+    float *Wf, *dWf;               /* [n·n][h] */
+    float *dG, *dEq, *dEk, *dEv;   /* [n][n], [n][d] x 3 */
+    float *xt, *dxt, *acc;         /* [n][L], [n][L], [L] */
+    float *R, *S, *P, *T, *dT, *tmp; /* planes [n·n][L] */
+} dgn_fold_buffers;
+
 typedef struct dgn_meta {
     char *name;
     unsigned char *data;
@@ -45,7 +55,12 @@ struct dgn_model {
     float *dY2, *dA, *dN, *dY1, *dU, *dZ, *dH, *dQ, *dK, *dVv, *dS, *dM, *dVn;
 
     size_t last_n;      /* rows of the last forward, 0 before any */
-    int last_training;
+    int last_training, last_folded;
+
+    /* Training mode runs the folded network (lib/folded.h) when fold is
+     * set: with interaction, when dgn_fold_pays and the planes fit. */
+    int fold;
+    dgn_fold_buffers fb;
 
     dgn_meta *meta;
     size_t n_meta;
@@ -56,6 +71,10 @@ static inline size_t dgn_model_n_buffers(const dgn_model *m)
 {
     return 2 * m->cfg.hidden;
 }
+
+/* Whether the folded network needs fewer FLOPs than the layers, per row:
+ * when n is small next to d (19 components and d = 32 by default). */
+int dgn_fold_pays(const dgn_model_config *cfg);
 
 /* Trainable floats of a (valid) config. */
 size_t dgn_model_param_floats(const dgn_model_config *cfg);

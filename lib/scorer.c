@@ -6,17 +6,10 @@
 #include <string.h>
 
 #include "error.h"
+#include "folded.h"
+#include "lanes.h"
 #include "layers.h"
 #include "model_impl.h"
-
-/* Multiply-adds per row that differ between the two networks. */
-static int fold_pays(const dgn_model_config *c)
-{
-    double n = (double)c->n_components, d = (double)c->embed_dim, h = (double)c->hidden;
-    if (!c->interaction)
-        return 1; /* n·h against n·d + n·d·h */
-    return n * n * h + 3 * n * n * n < n * d * h + 3 * n * d * d + 3 * n * n * d;
-}
 
 void dgn_scorer_free(dgn_scorer *s)
 {
@@ -79,7 +72,7 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     s->k = k;
     s->max_batch = max_batch;
     s->interaction = c->interaction;
-    s->folded = path == DGN_SCORER_FOLDED || (path == DGN_SCORER_AUTO && fits && fold_pays(c));
+    s->folded = path == DGN_SCORER_FOLDED || (path == DGN_SCORER_AUTO && fits && dgn_fold_pays(c));
     s->centre = malloc(k * sizeof *s->centre);
     if (!s->centre)
         return dgn_fail_nomem("scorer");
@@ -100,9 +93,9 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     double *Eq = malloc((3 * n * d + 2 * h) * sizeof *Eq);
     float *Vn = malloc((n * c->rank + n) * sizeof *Vn);
     if (c->interaction) {
-        /* Rows up to a multiple of 4, zero past n, for mix(). */
-        s->M = calloc((n + 3) / 4 * 4 * n, sizeof *s->M);
-        s->Mt = calloc((n + 3) / 4 * 4 * n, sizeof *s->Mt);
+        /* Rows up to dgn_mix_rows(n), zero past n. */
+        s->M = calloc(dgn_mix_rows(n) * n, sizeof *s->M);
+        s->Mt = calloc(dgn_mix_rows(n) * n, sizeof *s->Mt);
         s->G = malloc(n * n * sizeof *s->G);
     }
     if (!s->T || !s->bias || !s->W2 || !s->b2 || !Eq || !Vn ||
@@ -126,7 +119,7 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     if (c->interaction) {
         dgn_graph_mix(s->M, Vn, Vn + n * c->rank, m->V, n, c->rank);
         /* M is symmetric up to the rounding of the GEMM that forms it;
-         * P·M needs Mᵀ as mix()'s left factor, so keep it exactly. */
+         * P·M needs Mᵀ as dgn_mix's left factor, so keep it exactly. */
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++)
                 s->Mt[j * n + i] = s->M[i * n + j];
@@ -172,15 +165,6 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     return DGN_OK;
 }
 
-/* Candidates are processed in groups of LANES, one vector register of
- * floats at AVX-512; the tail of the last group is padding. */
-#define LANES 16
-
-static size_t round_lanes(size_t B)
-{
-    return (B + LANES - 1) / LANES * LANES;
-}
-
 dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
 {
     memset(w, 0, sizeof *w);
@@ -195,13 +179,14 @@ dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
         }
         return DGN_OK;
     }
-    size_t lanes = round_lanes(B), nn = s->interaction ? s->n * s->n * lanes : 1;
+    size_t lanes = dgn_round_lanes(B), nn = s->interaction ? s->n * s->n * lanes : 1;
     w->R = malloc(nn * sizeof *w->R);
     w->S = malloc(nn * sizeof *w->S);
     w->xt = malloc((s->interaction ? s->n * lanes : 1) * sizeof *w->xt);
+    w->acc = malloc(lanes * sizeof *w->acc);
     w->Y1 = malloc(B * s->h * sizeof *w->Y1);
     w->Y2 = malloc(B * s->k * sizeof *w->Y2);
-    if (!w->R || !w->S || !w->xt || !w->Y1 || !w->Y2) {
+    if (!w->R || !w->S || !w->xt || !w->acc || !w->Y1 || !w->Y2) {
         dgn_scorer_work_free(w);
         return dgn_fail_nomem("scorer work");
     }
@@ -215,48 +200,12 @@ void dgn_scorer_work_free(dgn_scorer_work *w)
     free(w->R);
     free(w->S);
     free(w->xt);
+    free(w->acc);
     free(w->Y1);
     free(w->Y2);
     free(w->f);
     dgn_model_destroy(w->model);
     memset(w, 0, sizeof *w);
-}
-
-/* out[i][c] = Σ_l A[i][l]·in[l][c] for i, l < n and c < cols, a multiple
- * of LANES; rows of in and out lie ld apart, and A has rows up to a
- * multiple of 4, zero past n. LANES columns by 4 rows at a time, held in
- * registers: written without arrays whose address is taken, so that the
- * compiler keeps them there. */
-static DGN_ALWAYS_INLINE void mix(float *restrict out, const float *restrict A,
-                       const float *restrict in, size_t n, size_t cols, size_t ld)
-{
-    for (size_t c = 0; c < cols; c += LANES)
-        for (size_t i0 = 0; i0 < n; i0 += 4) {
-            float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
-            const float *A0 = A + i0 * n;
-            for (size_t l = 0; l < n; l++) {
-                const float *src = in + l * ld + c;
-                float m0 = A0[l], m1 = A0[n + l], m2 = A0[2 * n + l], m3 = A0[3 * n + l];
-                for (size_t v = 0; v < LANES; v++) {
-                    a0[v] += m0 * src[v];
-                    a1[v] += m1 * src[v];
-                    a2[v] += m2 * src[v];
-                    a3[v] += m3 * src[v];
-                }
-            }
-            float *o = out + i0 * ld + c;
-            for (size_t v = 0; v < LANES; v++)
-                o[v] = a0[v];
-            if (i0 + 1 < n)
-                for (size_t v = 0; v < LANES; v++)
-                    o[ld + v] = a1[v];
-            if (i0 + 2 < n)
-                for (size_t v = 0; v < LANES; v++)
-                    o[2 * ld + v] = a2[v];
-            if (i0 + 3 < n)
-                for (size_t v = 0; v < LANES; v++)
-                    o[3 * ld + v] = a3[v];
-        }
 }
 
 /* ⟨centre, y⟩/‖y‖, with the norm clamped as dgn_l2norm_forward does. In
@@ -291,59 +240,10 @@ static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer
     size_t n = s->n, h = s->h, k = s->k;
     int ni = (int)n, hi = (int)h, Bi = (int)B;
     if (s->interaction) {
-        size_t L = round_lanes(B), plane = n * L;
-        float *R = w->R, *S = w->S, *xt = w->xt;
-        /* xt = xᵀ, the padding lanes zero so that they stay finite. */
-        for (size_t l = 0; l < n; l++) {
-            for (size_t b = 0; b < B; b++)
-                xt[l * L + b] = x[b * n + l];
-            for (size_t b = B; b < L; b++)
-                xt[l * L + b] = 0.0f;
-        }
-        /* R[l][m][b] = x_bl·G_lm·x_bm */
-        for (size_t l = 0; l < n; l++)
-            for (size_t mm = 0; mm < n; mm++) {
-                float g = s->G[l * n + mm], *r = R + (l * n + mm) * L;
-                const float *xl = xt + l * L, *xm = xt + mm * L;
-                for (size_t b = 0; b < L; b++)
-                    r[b] = xl[b] * g * xm[b];
-            }
-        /* S_b = Q_b·K_bᵀ/√d = M·R_b·Mᵀ: M over the first index, then over
-         * the second (out[j] = Σ_m M_jm·in[m]). */
-        mix(S, s->M, R, n, plane, plane);
-        for (size_t i = 0; i < n; i++)
-            mix(R + i * plane, s->M, S + i * plane, n, L, L);
-        /* Softmax over j of R[i][j][b], for every i and b. */
-        for (size_t i = 0; i < n; i++) {
-            float *Ri = R + i * plane, *acc = S; /* S is free: scratch [L] */
-            for (size_t b = 0; b < L; b++)
-                acc[b] = Ri[b];
-            for (size_t j = 1; j < n; j++)
-                for (size_t b = 0; b < L; b++)
-                    acc[b] = Ri[j * L + b] > acc[b] ? Ri[j * L + b] : acc[b];
-            for (size_t j = 0; j < n; j++)
-                for (size_t b = 0; b < L; b++)
-                    Ri[j * L + b] -= acc[b];
-            dgn_exp_nonpositive(Ri, plane);
-            for (size_t b = 0; b < L; b++)
-                acc[b] = Ri[b];
-            for (size_t j = 1; j < n; j++)
-                for (size_t b = 0; b < L; b++)
-                    acc[b] += Ri[j * L + b];
-            for (size_t j = 0; j < n; j++)
-                for (size_t b = 0; b < L; b++)
-                    Ri[j * L + b] /= acc[b];
-        }
-        /* (P_b·M)_im·x_m, as the [n·n][L] matrix whose transpose feeds T. */
-        for (size_t i = 0; i < n; i++) {
-            float *Si = S + i * plane;
-            mix(Si, s->Mt, R + i * plane, n, L, L);
-            for (size_t mm = 0; mm < n; mm++)
-                for (size_t b = 0; b < L; b++)
-                    Si[mm * L + b] *= xt[mm * L + b];
-        }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Bi, hi, ni * ni, 1.0f, S,
-                    (int)L, s->T, hi, 0.0f, w->Y1, hi);
+        /* P in R and T in S: only T is needed. */
+        dgn_folded_attention_forward(w->S, w->R, w->S, w->R, w->xt, w->acc, x, s->M, s->Mt,
+                                     s->G, B, n);
+        dgn_folded_projection_forward(w->Y1, w->S, s->T, B, n, h);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Bi, hi, ni, 1.0f, x, ni,
                     s->T, hi, 0.0f, w->Y1, hi);

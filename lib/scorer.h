@@ -45,7 +45,7 @@ typedef struct dgn_scorer {
 
 /* Per-thread state for up to max_batch rows. */
 typedef struct dgn_scorer_work {
-    float *R, *S, *xt;      /* folded: [n][n][lanes] twice, [n][lanes] */
+    float *R, *S, *xt, *acc; /* folded: [n][n][lanes] twice, [n][lanes], [lanes] */
     float *Y1, *Y2;         /* folded: [max_batch][h], [max_batch][k] */
     dgn_model *model;       /* unfolded: this thread's copy */
     float *f;               /* unfolded: features [max_batch][k] */

@@ -59,11 +59,17 @@ static double net_loss(void *arg)
     return l;
 }
 
-static void check_whole_network(int interaction, int training)
+/* folded: 1 requires the folded training pass (lib/folded.h), 0 turns
+ * it off, so that both networks are checked. */
+static void check_whole_network(int interaction, int training, int folded)
 {
     dgn_model_config cfg = small_config(interaction, 0.0f);
     net_ctx *c = calloc(1, sizeof *c);
     c->m = create(&cfg);
+    if (folded)
+        ck_assert_msg(c->m->fold, "the small config should fold");
+    else
+        c->m->fold = 0;
     c->k = cfg.out_dim;
     unsigned st = 4242;
     fill_uniform(c->x, BATCH * NC, &st, 1.5f);
@@ -110,11 +116,78 @@ static void check_whole_network(int interaction, int training)
     free(c);
 }
 
-START_TEST(gradients_training_mode) { check_whole_network(1, 1); }
+START_TEST(gradients_training_mode_folded) { check_whole_network(1, 1, 1); }
 END_TEST
-START_TEST(gradients_evaluation_mode) { check_whole_network(1, 0); }
+START_TEST(gradients_training_mode_layers) { check_whole_network(1, 1, 0); }
 END_TEST
-START_TEST(gradients_without_interaction) { check_whole_network(0, 1); }
+START_TEST(gradients_evaluation_mode) { check_whole_network(1, 0, 1); }
+END_TEST
+START_TEST(gradients_without_interaction) { check_whole_network(0, 1, 0); }
+END_TEST
+
+/* The folded training pass computes the same function and gradients as
+ * the layers, to rounding: at the default widths, over several lane
+ * groups with padding, and through dx. */
+START_TEST(folded_training_matches_layers)
+{
+    dgn_model_config cfg;
+    dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION);
+    cfg.n_components = 19;
+    cfg.hidden = 64;
+    cfg.max_batch = 40;
+    cfg.dropout = 0.0f;
+    enum { B = 37 };
+    dgn_model *m = create(&cfg);
+    ck_assert(m->fold);
+    size_t nx = B * 19, nf = B * cfg.out_dim, np = dgn_model_n_params(m);
+    float *x = malloc(nx * sizeof *x), *df = malloc(nf * sizeof *df);
+    float *f[2], *dx[2], *g[2];
+    unsigned st = 31;
+    fill_uniform(x, nx, &st, 1.5f);
+    fill_uniform(df, nf, &st, 1.0f);
+    for (int folded = 0; folded < 2; folded++) {
+        f[folded] = malloc(nf * sizeof **f);
+        dx[folded] = malloc(nx * sizeof **dx);
+        g[folded] = malloc(np * sizeof **g);
+        m->fold = folded;
+        dgn_model_zero_grad(m);
+        ck_assert_int_eq(dgn_model_forward(m, f[folded], nf, x, B), DGN_OK);
+        ck_assert_int_eq(dgn_model_backward(m, dx[folded], nx, df, B), DGN_OK);
+        memcpy(g[folded], m->grads, np * sizeof **g);
+    }
+    double worst_f = 0, worst_dx = 0, scale_dx = 0;
+    for (size_t i = 0; i < nf; i++)
+        worst_f = fmax(worst_f, fabs(f[0][i] - f[1][i]));
+    for (size_t i = 0; i < nx; i++) {
+        worst_dx = fmax(worst_dx, fabs(dx[0][i] - dx[1][i]));
+        scale_dx = fmax(scale_dx, fabs(dx[0][i]));
+    }
+    ck_assert_double_lt(worst_f, 1e-5);
+    ck_assert_double_lt(worst_dx, 1e-4 * scale_dx);
+    /* Each tensor's gradient, relative to its largest element. */
+    for (size_t t = 0; t < dgn_model_n_tensors(m); t++) {
+        const char *name;
+        float *v, *gt;
+        size_t n;
+        dgn_model_tensor(m, t, &name, &v, &gt, &n);
+        size_t off = (size_t)(gt - m->grads);
+        double scale = 0, worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            scale = fmax(scale, fabs(g[0][off + i]));
+            worst = fmax(worst, fabs(g[0][off + i] - g[1][off + i]));
+        }
+        ck_assert_msg(scale > 0 && worst < 1e-4 * scale, "%s: %g apart at scale %g", name,
+                      worst, scale);
+    }
+    for (int i = 0; i < 2; i++) {
+        free(f[i]);
+        free(dx[i]);
+        free(g[i]);
+    }
+    free(x);
+    free(df);
+    dgn_model_destroy(m);
+}
 END_TEST
 
 START_TEST(gradients_accumulate_until_zeroed)
@@ -426,7 +499,9 @@ int main(void)
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("gradients");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, gradients_training_mode);
+    tcase_add_test(tc, gradients_training_mode_folded);
+    tcase_add_test(tc, gradients_training_mode_layers);
+    tcase_add_test(tc, folded_training_matches_layers);
     tcase_add_test(tc, gradients_evaluation_mode);
     tcase_add_test(tc, gradients_without_interaction);
     tcase_add_test(tc, gradients_accumulate_until_zeroed);

@@ -1,0 +1,241 @@
+#include "folded.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "lanes.h"
+
+#define GEMM(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)                 \
+    cblas_sgemm(CblasRowMajor, ta, tb, (int)(M), (int)(N), (int)(K), alpha, A,      \
+                (int)(lda), B, (int)(ldb), beta, C, (int)(ldc))
+#define N_ CblasNoTrans
+#define T_ CblasTrans
+
+void dgn_fold_weights(float *G, float *Wf, float *Eq, float *Ek, float *Ev,
+                      const float *E, const float *Wq, const float *Wk, const float *Wv,
+                      const float *W1, size_t n, size_t d, size_t h)
+{
+    GEMM(N_, N_, n, d, d, 1.0f, E, d, Wq, d, 0.0f, Eq, d);
+    GEMM(N_, N_, n, d, d, 1.0f, E, d, Wk, d, 0.0f, Ek, d);
+    GEMM(N_, N_, n, d, d, 1.0f, E, d, Wv, d, 0.0f, Ev, d);
+    /* The same scale the attention applies to Q·Kᵀ. */
+    GEMM(N_, T_, n, n, d, 1.0f / sqrtf((float)d), Eq, d, Ek, d, 0.0f, G, n);
+    /* Rows (i, ·) of Wf are Ev·W1_i, W1_i the d rows of W1 that component
+     * i's attention output meets. */
+    for (size_t i = 0; i < n; i++)
+        GEMM(N_, N_, n, h, d, 1.0f, Ev, d, W1 + i * d * h, h, 0.0f, Wf + i * n * h, h);
+}
+
+void dgn_fold_weights_backward(float *dE, float *dWq, float *dWk, float *dWv, float *dW1,
+                               const float *dG, const float *dWf, const float *E,
+                               const float *Wq, const float *Wk, const float *Wv,
+                               const float *W1, const float *Eq, const float *Ek,
+                               const float *Ev, size_t n, size_t d, size_t h,
+                               float *dEq, float *dEk, float *dEv)
+{
+    float scale = 1.0f / sqrtf((float)d);
+    /* G = Eq·Ekᵀ·scale */
+    GEMM(N_, N_, n, d, n, scale, dG, n, Ek, d, 0.0f, dEq, d);
+    GEMM(T_, N_, n, d, n, scale, dG, n, Eq, d, 0.0f, dEk, d);
+    /* Wf_(i,·) = Ev·W1_i */
+    for (size_t i = 0; i < n; i++) {
+        const float *dWfi = dWf + i * n * h, *W1i = W1 + i * d * h;
+        GEMM(T_, N_, d, h, n, 1.0f, Ev, d, dWfi, h, 1.0f, dW1 + i * d * h, h);
+        GEMM(N_, T_, n, d, h, 1.0f, dWfi, h, W1i, h, i ? 1.0f : 0.0f, dEv, d);
+    }
+    /* E* = E·W* */
+    GEMM(T_, N_, d, d, n, 1.0f, E, d, dEq, d, 1.0f, dWq, d);
+    GEMM(T_, N_, d, d, n, 1.0f, E, d, dEk, d, 1.0f, dWk, d);
+    GEMM(T_, N_, d, d, n, 1.0f, E, d, dEv, d, 1.0f, dWv, d);
+    GEMM(N_, T_, n, d, d, 1.0f, dEq, d, Wq, d, 1.0f, dE, d);
+    GEMM(N_, T_, n, d, d, 1.0f, dEk, d, Wk, d, 1.0f, dE, d);
+    GEMM(N_, T_, n, d, d, 1.0f, dEv, d, Wv, d, 1.0f, dE, d);
+}
+
+/* Softmax over j of P[j][b] (n rows of L), for every lane b; acc [L]. */
+static DGN_ALWAYS_INLINE void lane_softmax(float *P, float *acc, size_t n, size_t L)
+{
+    for (size_t b = 0; b < L; b++)
+        acc[b] = P[b];
+    for (size_t j = 1; j < n; j++)
+        for (size_t b = 0; b < L; b++)
+            acc[b] = P[j * L + b] > acc[b] ? P[j * L + b] : acc[b];
+    for (size_t j = 0; j < n; j++)
+        for (size_t b = 0; b < L; b++)
+            P[j * L + b] -= acc[b];
+    dgn_exp_nonpositive(P, n * L);
+    for (size_t b = 0; b < L; b++)
+        acc[b] = P[b];
+    for (size_t j = 1; j < n; j++)
+        for (size_t b = 0; b < L; b++)
+            acc[b] += P[j * L + b];
+    for (size_t j = 0; j < n; j++)
+        for (size_t b = 0; b < L; b++)
+            P[j * L + b] /= acc[b];
+}
+
+/* The planes are walked one [n][L] slice at a time, each slice's stages
+ * back to back while it is in cache. */
+static DGN_ALWAYS_INLINE void attention_forward_body(float *T, float *P, float *S, float *R,
+                                                     float *xt, float *acc, const float *x,
+                                                     const float *Mp, const float *Mt,
+                                                     const float *G, size_t B, size_t n)
+{
+    size_t L = dgn_round_lanes(B), plane = n * L;
+    for (size_t l = 0; l < n; l++) {
+        for (size_t b = 0; b < B; b++)
+            xt[l * L + b] = x[b * n + l];
+        for (size_t b = B; b < L; b++)
+            xt[l * L + b] = 0.0f;
+    }
+    /* Column m of R[l][m][b] = x_bl·G_lm·x_bm, then of S = M·R (over l). */
+    for (size_t m = 0; m < n; m++) {
+        for (size_t l = 0; l < n; l++) {
+            float g = G[l * n + m], *r = R + l * plane + m * L;
+            const float *xl = xt + l * L, *xm = xt + m * L;
+            for (size_t b = 0; b < L; b++)
+                r[b] = xl[b] * g * xm[b];
+        }
+        dgn_mix(S + m * L, Mp, R + m * L, n, L, plane);
+    }
+    /* Row i: the logits S_i·Mᵀ (out[j] = Σ_m M_jm·S_i[m]) into P_i, their
+     * softmax, and T_im = (P·M)_im·x_m. */
+    for (size_t i = 0; i < n; i++) {
+        float *Pi = P + i * plane, *Ti = T + i * plane;
+        dgn_mix(Pi, Mp, S + i * plane, n, L, L);
+        lane_softmax(Pi, acc, n, L);
+        dgn_mix(Ti, Mt, Pi, n, L, L);
+        for (size_t m = 0; m < n; m++)
+            for (size_t b = 0; b < L; b++)
+                Ti[m * L + b] *= xt[m * L + b];
+    }
+}
+
+DGN_ISA_BUILDS(attention_forward,
+               (float *T, float *P, float *S, float *R, float *xt, float *acc,
+                const float *x, const float *Mp, const float *Mt, const float *G, size_t B,
+                size_t n),
+               (T, P, S, R, xt, acc, x, Mp, Mt, G, B, n))
+
+void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float *xt,
+                                  float *acc, const float *x, const float *Mp,
+                                  const float *Mt, const float *G, size_t B, size_t n)
+{
+    DGN_ISA_CALL(attention_forward, (T, P, S, R, xt, acc, x, Mp, Mt, G, B, n));
+}
+
+/* Σ_b a[b]·c[b]·e[b] over L lanes, in LANES partial sums: a single chain
+ * of dependent additions would not vectorise. */
+static DGN_ALWAYS_INLINE float lane_dot3(const float *a, const float *c, const float *e,
+                                         size_t L)
+{
+    float s[LANES] = {0};
+    for (size_t b = 0; b < L; b += LANES)
+        for (size_t v = 0; v < LANES; v++)
+            s[v] += a[b + v] * c[b + v] * e[b + v];
+    for (size_t w = LANES / 2; w > 0; w /= 2)
+        for (size_t v = 0; v < w; v++)
+            s[v] += s[v + w];
+    return s[0];
+}
+
+static DGN_ALWAYS_INLINE void attention_backward_body(float *dG, float *dM, float *dx,
+                                                      float *dT, float *tmp, float *dxt,
+                                                      float *acc, const float *P,
+                                                      const float *S, const float *R,
+                                                      const float *xt, const float *Mp,
+                                                      const float *Mt, const float *G,
+                                                      size_t B, size_t n)
+{
+    size_t L = dgn_round_lanes(B), plane = n * L;
+    if (dx)
+        memset(dxt, 0, n * L * sizeof *dxt);
+    /* Row i, backwards through T_i = (P_i·M)·X, the softmax and the
+     * logits S_i·Mᵀ; dS_i overwrites dT_i. */
+    for (size_t i = 0; i < n; i++) {
+        const float *Pi = P + i * plane;
+        float *dTi = dT + i * plane, *gi = tmp + i * plane;
+        if (dx) { /* x's share through X needs P_i·M again */
+            dgn_mix(gi, Mt, Pi, n, L, L);
+            for (size_t m = 0; m < n; m++)
+                for (size_t b = 0; b < L; b++)
+                    dxt[m * L + b] += dTi[m * L + b] * gi[m * L + b];
+        }
+        for (size_t m = 0; m < n; m++)
+            for (size_t b = 0; b < L; b++)
+                dTi[m * L + b] *= xt[m * L + b];
+        /* d(P_i·M): dM_jm += Σ_b P_i[j][b]·dTi[m][b]; dP_i = M·dTi. */
+        GEMM(N_, T_, n, n, L, 1.0f, Pi, L, dTi, L, 1.0f, dM, n);
+        dgn_mix(gi, Mp, dTi, n, L, L);
+        /* Softmax: d(logits) = P ⊙ (dP − Σ_j P·dP). */
+        for (size_t b = 0; b < L; b++)
+            acc[b] = Pi[b] * gi[b];
+        for (size_t j = 1; j < n; j++)
+            for (size_t b = 0; b < L; b++)
+                acc[b] += Pi[j * L + b] * gi[j * L + b];
+        for (size_t j = 0; j < n; j++)
+            for (size_t b = 0; b < L; b++)
+                gi[j * L + b] = Pi[j * L + b] * (gi[j * L + b] - acc[b]);
+        /* logits_i[j] = Σ_m M_jm·S_i[m]: dM_jm += Σ_b dlogits[j][b]·S_i[m][b],
+         * dS_i = Mᵀ·dlogits. */
+        GEMM(N_, T_, n, n, L, 1.0f, gi, L, S + i * plane, L, 1.0f, dM, n);
+        dgn_mix(dTi, Mt, gi, n, L, L);
+    }
+    /* S = M·R, a column m at a time: dM += dS·Rᵀ (one long GEMM over the
+     * whole planes runs at a third of the speed), dR = Mᵀ·dS into tmp,
+     * and R_lm = x_l·G_lm·x_m. */
+    for (size_t m = 0; m < n; m++) {
+        GEMM(N_, T_, n, n, L, 1.0f, dT + m * L, plane, R + m * L, plane, 1.0f, dM, n);
+        dgn_mix(tmp + m * L, Mt, dT + m * L, n, L, plane);
+        const float *xm = xt + m * L;
+        for (size_t l = 0; l < n; l++) {
+            const float *dR = tmp + l * plane + m * L, *xl = xt + l * L;
+            dG[l * n + m] += lane_dot3(dR, xl, xm, L);
+            if (dx) {
+                float g = G[l * n + m];
+                for (size_t b = 0; b < L; b++) {
+                    dxt[l * L + b] += dR[b] * g * xm[b];
+                    dxt[m * L + b] += dR[b] * g * xl[b];
+                }
+            }
+        }
+    }
+    if (dx)
+        for (size_t b = 0; b < B; b++)
+            for (size_t l = 0; l < n; l++)
+                dx[b * n + l] = dxt[l * L + b];
+}
+
+DGN_ISA_BUILDS(attention_backward,
+               (float *dG, float *dM, float *dx, float *dT, float *tmp, float *dxt,
+                float *acc, const float *P, const float *S, const float *R, const float *xt,
+                const float *Mp, const float *Mt, const float *G, size_t B, size_t n),
+               (dG, dM, dx, dT, tmp, dxt, acc, P, S, R, xt, Mp, Mt, G, B, n))
+
+void dgn_folded_attention_backward(float *dG, float *dM, float *dx, float *dT,
+                                   float *tmp, float *dxt, float *acc, const float *P,
+                                   const float *S, const float *R, const float *xt,
+                                   const float *Mp, const float *Mt, const float *G,
+                                   size_t B, size_t n)
+{
+    DGN_ISA_CALL(attention_backward,
+                 (dG, dM, dx, dT, tmp, dxt, acc, P, S, R, xt, Mp, Mt, G, B, n));
+}
+
+void dgn_folded_projection_forward(float *Y1, const float *T, const float *Wf, size_t B,
+                                   size_t n, size_t h)
+{
+    GEMM(T_, N_, B, h, n * n, 1.0f, T, dgn_round_lanes(B), Wf, h, 0.0f, Y1, h);
+}
+
+void dgn_folded_projection_backward(float *dWf, float *dT, const float *dY1, const float *T,
+                                    const float *Wf, size_t B, size_t n, size_t h)
+{
+    size_t L = dgn_round_lanes(B);
+    GEMM(N_, N_, n * n, h, B, 1.0f, T, L, dY1, h, 0.0f, dWf, h);
+    GEMM(N_, T_, n * n, B, h, 1.0f, Wf, h, dY1, h, 0.0f, dT, L);
+    for (size_t r = 0; r < n * n; r++)
+        for (size_t b = B; b < L; b++)
+            dT[r * L + b] = 0.0f;
+}

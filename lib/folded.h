@@ -1,0 +1,61 @@
+/* Private: the graph convolution, the attention and the first projection
+ * with their weights multiplied out, for training and for the scorer.
+ *
+ * With M the graph convolution's mixing matrix, X = diag(x), Eq = E·Wq,
+ * Ek = E·Wk and Ev = E·Wv ([n][d] each), sample x's attention logits and
+ * the projection's input are
+ *   S·Mᵀ = M·R·Mᵀ,   R = X·G·X,   G = Eq·Ekᵀ/√d                 [n][n]
+ *   Y1 = flatten(P·M·X·Ev)·W1 = Σ_{i,m} T_im·Wf_(i,m),
+ *        T = P·M·X,   Wf_(i,m) = Ev_m·W1_i                      [n·n][h]
+ * with P the row softmax of the logits. G and Wf depend on the weights
+ * only, so they are formed once per batch, and a sample costs about
+ * 2n²h + 6n³ FLOPs instead of 2ndh + 6nd² + 6n²d, half at the default
+ * sizes; backward saves in proportion. The gradients of G and Wf chain
+ * back to E, Wq, Wk, Wv and W1 once per batch.
+ *
+ * The n x n stages work on planes [n][n][L] that keep the sample index
+ * innermost (lib/lanes.h), L = dgn_round_lanes(B); the padding lanes are
+ * zero in x and stay finite.
+ */
+#ifndef DGN_LIB_FOLDED_H
+#define DGN_LIB_FOLDED_H
+
+#include <stddef.h>
+
+/* Eq, Ek, Ev [n][d]; G [n][n]; Wf [n·n][h]. */
+void dgn_fold_weights(float *G, float *Wf, float *Eq, float *Ek, float *Ev,
+                      const float *E, const float *Wq, const float *Wk, const float *Wv,
+                      const float *W1, size_t n, size_t d, size_t h);
+/* dE, dWq, dWk, dWv, dW1 += the gradients that dG and dWf imply.
+ * Scratch: dEq, dEk, dEv [n][d]. */
+void dgn_fold_weights_backward(float *dE, float *dWq, float *dWk, float *dWv, float *dW1,
+                               const float *dG, const float *dWf, const float *E,
+                               const float *Wq, const float *Wk, const float *Wv,
+                               const float *W1, const float *Eq, const float *Ek,
+                               const float *Ev, size_t n, size_t d, size_t h,
+                               float *dEq, float *dEk, float *dEv);
+
+/* For B rows x [B][n]: xt = xᵀ [n][L] (padding zero), R = X·G·X, S = M·R,
+ * P = softmax of the rows of S·Mᵀ, and T = P·M·X, all planes. Mp and Mt
+ * are M and Mᵀ with dgn_mix_rows(n) rows, zero past n; acc is scratch
+ * [L]. P may be R and T may be S, when only T is wanted. */
+void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float *xt,
+                                  float *acc, const float *x, const float *Mp,
+                                  const float *Mt, const float *G, size_t B, size_t n);
+/* From dT (overwritten), with the forward's planes: dG += ∂/∂G,
+ * dM += ∂/∂M, and dx [B][n] = ∂/∂x when dx is not NULL. Scratch: tmp (a
+ * plane), dxt [n][L] (with dx), acc [L]. dT's padding lanes must be 0. */
+void dgn_folded_attention_backward(float *dG, float *dM, float *dx, float *dT,
+                                   float *tmp, float *dxt, float *acc, const float *P,
+                                   const float *S, const float *R, const float *xt,
+                                   const float *Mp, const float *Mt, const float *G,
+                                   size_t B, size_t n);
+
+/* Y1 [B][h] = Tᵀ·Wf over the first B lanes of T. */
+void dgn_folded_projection_forward(float *Y1, const float *T, const float *Wf, size_t B,
+                                   size_t n, size_t h);
+/* dWf = T·dY1; dT = Wf·dY1ᵀ, zero in the padding lanes. */
+void dgn_folded_projection_backward(float *dWf, float *dT, const float *dY1, const float *T,
+                                    const float *Wf, size_t B, size_t n, size_t h);
+
+#endif
