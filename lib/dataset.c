@@ -1007,13 +1007,15 @@ dgn_status dgn_dataset_shuffle(dgn_dataset *ds)
     return DGN_OK;
 }
 
-/* Row i augmented (fresh noise per component) and z-scored into out. */
+/* Row i augmented (fresh noise per component) and z-scored into out.
+ * Noise cannot move an absent component, so none is drawn for it: most
+ * of a glass's components are absent, and the draws are the cost. */
 static void augment_row(dgn_dataset *ds, size_t i, float *out)
 {
     size_t c = ds->n_comp;
     for (size_t j = 0; j < c; j++) {
         double v = ds->x[i * c + j];
-        if (ds->sigma > 0)
+        if (ds->sigma > 0 && v != 0)
             v *= 1.0 + ds->sigma * dgn_rng_normal(&ds->rng);
         out[j] = (float)((v - ds->mean[j]) / ds->std[j]);
     }
