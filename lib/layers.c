@@ -433,6 +433,32 @@ DGN_ISA_BUILDS(relu_backward,
                 const float *restrict mask, size_t count),
                (dN, dA, N, mask, count))
 
+/* mask[i] = 0 when a 32-bit hash of (key, i) falls below `below` (so p
+ * is exact to 2⁻³²), else keep. One generator call per batch, then a
+ * counter-based hash per element (Wellons' lowbias32, twice, the key
+ * mixed in), which vectorises where a sequential generator cannot. */
+static DGN_ALWAYS_INLINE void dropout_mask_body(float *mask, size_t count, uint32_t below,
+                                                float keep, uint32_t key0, uint32_t key1)
+{
+    for (size_t i = 0; i < count; i++) {
+        uint32_t x = (uint32_t)i ^ key0;
+        for (int round = 0; round < 2; round++) {
+            x ^= x >> 16;
+            x *= 0x7feb352du;
+            x ^= x >> 15;
+            x *= 0x846ca68bu;
+            x ^= x >> 16;
+            x += key1;
+        }
+        mask[i] = x < below ? 0.0f : keep;
+    }
+}
+
+DGN_ISA_BUILDS(dropout_mask,
+               (float *mask, size_t count, uint32_t below, float keep, uint32_t key0,
+                uint32_t key1),
+               (mask, count, below, keep, key0, key1))
+
 void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t count,
                               float p, dgn_rng *rng)
 {
@@ -440,16 +466,10 @@ void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t coun
         DGN_ISA_CALL(relu_scale, (A, N, NULL, count));
         return;
     }
-    /* Two draws per 64-bit output, each dropped when its 32 bits fall
-     * below p·2³² (p is then exact to 2⁻³²): the generator is the cost. */
-    float keep = 1.0f / (1.0f - p);
     uint32_t below = (uint32_t)fmin((double)p * 4294967296.0, 4294967295.0);
-    for (size_t i = 0; i < count; i += 2) {
-        uint64_t u = dgn_rng_next(rng);
-        mask[i] = (uint32_t)u < below ? 0.0f : keep;
-        if (i + 1 < count)
-            mask[i + 1] = (uint32_t)(u >> 32) < below ? 0.0f : keep;
-    }
+    uint64_t key = dgn_rng_next(rng);
+    DGN_ISA_CALL(dropout_mask, (mask, count, below, 1.0f / (1.0f - p), (uint32_t)key,
+                                (uint32_t)(key >> 32)));
     DGN_ISA_CALL(relu_scale, (A, N, mask, count));
 }
 

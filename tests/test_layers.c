@@ -242,6 +242,41 @@ START_TEST(graph_mix_has_unit_diagonal_and_symmetry)
 }
 END_TEST
 
+/* The hashed masks drop a fraction p, independently of the neighbour and
+ * afresh per call; kept units are scaled by 1/(1 − p). */
+START_TEST(dropout_masks_drop_p_independently)
+{
+    enum { N = 200000 };
+    static float n[N], a[N], mask[N], first[N];
+    for (int i = 0; i < N; i++)
+        n[i] = 1.0f;
+    dgn_rng rng;
+    dgn_rng_seed(&rng, 7);
+    const float ps[2] = {0.1f, 0.5f};
+    for (int t = 0; t < 2; t++) {
+        float p = ps[t];
+        dgn_relu_dropout_forward(a, mask, n, N, p, &rng);
+        memcpy(first, mask, sizeof mask);
+        dgn_relu_dropout_forward(a, mask, n, N, p, &rng);
+        size_t dropped = 0, both = 0, same = 0;
+        for (int i = 0; i < N; i++) {
+            ck_assert(mask[i] == 0.0f || mask[i] == 1.0f / (1.0f - p));
+            ck_assert_float_eq(a[i], mask[i]);
+            dropped += mask[i] == 0.0f;
+            both += i > 0 && mask[i] == 0.0f && mask[i - 1] == 0.0f;
+            same += mask[i] == first[i];
+        }
+        /* 6 standard deviations of a binomial count */
+        double sd = sqrt(N * p * (1 - p)), sd2 = sqrt(N * p * p * (1 - p * p));
+        ck_assert_double_lt(fabs((double)dropped - N * p), 6 * sd);
+        ck_assert_double_lt(fabs((double)both - N * p * p), 6 * sd2);
+        /* A fresh mask agrees with the last one at p² + (1 − p)², not always. */
+        double agree = p * p + (1 - p) * (1 - p);
+        ck_assert_double_lt(fabs((double)same - N * agree), 6 * sqrt(N * agree * (1 - agree)));
+    }
+}
+END_TEST
+
 START_TEST(softmax_exp_matches_libm)
 {
     /* Every step of 1/1024 over [-100, 0], plus -0 and a huge negative. */
@@ -282,6 +317,7 @@ int main(void)
     tcase_add_test(tc, batchnorm_training);
     tcase_add_test(tc, batchnorm_evaluation);
     tcase_add_test(tc, relu_dropout);
+    tcase_add_test(tc, dropout_masks_drop_p_independently);
     tcase_add_test(tc, l2_normalisation);
     tcase_add_test(tc, checker_rejects_a_wrong_gradient);
     tcase_add_test(tc, graph_mix_has_unit_diagonal_and_symmetry);
