@@ -2,6 +2,7 @@
  * learnable toy problem, best-state keeping, the model context. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dgn.h"
 #include "gradcheck.h"
@@ -271,6 +272,54 @@ START_TEST(step_by_step_and_validation)
 }
 END_TEST
 
+/* The same seeds give the same weights, bit for bit: sampling, noise,
+ * dropout and every kernel are deterministic. */
+START_TEST(same_seeds_same_weights)
+{
+    float *w[2];
+    size_t np = 0;
+    for (int run = 0; run < 2; run++) {
+        dgn_dataset *ds = toy_data(5);
+        dgn_model *m = toy_model();
+        dgn_trainer_config cfg;
+        dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+        cfg.batch = 32;
+        dgn_trainer *t = NULL;
+        ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+        double loss;
+        size_t n;
+        for (int s = 0; s < 12; s++) {
+            ck_assert_int_eq(dgn_trainer_step(t, &loss, &n), DGN_OK);
+            if (n == 0)
+                ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
+        }
+        np = dgn_model_n_params(m);
+        w[run] = malloc(np * sizeof **w);
+        size_t off = 0;
+        for (size_t i = 0; i < dgn_model_n_tensors(m); i++) {
+            float *v;
+            size_t size;
+            dgn_model_tensor(m, i, NULL, &v, NULL, &size);
+            memcpy(w[run] + off, v, size * sizeof *v);
+            off += size;
+        }
+        dgn_trainer_destroy(t);
+        dgn_model_destroy(m);
+        dgn_dataset_destroy(ds);
+    }
+    ck_assert_int_eq(memcmp(w[0], w[1], np * sizeof **w), 0);
+    /* ... and they did train: the embedding moved from its initial value. */
+    dgn_model *fresh = toy_model();
+    float *e0;
+    size_t ne;
+    dgn_model_tensor(fresh, 0, NULL, &e0, NULL, &ne);
+    ck_assert_int_ne(memcmp(w[0], e0, ne * sizeof *e0), 0);
+    dgn_model_destroy(fresh);
+    free(w[0]);
+    free(w[1]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("trainer");
@@ -284,6 +333,7 @@ int main(void)
     tcase_add_test(tc, training_learns_and_keeps_the_best);
     tcase_add_test(tc, callback_and_patience_stop_early);
     tcase_add_test(tc, step_by_step_and_validation);
+    tcase_add_test(tc, same_seeds_same_weights);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -66,7 +66,11 @@ DGN_API dgn_status dgn_model_set_training(dgn_model *model, int training);
 DGN_API int dgn_model_training(const dgn_model *model);
 
 /* f [n][out_dim] from x [n][n_components]; 1 <= n <= max_batch (n >= 2 in
- * training mode, for the batch statistics). f_cap counts floats. */
+ * training mode, for the batch statistics). f_cap counts floats. Training
+ * mode runs the network with its weights multiplied out when that needs
+ * fewer FLOPs, as at the defaults (docs/model.md, "Training: the same
+ * fold"); it agrees with evaluation mode's layer-by-layer pass to
+ * rounding, and a seed still gives the same weights on every run. */
 DGN_API dgn_status dgn_model_forward(dgn_model *model, float *f, size_t f_cap,
                                      const float *x, size_t n);
 
