@@ -3,10 +3,13 @@
 #ifndef DGN_LIB_ISA_H
 #define DGN_LIB_ISA_H
 
-/* Loops that the compiler vectorises are also built for AVX2 and AVX-512,
- * and each call runs the best build the CPU has. Built as ISO C, without
- * FMA contraction, every build performs the same IEEE operations in the
- * same order and gives bit-identical results. (Not GCC's target_clones:
+/* Loops that the compiler vectorises are also built for AVX2 (with FMA)
+ * and AVX-512, and each call runs the best build the CPU has. Built as ISO
+ * C, without FMA contraction, every build performs the same IEEE
+ * operations in the same order and gives bit-identical results. A kernel
+ * that wants fused multiply-adds says so with fmaf: one rounding, which
+ * the AVX builds do in an instruction and the baseline build in libm
+ * (exact, but slow), so the builds still agree. (Not GCC's target_clones:
  * its resolvers ignore -fvisibility=hidden and would export internals.)
  *
  * Usage: a `static DGN_ALWAYS_INLINE void NAME_body(PARAMS)`, then
@@ -21,7 +24,7 @@
     {                                                                        \
         name##_body args;                                                    \
     }                                                                        \
-    __attribute__((target("avx2"))) static void name##_avx2 params          \
+    __attribute__((target("avx2,fma"))) static void name##_avx2 params      \
     {                                                                        \
         name##_body args;                                                    \
     }
@@ -30,7 +33,8 @@
         __builtin_cpu_init();                                                \
         if (__builtin_cpu_supports("avx512f"))                               \
             name##_avx512 args;                                              \
-        else if (__builtin_cpu_supports("avx2"))                             \
+        else if (__builtin_cpu_supports("avx2") &&                           \
+                 __builtin_cpu_supports("fma"))                              \
             name##_avx2 args;                                                \
         else                                                                 \
             name##_body args;                                                \

@@ -9,6 +9,7 @@
 #ifndef DGN_LIB_LANES_H
 #define DGN_LIB_LANES_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "layers.h"
@@ -32,7 +33,8 @@ static inline size_t dgn_mix_rows(size_t n)
  * of LANES; rows of in and out lie ld apart, and A has dgn_mix_rows(n)
  * rows, zero past n. LANES columns by 4 rows at a time, held in
  * registers: written without arrays whose address is taken, so that the
- * compiler keeps them there. */
+ * compiler keeps them there. Fused multiply-adds (lib/isa.h): without
+ * them the adds and multiplies compete for the same two ports. */
 static DGN_ALWAYS_INLINE void dgn_mix(float *restrict out, const float *restrict A,
                                       const float *restrict in, size_t n, size_t cols,
                                       size_t ld)
@@ -45,10 +47,10 @@ static DGN_ALWAYS_INLINE void dgn_mix(float *restrict out, const float *restrict
                 const float *src = in + l * ld + c;
                 float m0 = A0[l], m1 = A0[n + l], m2 = A0[2 * n + l], m3 = A0[3 * n + l];
                 for (size_t v = 0; v < LANES; v++) {
-                    a0[v] += m0 * src[v];
-                    a1[v] += m1 * src[v];
-                    a2[v] += m2 * src[v];
-                    a3[v] += m3 * src[v];
+                    a0[v] = fmaf(m0, src[v], a0[v]);
+                    a1[v] = fmaf(m1, src[v], a1[v]);
+                    a2[v] = fmaf(m2, src[v], a2[v]);
+                    a3[v] = fmaf(m3, src[v], a3[v]);
                 }
             }
             float *o = out + i0 * ld + c;
