@@ -77,6 +77,31 @@ static double screen_flops(const dgn_model_config *c)
     return f + 2 * h + 2 * h * k + k + 4 * k;    /* bias and ReLU, W2, score */
 }
 
+/* FLOPs of one training triplet (3 rows, forward and backward) in the
+ * folded training pass that the model runs at these sizes (lib/folded.h),
+ * counted per stage; the weight products formed once per batch of
+ * batch_rows rows are shared out over its rows. Adam is not counted. */
+static double train_flops(const dgn_model_config *c, double batch_rows)
+{
+    double n = (double)c->n_components, d = (double)c->embed_dim, h = (double)c->hidden,
+           k = (double)c->out_dim;
+    double fwd = 2 * n * n                       /* x_l·G_lm·x_m */
+               + 3 * 2 * n * n * n               /* M·R·Mᵀ and P·M */
+               + 4 * n * n                       /* softmax, times x_m */
+               + 2 * n * n * h                   /* [n²]·[n² x h] */
+               + 8 * h                           /* BatchNorm, ReLU, dropout */
+               + 2 * h * k + k + 3 * k;          /* W2, L2 */
+    double bwd = 5 * k + 4 * h * k + k           /* L2, W2 */
+               + 8 * h                           /* ReLU, dropout, BatchNorm */
+               + 2 * 2 * n * n * h               /* dWf and dT */
+               + 6 * 2 * n * n * n               /* three n x n products, three for dM */
+               + 8 * n * n;                      /* times x_m, softmax, dG */
+    double batch = 3 * 2 * n * d * d + 2 * n * n * d + 2 * n * n * d * h /* fold */
+                 + 2 * 2 * n * n * d + 2 * 2 * n * n * d * h         /* dG, dWf back */
+                 + 6 * 2 * n * d * d;                                /* to E, W* */
+    return 3 * (fwd + bwd + batch / batch_rows);
+}
+
 /* Best of 5 timed runs of an n x n x n sgemm. */
 static double sgemm_gflops(int n)
 {
@@ -162,15 +187,18 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
     double forward_s = now() - t2;
 
     double flops = screen_flops(&mc), peak = sgemm_gflops(2048);
+    double tflops = train_flops(&mc, 3.0 * (double)tc.batch);
     printf("{\"threads\": %d, \"train_triplets\": %zu, \"train_seconds\": %.4f, "
            "\"train_triplets_per_s\": %.1f, \"candidates\": %llu, \"screen_seconds\": %.4f, "
            "\"screen_candidates_per_s\": %.1f, \"forward_candidates_per_s\": %.1f, "
            "\"flops_per_candidate\": %.0f, \"model_flops_per_candidate\": %.0f, "
-           "\"screen_gflops\": %.3f, \"sgemm_gflops\": %.3f, \"openblas\": \"%s\"}\n",
+           "\"screen_gflops\": %.3f, \"train_flops_per_triplet\": %.0f, "
+           "\"train_gflops\": %.3f, \"sgemm_gflops\": %.3f, \"openblas\": \"%s\"}\n",
            threads, triplets, train_s, (double)triplets / train_s,
            (unsigned long long)total, screen_s, (double)total / screen_s,
            (double)total / forward_s, flops, model_flops(&mc),
-           flops * (double)total / screen_s / 1e9, peak, openblas_get_config());
+           flops * (double)total / screen_s / 1e9, tflops,
+           tflops * (double)triplets / train_s / 1e9, peak, openblas_get_config());
     free(rows);
     free(scores);
     free(centre);

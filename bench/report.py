@@ -309,8 +309,33 @@ def performance_doc(res, docs):
     lines += [f"Screening covers a lattice of {speed[0]['candidates']:,} candidates over the "
               "12 oxides the paper melted. Where PyTorch runs slower on 2 threads than on "
               "1, the last column compares against its faster setting, so that a badly "
-              "scaling comparator cannot inflate the ratio.", "",
-              "## What the screening rate is made of", "",
+              "scaling comparator cannot inflate the ratio.", ""]
+    if "train_flops_per_triplet" in speed[0]:
+        layers = 9 * speed[0]["model_flops_per_candidate"]
+        lines += ["## What the training rate is made of", "",
+                  "Training does not run the network layer by layer either: the weights "
+                  "change every step, but the same products as in screening (below) are "
+                  "formed once per batch of 384 rows, the rows run through the folded "
+                  "network forward and backward, and the gradients of the products chain "
+                  "back to the model's weights once per batch (`lib/folded.h`, "
+                  "[model.md](model.md#training-the-same-fold)). That leaves "
+                  f"{speed[0]['train_flops_per_triplet']:,.0f} FLOPs per triplet, counted "
+                  "per stage (`train_flops` in `bench/dgn-bench.c`), against about "
+                  f"{layers:,.0f} layer by layer (3 rows of "
+                  f"{speed[0]['model_flops_per_candidate']:,.0f}, backward about twice the "
+                  "forward), a factor of "
+                  f"{layers / speed[0]['train_flops_per_triplet']:.2f}. The gradients agree "
+                  "with the layer-by-layer pass to rounding (`tests/test_model.c`). The "
+                  "PyTorch comparator trains the model as written.", "",
+                  "| threads | training GFLOP/s | sgemm GFLOP/s (2048³, same run) | fraction |",
+                  "|---|---|---|---|"]
+        for t in (1, 2):
+            d = by.get(("libdgn", t))
+            if d and "train_gflops" in d:
+                lines.append(f"| {t} | {d['train_gflops']:.1f} | {d['sgemm_gflops']:.1f} | "
+                             f"{100 * d['train_gflops'] / d['sgemm_gflops']:.0f} % |")
+        lines.append("")
+    lines += ["## What the screening rate is made of", "",
               "The screener does not run the network layer by layer: in evaluation mode "
               "the weights between the embedding and the softmax, and between the softmax "
               "and the ReLU, multiply out once per model (`lib/scorer.h`, "
@@ -372,29 +397,31 @@ def performance_doc(res, docs):
                   "the same run, where libdgn's layer-by-layer forward pass reaches "
                   f"{fw / d1['sgemm_gflops']:.2f}×. The margin comes from doing less "
                   "arithmetic, and the table above says how much of it."]
-        # A triplet is 3 rows; backward costs about twice the forward pass.
-        tneed = 5 * p1["train_triplets_per_s"] * 3 * 3 * d1["model_flops_per_candidate"] / 1e9
-        lines += ["", "The same bound for training: 5× PyTorch's one-thread rate would mean "
-                  f"about {tneed:.0f} GFLOP/s (3 rows per triplet, backward about twice the "
-                  f"forward), {tneed / d1['sgemm_gflops']:.2f}× the sgemm rate. Training "
-                  "cannot reach 5× layer by layer either. Folding the training pass too is "
-                  "possible in principle, since the gradients of the multiplied-out weights "
-                  "chain back to the model's own, but it would at most halve the "
-                  "arithmetic (about "
-                  f"{2 * d1['train_triplets_per_s'] / p1['train_triplets_per_s']:.1f}× "
-                  "PyTorch at today's efficiency), still short of 5×; it is not done."]
+        if "train_flops_per_triplet" in d1:
+            # A triplet is 3 rows; backward costs about twice the forward pass.
+            tneed = 5 * p1["train_triplets_per_s"] * 9 * d1["model_flops_per_candidate"] / 1e9
+            fneed = 5 * p1["train_triplets_per_s"] * d1["train_flops_per_triplet"] / 1e9
+            lines += ["", "The same bound for training: 5× PyTorch's one-thread rate would "
+                      f"mean about {tneed:.0f} GFLOP/s layer by layer, "
+                      f"{tneed / d1['sgemm_gflops']:.2f}× the sgemm rate, and {fneed:.0f} "
+                      f"GFLOP/s with the folded pass, {fneed / d1['sgemm_gflops']:.2f}× it, "
+                      "against the "
+                      f"{d1['train_gflops'] / d1['sgemm_gflops']:.2f}× that training reaches "
+                      "above."]
     lines += ["", "Where the remaining time goes. Screening: about half is the one large "
               "GEMM ([candidates × n²]·[n² × hidden]) and the output layer, near the "
               "sgemm rate; the rest is the 19 × 19 products, which libdgn computes itself "
               "with the candidates in the vector lanes because OpenBLAS runs such thin "
               "matrices at a fraction of its peak, and the softmax's exponentials. "
-              "Training cannot fold, since it needs the gradients of the unfolded weights; "
-              "it is GEMMs, a third of whose FLOPs have an inner dimension of 32 or less "
-              "(the Q, K, V projections and the per-sample attention products), run well "
-              "below the large-matrix rate. Training on 2 threads gains little over 1 "
-              "because only the large GEMMs are threaded (by OpenBLAS); the per-sample "
-              "attention runs on one thread. Profile with "
-              "`perf record build/examples/dgn-screen …`.", ""]
+              "Training: most of the time is GEMMs, above all the three n²-wide ones of "
+              "the folded projection and its backward, near the sgemm rate; the rest is "
+              "the same n × n stages in the vector lanes, forward and backward, "
+              "BatchNorm, dropout, Adam and the triplet sampling. The lane kernels are "
+              "built without FMA contraction, so that every ISA build gives the same "
+              "bits, which halves their peak. Training on 2 threads gains less than "
+              "screening because only the GEMMs are threaded (by OpenBLAS); everything "
+              "else runs on one thread. Profile with "
+              "`perf record build/examples/dgn-train …` or `… dgn-screen …`.", ""]
     with open(os.path.join(docs, "performance.md"), "w") as f:
         f.write("\n".join(lines))
 
