@@ -416,9 +416,8 @@ def performance_doc(res, docs):
               "Training: most of the time is GEMMs, above all the three n²-wide ones of "
               "the folded projection and its backward, near the sgemm rate; the rest is "
               "the same n × n stages in the vector lanes, forward and backward, "
-              "BatchNorm, dropout, Adam and the triplet sampling. The lane kernels are "
-              "built without FMA contraction, so that every ISA build gives the same "
-              "bits, which halves their peak. Training on 2 threads gains less than "
+              "BatchNorm, dropout, Adam and the triplet sampling, which are passes over "
+              "memory rather than arithmetic. Training on 2 threads gains less than "
               "screening because only the GEMMs are threaded (by OpenBLAS); everything "
               "else runs on one thread. Profile with "
               "`perf record build/examples/dgn-train …` or `… dgn-screen …`.", ""]
