@@ -393,45 +393,27 @@ void dgn_batchnorm_backward_eval(float *dgamma, float *dbeta, float *dX, const f
 
 /* ---- ReLU and dropout ------------------------------------------------------- */
 
-/* A = ReLU(N)·mask (mask NULL: 1). Both operands are loaded whatever the
+/* out = in·mask where N > 0, else 0 (mask NULL: 1): the ReLU forward
+ * (in = N) and backward (in = dA). Both operands are loaded whatever the
  * sign, so that the select has no branch and vectorises. */
-static DGN_ALWAYS_INLINE void relu_scale_body(float *restrict A, const float *restrict N,
-                                              const float *restrict mask, size_t count)
+static DGN_ALWAYS_INLINE void relu_gate_body(float *restrict out, const float *restrict in,
+                                             const float *restrict N,
+                                             const float *restrict mask, size_t count)
 {
     if (mask)
         for (size_t i = 0; i < count; i++) {
-            float v = N[i] * mask[i];
-            A[i] = N[i] > 0 ? v : 0.0f;
+            float v = in[i] * mask[i];
+            out[i] = N[i] > 0 ? v : 0.0f;
         }
     else
         for (size_t i = 0; i < count; i++)
-            A[i] = N[i] > 0 ? N[i] : 0.0f;
+            out[i] = N[i] > 0 ? in[i] : 0.0f;
 }
 
-DGN_ISA_BUILDS(relu_scale,
-               (float *restrict A, const float *restrict N, const float *restrict mask,
-                size_t count),
-               (A, N, mask, count))
-
-/* dN = dA·mask where N > 0, else 0 (mask NULL: 1). */
-static DGN_ALWAYS_INLINE void relu_backward_body(float *restrict dN, const float *restrict dA,
-                                                 const float *restrict N,
-                                                 const float *restrict mask, size_t count)
-{
-    if (mask)
-        for (size_t i = 0; i < count; i++) {
-            float v = dA[i] * mask[i];
-            dN[i] = N[i] > 0 ? v : 0.0f;
-        }
-    else
-        for (size_t i = 0; i < count; i++)
-            dN[i] = N[i] > 0 ? dA[i] : 0.0f;
-}
-
-DGN_ISA_BUILDS(relu_backward,
-               (float *restrict dN, const float *restrict dA, const float *restrict N,
+DGN_ISA_BUILDS(relu_gate,
+               (float *restrict out, const float *restrict in, const float *restrict N,
                 const float *restrict mask, size_t count),
-               (dN, dA, N, mask, count))
+               (out, in, N, mask, count))
 
 /* mask[i] = 0 when a 32-bit hash of (key, i) falls below `below` (so p
  * is exact to 2⁻³²), else keep. One generator call per batch, then a
@@ -463,20 +445,20 @@ void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t coun
                               float p, dgn_rng *rng)
 {
     if (!rng || p <= 0) {
-        DGN_ISA_CALL(relu_scale, (A, N, NULL, count));
+        DGN_ISA_CALL(relu_gate, (A, N, N, NULL, count));
         return;
     }
     uint32_t below = (uint32_t)fmin((double)p * 4294967296.0, 4294967295.0);
     uint64_t key = dgn_rng_next(rng);
     DGN_ISA_CALL(dropout_mask, (mask, count, below, 1.0f / (1.0f - p), (uint32_t)key,
                                 (uint32_t)(key >> 32)));
-    DGN_ISA_CALL(relu_scale, (A, N, mask, count));
+    DGN_ISA_CALL(relu_gate, (A, N, N, mask, count));
 }
 
 void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
                                const float *mask, size_t count)
 {
-    DGN_ISA_CALL(relu_backward, (dN, dA, N, mask, count));
+    DGN_ISA_CALL(relu_gate, (dN, dA, N, mask, count));
 }
 
 /* ---- L2 normalisation -------------------------------------------------------- */
