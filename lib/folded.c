@@ -5,12 +5,22 @@
 #include <string.h>
 
 #include "lanes.h"
+#include "layers.h"
 
 #define GEMM(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)                 \
     cblas_sgemm(CblasRowMajor, ta, tb, (int)(M), (int)(N), (int)(K), alpha, A,      \
                 (int)(lda), B, (int)(ldb), beta, C, (int)(ldc))
 #define N_ CblasNoTrans
 #define T_ CblasTrans
+
+void dgn_fold_mixing(float *Mp, float *Mt, float *Vn, float *vnorm, const float *V,
+                     size_t n, size_t f)
+{
+    dgn_graph_mix(Mp, Vn, vnorm, V, n, f); /* its first n rows */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            Mt[j * n + i] = Mp[i * n + j];
+}
 
 void dgn_fold_weights(float *G, float *Wf, float *Eq, float *Ek, float *Ev,
                       const float *E, const float *Wq, const float *Wk, const float *Wv,

@@ -22,6 +22,14 @@
 
 #include <stddef.h>
 
+/* The graph convolution's mixing matrix from the factors V [n][f], as
+ * the n x n stages take it: Mp = M and Mt = Mᵀ (exactly; the GEMM that
+ * forms M is symmetric only to rounding), each with dgn_mix_rows(n) rows
+ * whose rows past n the caller has zeroed. Scratch: Vn [n][f], vnorm [n],
+ * kept for dgn_graph_mix_backward. */
+void dgn_fold_mixing(float *Mp, float *Mt, float *Vn, float *vnorm, const float *V,
+                     size_t n, size_t f);
+
 /* Eq, Ek, Ev [n][d]; G [n][n]; Wf [n·n][h]. */
 void dgn_fold_weights(float *G, float *Wf, float *Eq, float *Ek, float *Ev,
                       const float *E, const float *Wq, const float *Wk, const float *Wv,

@@ -370,12 +370,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     int folded = m->fold && m->training;
     if (folded) {
         dgn_fold_buffers *fb = &m->fb;
-        dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
-        for (size_t i = 0; i < nc; i++)
-            for (size_t j = 0; j < nc; j++) {
-                fb->M[i * nc + j] = m->M[i * nc + j];
-                fb->Mt[j * nc + i] = m->M[i * nc + j];
-            }
+        dgn_fold_mixing(fb->M, fb->Mt, m->Vn, m->vnorm, m->V, nc, c->rank);
         dgn_fold_weights(fb->G, fb->Wf, fb->Eq, fb->Ek, fb->Ev, m->E, m->Wq, m->Wk, m->Wv,
                          m->W1, nc, d, h);
         dgn_folded_attention_forward(fb->T, fb->P, fb->S, fb->R, fb->xt, fb->acc, m->xin,

@@ -117,12 +117,7 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     memcpy(s->b2, m->b2, k * sizeof *s->b2);
 
     if (c->interaction) {
-        dgn_graph_mix(s->M, Vn, Vn + n * c->rank, m->V, n, c->rank);
-        /* M is symmetric up to the rounding of the GEMM that forms it;
-         * P·M needs Mᵀ as dgn_mix's left factor, so keep it exactly. */
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < n; j++)
-                s->Mt[j * n + i] = s->M[i * n + j];
+        dgn_fold_mixing(s->M, s->Mt, Vn, Vn + n * c->rank, m->V, n, c->rank);
         for (size_t i = 0; i < n; i++)
             for (size_t t = 0; t < d; t++) {
                 double q = 0, kk = 0, v = 0;

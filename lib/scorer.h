@@ -1,21 +1,13 @@
 /* Private: the evaluation-mode network folded into fewer, larger products,
  * for screening.
  *
- * With fixed weights, every stage but the softmax, the ReLU and the L2
- * norm is linear, so products of weights can be formed once. With M the
- * graph convolution's mixing matrix, X = diag(x), Eq = E·Wq, Ek = E·Wk and
- * Ev = E·Wv ([n][d] each):
- *   S  = Q·Kᵀ/√d = M·X·G·X·M,   G = Eq·Ekᵀ/√d                  [n][n]
- *   Y1 = flatten(P·V)·W1 = Σ_{i,m} (P·M)_im·x_m·T_im,  T_im = Ev_m·W1_i  [n²][h]
- * and BatchNorm's running statistics fold into T's columns and a bias.
- * A candidate then costs about 2n²h + 6n³ + 2hk FLOPs rather than
- * 2ndh + 6nd² + 6n²d + 2hk, about half at the default sizes, and most of
- * it is one GEMM with an inner dimension of n². Without interaction the
- * network is Y1 = x·T with T_i = E_i·W1_i [n][h].
- *
- * The per-candidate n x n stages keep the candidate index innermost, so
- * that they vectorise across candidates: the rows of the softmax are only
- * n = 19 long.
+ * The graph convolution, attention and first projection multiply out as
+ * in lib/folded.h, whose n x n stages and projection GEMM the scorer runs;
+ * with fixed weights BatchNorm's running statistics also fold, into the
+ * columns of T (the scorer's Wf, formed in double) and a bias. A
+ * candidate then costs about 2n²h + 6n³ + 2hk FLOPs rather than
+ * 2ndh + 6nd² + 6n²d + 2hk, about half at the default sizes. Without
+ * interaction the network is Y1 = x·T with T_i = E_i·W1_i [n][h].
  *
  * Scores agree with dgn_model_forward in evaluation mode to rounding
  * (tests/test_scorer.c), not bit for bit.
