@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "exp.h"
 #include "lanes.h"
 #include "layers.h"
 
@@ -63,30 +64,37 @@ void dgn_fold_weights_backward(float *dE, float *dWq, float *dWk, float *dWv, fl
     GEMM(N_, T_, n, d, d, 1.0f, dEv, d, Wv, d, 1.0f, dE, d);
 }
 
-/* Softmax over j of P[j][b] (n rows of L), for every lane b; acc [L]. */
-static DGN_ALWAYS_INLINE void lane_softmax(float *P, float *acc, size_t n, size_t L)
+/* Softmax over j of P[j][b] (n rows, ld apart) for lanes b < W; acc [W]. */
+static DGN_ALWAYS_INLINE void lane_softmax(float *P, float *acc, size_t n, size_t W,
+                                           size_t ld)
 {
-    for (size_t b = 0; b < L; b++)
+    for (size_t b = 0; b < W; b++)
         acc[b] = P[b];
     for (size_t j = 1; j < n; j++)
-        for (size_t b = 0; b < L; b++)
-            acc[b] = P[j * L + b] > acc[b] ? P[j * L + b] : acc[b];
+        for (size_t b = 0; b < W; b++)
+            acc[b] = P[j * ld + b] > acc[b] ? P[j * ld + b] : acc[b];
     for (size_t j = 0; j < n; j++)
-        for (size_t b = 0; b < L; b++)
-            P[j * L + b] -= acc[b];
-    dgn_exp_nonpositive(P, n * L);
-    for (size_t b = 0; b < L; b++)
+        for (size_t b = 0; b < W; b++)
+            P[j * ld + b] -= acc[b];
+    for (size_t j = 0; j < n; j++)
+        dgn_exp_nonpositive_inline(P + j * ld, W);
+    for (size_t b = 0; b < W; b++)
         acc[b] = P[b];
     for (size_t j = 1; j < n; j++)
-        for (size_t b = 0; b < L; b++)
-            acc[b] += P[j * L + b];
+        for (size_t b = 0; b < W; b++)
+            acc[b] += P[j * ld + b];
+    /* one division per sample, not per element */
+    for (size_t b = 0; b < W; b++)
+        acc[b] = 1.0f / acc[b];
     for (size_t j = 0; j < n; j++)
-        for (size_t b = 0; b < L; b++)
-            P[j * L + b] /= acc[b];
+        for (size_t b = 0; b < W; b++)
+            P[j * ld + b] *= acc[b];
 }
 
-/* The planes are walked one [n][L] slice at a time, each slice's stages
- * back to back while it is in cache. */
+/* Lanes are taken BLOCK at a time through every stage, so that a block's
+ * slices of the planes stay in cache from one stage to the next. */
+#define BLOCK 32
+
 static DGN_ALWAYS_INLINE void attention_forward_body(float *T, float *P, float *S, float *R,
                                                      float *xt, float *acc, const float *x,
                                                      const float *Mp, const float *Mt,
@@ -99,26 +107,29 @@ static DGN_ALWAYS_INLINE void attention_forward_body(float *T, float *P, float *
         for (size_t b = B; b < L; b++)
             xt[l * L + b] = 0.0f;
     }
-    /* Column m of R[l][m][b] = x_bl·G_lm·x_bm, then of S = M·R (over l). */
-    for (size_t m = 0; m < n; m++) {
-        for (size_t l = 0; l < n; l++) {
-            float g = G[l * n + m], *r = R + l * plane + m * L;
-            const float *xl = xt + l * L, *xm = xt + m * L;
-            for (size_t b = 0; b < L; b++)
-                r[b] = xl[b] * g * xm[b];
+    for (size_t c = 0; c < L; c += BLOCK) {
+        size_t W = L - c < BLOCK ? L - c : BLOCK;
+        /* Column m of R[l][m][b] = x_bl·G_lm·x_bm, then of S = M·R (over l). */
+        for (size_t m = 0; m < n; m++) {
+            for (size_t l = 0; l < n; l++) {
+                float g = G[l * n + m], *r = R + l * plane + m * L + c;
+                const float *xl = xt + l * L + c, *xm = xt + m * L + c;
+                for (size_t b = 0; b < W; b++)
+                    r[b] = xl[b] * g * xm[b];
+            }
+            dgn_mix(S + m * L + c, Mp, R + m * L + c, n, W, plane);
         }
-        dgn_mix(S + m * L, Mp, R + m * L, n, L, plane);
-    }
-    /* Row i: the logits S_i·Mᵀ (out[j] = Σ_m M_jm·S_i[m]) into P_i, their
-     * softmax, and T_im = (P·M)_im·x_m. */
-    for (size_t i = 0; i < n; i++) {
-        float *Pi = P + i * plane, *Ti = T + i * plane;
-        dgn_mix(Pi, Mp, S + i * plane, n, L, L);
-        lane_softmax(Pi, acc, n, L);
-        dgn_mix(Ti, Mt, Pi, n, L, L);
-        for (size_t m = 0; m < n; m++)
-            for (size_t b = 0; b < L; b++)
-                Ti[m * L + b] *= xt[m * L + b];
+        /* Row i: the logits S_i·Mᵀ (out[j] = Σ_m M_jm·S_i[m]) into P_i, their
+         * softmax, and T_im = (P·M)_im·x_m. */
+        for (size_t i = 0; i < n; i++) {
+            float *Pi = P + i * plane + c, *Ti = T + i * plane + c;
+            dgn_mix(Pi, Mp, S + i * plane + c, n, W, L);
+            lane_softmax(Pi, acc, n, W, L);
+            dgn_mix(Ti, Mt, Pi, n, W, L);
+            for (size_t m = 0; m < n; m++)
+                for (size_t b = 0; b < W; b++)
+                    Ti[m * L + b] *= xt[m * L + c + b];
+        }
     }
 }
 
@@ -152,7 +163,7 @@ static DGN_ALWAYS_INLINE float lane_dot3(const float *a, const float *c, const f
 
 static DGN_ALWAYS_INLINE void attention_backward_body(float *dG, float *dM, float *dx,
                                                       float *dT, float *tmp, float *dxt,
-                                                      float *acc, const float *P,
+                                                      float *acc, float *dMl, const float *P,
                                                       const float *S, const float *R,
                                                       const float *xt, const float *Mp,
                                                       const float *Mt, const float *G,
@@ -161,6 +172,7 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dG, float *dM, floa
     size_t L = dgn_round_lanes(B), plane = n * L;
     if (dx)
         memset(dxt, 0, n * L * sizeof *dxt);
+    memset(dMl, 0, dgn_lane_outer_size(n) * sizeof *dMl);
     /* Row i, backwards through T_i = (P_i·M)·X, the softmax and the
      * logits S_i·Mᵀ; dS_i overwrites dT_i. */
     for (size_t i = 0; i < n; i++) {
@@ -176,7 +188,7 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dG, float *dM, floa
             for (size_t b = 0; b < L; b++)
                 dTi[m * L + b] *= xt[m * L + b];
         /* d(P_i·M): dM_jm += Σ_b P_i[j][b]·dTi[m][b]; dP_i = M·dTi. */
-        GEMM(N_, T_, n, n, L, 1.0f, Pi, L, dTi, L, 1.0f, dM, n);
+        dgn_lane_outer(dMl, Pi, L, dTi, L, n, L);
         dgn_mix(gi, Mp, dTi, n, L, L);
         /* Softmax: d(logits) = P ⊙ (dP − Σ_j P·dP). */
         for (size_t b = 0; b < L; b++)
@@ -189,14 +201,13 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dG, float *dM, floa
                 gi[j * L + b] = Pi[j * L + b] * (gi[j * L + b] - acc[b]);
         /* logits_i[j] = Σ_m M_jm·S_i[m]: dM_jm += Σ_b dlogits[j][b]·S_i[m][b],
          * dS_i = Mᵀ·dlogits. */
-        GEMM(N_, T_, n, n, L, 1.0f, gi, L, S + i * plane, L, 1.0f, dM, n);
+        dgn_lane_outer(dMl, gi, L, S + i * plane, L, n, L);
         dgn_mix(dTi, Mt, gi, n, L, L);
     }
-    /* S = M·R, a column m at a time: dM += dS·Rᵀ (one long GEMM over the
-     * whole planes runs at a third of the speed), dR = Mᵀ·dS into tmp,
+    /* S = M·R, a column m at a time: dM += dS·Rᵀ, dR = Mᵀ·dS into tmp,
      * and R_lm = x_l·G_lm·x_m. */
     for (size_t m = 0; m < n; m++) {
-        GEMM(N_, T_, n, n, L, 1.0f, dT + m * L, plane, R + m * L, plane, 1.0f, dM, n);
+        dgn_lane_outer(dMl, dT + m * L, plane, R + m * L, plane, n, L);
         dgn_mix(tmp + m * L, Mt, dT + m * L, n, L, plane);
         const float *xm = xt + m * L;
         for (size_t l = 0; l < n; l++) {
@@ -211,6 +222,7 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dG, float *dM, floa
             }
         }
     }
+    dgn_lane_outer_reduce(dM, dMl, n);
     if (dx)
         for (size_t b = 0; b < B; b++)
             for (size_t l = 0; l < n; l++)
@@ -219,18 +231,20 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dG, float *dM, floa
 
 DGN_ISA_BUILDS(attention_backward,
                (float *dG, float *dM, float *dx, float *dT, float *tmp, float *dxt,
-                float *acc, const float *P, const float *S, const float *R, const float *xt,
+                float *acc, float *dMl, const float *P, const float *S, const float *R,
+                const float *xt,
                 const float *Mp, const float *Mt, const float *G, size_t B, size_t n),
-               (dG, dM, dx, dT, tmp, dxt, acc, P, S, R, xt, Mp, Mt, G, B, n))
+               (dG, dM, dx, dT, tmp, dxt, acc, dMl, P, S, R, xt, Mp, Mt, G, B, n))
 
 void dgn_folded_attention_backward(float *dG, float *dM, float *dx, float *dT,
-                                   float *tmp, float *dxt, float *acc, const float *P,
+                                   float *tmp, float *dxt, float *acc, float *dMl,
+                                   const float *P,
                                    const float *S, const float *R, const float *xt,
                                    const float *Mp, const float *Mt, const float *G,
                                    size_t B, size_t n)
 {
     DGN_ISA_CALL(attention_backward,
-                 (dG, dM, dx, dT, tmp, dxt, acc, P, S, R, xt, Mp, Mt, G, B, n));
+                 (dG, dM, dx, dT, tmp, dxt, acc, dMl, P, S, R, xt, Mp, Mt, G, B, n));
 }
 
 void dgn_folded_projection_forward(float *Y1, const float *T, const float *Wf, size_t B,

@@ -52,12 +52,13 @@ void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float 
                                   const float *Mt, const float *G, size_t B, size_t n);
 /* From dT (overwritten), with the forward's planes: dG += ∂/∂G,
  * dM += ∂/∂M, and dx [B][n] = ∂/∂x when dx is not NULL. Scratch: tmp (a
- * plane), dxt [n][L] (with dx), acc [L]. dT's padding lanes must be 0. */
+ * plane), dxt [n][L] (with dx), acc [L], dMl [dgn_lane_outer_size(n)].
+ * dT's padding lanes must be 0. */
 void dgn_folded_attention_backward(float *dG, float *dM, float *dx, float *dT,
-                                   float *tmp, float *dxt, float *acc, const float *P,
-                                   const float *S, const float *R, const float *xt,
-                                   const float *Mp, const float *Mt, const float *G,
-                                   size_t B, size_t n);
+                                   float *tmp, float *dxt, float *acc, float *dMl,
+                                   const float *P, const float *S, const float *R,
+                                   const float *xt, const float *Mp, const float *Mt,
+                                   const float *G, size_t B, size_t n);
 
 /* Y1 [B][h] = Tᵀ·Wf over the first B lanes of T. */
 void dgn_folded_projection_forward(float *Y1, const float *T, const float *Wf, size_t B,

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "exp.h"
+
 /* ---- proportion-modulated embedding --------------------------------- */
 
 static size_t act_row(size_t b, size_t i, size_t B, size_t n, int batch_major)
@@ -101,33 +103,9 @@ void dgn_graph_mix_backward(float *dV, float *dA, const float *Vn, const float *
 
 /* ---- self-attention ----------------------------------------------------- */
 
-/* e^x for x <= 0, in place: Cephes' expf (range reduction by ln 2 in two
- * parts, degree-6 polynomial, about 1 ulp) written without branches or
- * calls so that the compiler vectorises it; the softmax spends most of
- * its time here. Arguments below -87.3 give 2^-126 instead of 0, which a
- * softmax cannot tell apart; positive arguments give 1. */
 static DGN_ALWAYS_INLINE void exp_nonpositive_body(float *x, size_t count)
 {
-    for (size_t i = 0; i < count; i++) {
-        /* Clamped into [-87.3, 0] so the exponent bits stay in range;
-         * NaN is carried through below, not converted. */
-        float v = x[i] > -87.3f ? x[i] : -87.3f;
-        v = v < 0.0f ? v : 0.0f;
-        /* round(v·log2 e), by the 1.5·2^23 trick: no rounding call */
-        float k = (v * 1.44269504f + 12582912.0f) - 12582912.0f;
-        float r = v - k * 0.693359375f + k * 2.12194440e-4f;
-        float p = 1.9875691500e-4f;
-        p = p * r + 1.3981999507e-3f;
-        p = p * r + 8.3334519073e-3f;
-        p = p * r + 4.1665795894e-2f;
-        p = p * r + 1.6666665459e-1f;
-        p = p * r + 5.0000001201e-1f;
-        p = p * r * r + r + 1.0f;
-        int32_t bits = ((int32_t)k + 127) << 23;
-        float scale;
-        memcpy(&scale, &bits, sizeof scale);
-        x[i] = x[i] == x[i] ? p * scale : x[i];
-    }
+    dgn_exp_nonpositive_inline(x, count);
 }
 
 DGN_ISA_BUILDS(exp_nonpositive, (float *x, size_t count), (x, count))
@@ -269,9 +247,11 @@ void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
 
 /* ---- batch normalisation -------------------------------------------------- */
 
+/* restrict: without it GCC leaves the normalising pass scalar. */
 static DGN_ALWAYS_INLINE void batchnorm_forward_train_body(
-    float *Y, float *xhat, float *mean, float *inv_std, float *run_mean, float *run_var,
-    const float *X, const float *gamma, const float *beta, size_t B, size_t h,
+    float *restrict Y, float *restrict xhat, float *restrict mean, float *restrict inv_std,
+    float *restrict run_mean, float *restrict run_var, const float *restrict X,
+    const float *restrict gamma, const float *restrict beta, size_t B, size_t h,
     float momentum, float eps)
 {
     for (size_t j = 0; j < h; j++) {

@@ -23,6 +23,7 @@ typedef struct dgn_fold_buffers {
     float *Wf, *dWf;               /* [n·n][h] */
     float *dG, *dEq, *dEk, *dEv;   /* [n][n], [n][d] x 3 */
     float *xt, *dxt, *acc;         /* [n][L], [n][L], [L] */
+    float *dMl;                    /* dM's lane sums, dgn_lane_outer_size(n) */
     float *R, *S, *P, *T, *dT, *tmp; /* planes [n·n][L] */
 } dgn_fold_buffers;
 
