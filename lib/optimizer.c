@@ -36,29 +36,31 @@ static DGN_ALWAYS_INLINE void adam_update_body(float *restrict params,
                                                 const float *restrict grads,
                                                 float *restrict m, float *restrict v,
                                                 size_t n, float b1, float b2, float wd,
-                                                float step, float root_c2, float eps)
+                                                float step, float eps)
 {
     for (size_t i = 0; i < n; i++) {
         float g = grads[i] + wd * params[i];
         m[i] = b1 * m[i] + (1 - b1) * g;
         v[i] = b2 * v[i] + (1 - b2) * g * g;
-        params[i] -= step * m[i] / (sqrtf(v[i]) / root_c2 + eps);
+        params[i] -= step * m[i] / (sqrtf(v[i]) + eps);
     }
 }
 
 DGN_ISA_BUILDS(adam_update,
                (float *restrict params, const float *restrict grads, float *restrict m,
                 float *restrict v, size_t n, float b1, float b2, float wd, float step,
-                float root_c2, float eps),
-               (params, grads, m, v, n, b1, b2, wd, step, root_c2, eps))
+                float eps),
+               (params, grads, m, v, n, b1, b2, wd, step, eps))
 
 void dgn_adam_step(dgn_adam *a, float *params, const float *grads)
 {
     a->t++;
-    /* Bias corrections folded into the step size and epsilon. */
-    double c1 = 1 - pow(a->beta1, (double)a->t), c2 = 1 - pow(a->beta2, (double)a->t);
+    /* Bias corrections folded into the step size and epsilon:
+     * lr/c1 · m/(√v/√c2 + eps) = (lr·√c2/c1) · m/(√v + eps·√c2), one
+     * division per weight instead of two. */
+    double c1 = 1 - pow(a->beta1, (double)a->t);
+    double root_c2 = sqrt(1 - pow(a->beta2, (double)a->t));
     float b1 = (float)a->beta1, b2 = (float)a->beta2, wd = (float)a->weight_decay;
-    float step = (float)(a->lr / c1), root_c2 = (float)sqrt(c2), eps = (float)a->eps;
-    DGN_ISA_CALL(adam_update,
-                 (params, grads, a->m, a->v, a->n, b1, b2, wd, step, root_c2, eps));
+    float step = (float)(a->lr * root_c2 / c1), eps = (float)(a->eps * root_c2);
+    DGN_ISA_CALL(adam_update, (params, grads, a->m, a->v, a->n, b1, b2, wd, step, eps));
 }

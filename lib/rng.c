@@ -19,6 +19,8 @@ void dgn_rng_seed(dgn_rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&seed);
+    r->spare = 0;
+    r->has_spare = 0;
 }
 
 uint64_t dgn_rng_next(dgn_rng *r)
@@ -53,13 +55,20 @@ uint64_t dgn_rng_below(dgn_rng *r, uint64_t n)
 
 double dgn_rng_normal(dgn_rng *r)
 {
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return r->spare;
+    }
     double u, v, s;
     do {
         u = 2.0 * dgn_rng_uniform(r) - 1.0;
         v = 2.0 * dgn_rng_uniform(r) - 1.0;
         s = u * u + v * v;
     } while (s >= 1.0 || s == 0.0);
-    return u * sqrt(-2.0 * log(s) / s);
+    double scale = sqrt(-2.0 * log(s) / s);
+    r->spare = v * scale;
+    r->has_spare = 1;
+    return u * scale;
 }
 
 void dgn_rng_shuffle(dgn_rng *r, size_t *idx, size_t n)

@@ -93,7 +93,7 @@ START_TEST(rng_distributions)
     dgn_rng r;
     dgn_rng_seed(&r, 1);
     const int n = 200000;
-    double s = 0, s2 = 0;
+    double s = 0, s2 = 0, lag = 0, prev = 0;
     size_t hist[5] = {0};
     for (int i = 0; i < n; i++) {
         double u = dgn_rng_uniform(&r);
@@ -101,12 +101,15 @@ START_TEST(rng_distributions)
         double z = dgn_rng_normal(&r);
         s += z;
         s2 += z * z;
+        lag += z * prev; /* calls pair up: a draw's two deviates */
+        prev = z;
         hist[dgn_rng_below(&r, 5)]++;
     }
     double mean = s / n, var = s2 / n - mean * mean;
     /* Standard errors: 1/sqrt(n) = 0.0022 for the mean, ~0.003 for var. */
     ck_assert_double_lt(fabs(mean), 0.011);
     ck_assert_double_lt(fabs(var - 1), 0.016);
+    ck_assert_double_lt(fabs(lag / n), 0.011);
     for (int k = 0; k < 5; k++)
         ck_assert_double_lt(fabs((double)hist[k] / n - 0.2), 0.005);
 }
