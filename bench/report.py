@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 
 import matplotlib
@@ -272,7 +273,17 @@ def threads(t):
 def performance_doc(res, docs):
     speed = [json.loads(l) for l in open(os.path.join(res, "speed.jsonl")) if l.strip()]
     mem = [json.loads(l) for l in open(os.path.join(res, "memory.jsonl")) if l.strip()]
-    by = {(s["impl"], s["threads"]): s for s in speed}
+    # Each side's median over the rounds, field by field.
+    groups = {}
+    for s in speed:
+        groups.setdefault((s["impl"], s["threads"]), []).append(s)
+    by = {}
+    for key, runs in groups.items():
+        by[key] = dict(runs[0])
+        for f, v in runs[0].items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                by[key][f] = statistics.median(r[f] for r in runs)
+    rounds = max(len(r) for r in groups.values())
     torch_pools = next((s.get("thread_pools") for s in speed
                         if s["impl"] == "pytorch" and s["threads"] == 2), None)
     lines = ["# Performance", "",
@@ -280,8 +291,10 @@ def performance_doc(res, docs):
              f"Measured by `bench/run` on {machine()}, with "
              f"{speed[0].get('openblas', 'OpenBLAS')} and PyTorch "
              f"{next((s['torch'] for s in speed if 'torch' in s), '?')}. Both sides run in the "
-             "same session, one after the other, at the same thread count; the machine is "
-             "shared, so compare the ratios, not the absolute rates.", "",
+             "same session, one after the other, at the same thread count, "
+             + (f"alternating over {rounds} rounds; each rate below is that side's median. "
+                if rounds > 1 else "in one round. ")
+             + "The machine is shared, so compare the ratios, not the absolute rates.", "",
              "The PyTorch comparator (`bench/torch_dgn.py`) is the same network (d 32, rank 5, "
              "one head, hidden 256, out 64), the same one-batch triplet step (128 triplets, "
              "384 rows), loss and Adam, in idiomatic batched PyTorch with vectorised "
