@@ -318,6 +318,16 @@ def performance_doc(res, docs):
             ratios.append((what, t, r, rb))
             lines.append(f"| {t} | {d[key]:,.0f} | {p[key]:,.0f} | {r:.2f}× | {best:,.0f} | "
                          f"{rb:.2f}× |")
+        if rounds > 1:
+            # Round by round, so that the spread behind each median shows.
+            spread = []
+            for t in (1, 2):
+                ds, ps = groups.get(("libdgn", t), []), groups.get(("pytorch", t), [])
+                if ds and len(ds) == len(ps):
+                    spread.append(f"{threads(t)}: " + ", ".join(
+                        f"{a[key] / b[key]:.2f}×" for a, b in zip(ds, ps)))
+            lines += ["", "The ratio in each round (libdgn against the PyTorch run that "
+                      "followed it): " + "; ".join(spread) + "."]
         lines.append("")
     lines += [f"Screening covers a lattice of {speed[0]['candidates']:,} candidates over the "
               "12 oxides the paper melted. Where PyTorch runs slower on 2 threads than on "
