@@ -195,8 +195,10 @@ mix_avx2(float *restrict out, const float *restrict A, const float *restrict in,
             }
         }
 }
+
 /* Blocks of 2 rows of A by 3 of B, each lane group of 16 as two halves:
- * 12 accumulators in 16 registers. */
+ * 12 accumulators in 16 registers. Rows of A come in pairs and acc has
+ * a multiple of 4 rows, so only a block's columns can pass its end. */
 __attribute__((target("avx2,fma"))) static void
 outer_avx2(float *restrict acc, const float *restrict A, size_t lda,
            const float *restrict B, size_t ldb, size_t n, size_t L)
@@ -213,7 +215,7 @@ outer_avx2(float *restrict acc, const float *restrict A, size_t lda,
             for (size_t u = 0; u < 2; u++)
                 for (size_t w = 0; w < 3; w++)
                     for (size_t hf = 0; hf < 2; hf++)
-                        s[u][w][hf] = j0 + u < nr && m0 + w < nr
+                        s[u][w][hf] = m0 + w < nr
                             ? _mm256_loadu_ps(acc + ((j0 + u) * nr + m0 + w) * LANES + 8 * hf)
                             : _mm256_setzero_ps();
             for (size_t b = 0; b < L; b += LANES)
@@ -228,7 +230,7 @@ outer_avx2(float *restrict acc, const float *restrict A, size_t lda,
                 }
             for (size_t u = 0; u < 2; u++)
                 for (size_t w = 0; w < 3; w++)
-                    if (j0 + u < nr && m0 + w < nr)
+                    if (m0 + w < nr)
                         for (size_t hf = 0; hf < 2; hf++)
                             _mm256_storeu_ps(acc + ((j0 + u) * nr + m0 + w) * LANES + 8 * hf,
                                              s[u][w][hf]);
