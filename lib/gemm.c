@@ -1,0 +1,301 @@
+#include "gemm.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "isa.h"
+#include "lanes.h"
+
+#ifdef DGN_HAVE_ISA_DISPATCH
+#include <immintrin.h>
+#endif
+
+/* Bᵀ is packed KC deep, and the old C of a group of at most GROUP rows is
+ * kept aside while a sum deeper than KC passes through C: 16 KiB of
+ * stack at most, so any thread can call this. */
+#define KC 64
+#define GROUP 64
+
+/* The one order, written plainly: the reference every build must match. */
+static void gemm_portable(dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K,
+                          float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                          float beta, float *C, size_t ldc)
+{
+    size_t ars = ta ? 1 : lda, acs = ta ? lda : 1, bcs = tb ? ldb : 1, brs = tb ? 1 : ldb;
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            float s = 0;
+            for (size_t p = 0; p < K; p++)
+                s = fmaf(A[i * ars + p * acs], B[p * brs + j * bcs], s);
+            float v = alpha * s;
+            if (beta != 0)
+                v = beta * C[i * ldc + j] + v;
+            C[i * ldc + j] = v;
+        }
+}
+
+#ifdef DGN_HAVE_ISA_DISPATCH
+/* A tile of MR rows by NV vectors of C. a(r, p) is a[r·ars + p·acs], row
+ * p of op(B) is b + p·ldb. init: the sums start from C's raw partial sums
+ * (an earlier chunk of p) instead of 0; fin: C gets beta·old + alpha·s,
+ * old read from o (o = C unless C holds partial sums), else the raw s. */
+typedef struct tile_args {
+    const float *a;
+    size_t ars, acs;
+    const float *b;
+    size_t ldb, K;
+    float *c;
+    size_t ldc;
+    const float *o;
+    size_t ldo;
+    float alpha, beta;
+    int init, fin;
+} tile_args;
+
+/* AVX-512: 12 rows by 32 columns, 24 accumulators of the 32 registers;
+ * tails by masks. The accumulators are named, not an array: GCC keeps an
+ * array of vectors this large in memory, and the stores then bound the
+ * loop. */
+#define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+__attribute__((target("avx512f"))) static DGN_ALWAYS_INLINE __m512
+finish_avx512(__m512 y, const tile_args *t, size_t r, size_t v, __mmask16 m)
+{
+    if (!t->fin)
+        return y;
+    y = _mm512_mul_ps(_mm512_set1_ps(t->alpha), y);
+    if (t->beta != 0) {
+        __m512 old = _mm512_maskz_loadu_ps(m, t->o + r * t->ldo + 16 * v);
+        y = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(t->beta), old), y);
+    }
+    return y;
+}
+
+__attribute__((target("avx512f"))) static DGN_ALWAYS_INLINE void
+tile_avx512(const size_t MR, const size_t NV, const tile_args *t, __mmask16 m0, __mmask16 m1)
+{
+#define DECL(r) __m512 a##r = _mm512_setzero_ps(), b##r = a##r;
+    ROWS12(DECL)
+#undef DECL
+    if (t->init) {
+#define INIT(r)                                                                        \
+    if (MR > r) {                                                                      \
+        a##r = _mm512_maskz_loadu_ps(m0, t->c + r * t->ldc);                           \
+        if (NV > 1)                                                                    \
+            b##r = _mm512_maskz_loadu_ps(m1, t->c + r * t->ldc + 16);                  \
+    }
+        ROWS12(INIT)
+#undef INIT
+    }
+    const float *ap = t->a, *bp = t->b;
+    size_t ars = t->ars, acs = t->acs, ldb = t->ldb;
+    for (size_t p = 0; p < t->K; p++, ap += acs, bp += ldb) {
+        __m512 y0 = _mm512_maskz_loadu_ps(m0, bp);
+        __m512 y1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, bp + 16) : y0;
+#define FMA(r)                                                                         \
+    if (MR > r) {                                                                      \
+        __m512 x = _mm512_set1_ps(ap[r * ars]);                                        \
+        a##r = _mm512_fmadd_ps(x, y0, a##r);                                           \
+        if (NV > 1)                                                                    \
+            b##r = _mm512_fmadd_ps(x, y1, b##r);                                       \
+    }
+        ROWS12(FMA)
+#undef FMA
+    }
+#define STORE(r)                                                                       \
+    if (MR > r) {                                                                      \
+        _mm512_mask_storeu_ps(t->c + r * t->ldc, m0, finish_avx512(a##r, t, r, 0, m0));  \
+        if (NV > 1)                                                                    \
+            _mm512_mask_storeu_ps(t->c + r * t->ldc + 16, m1,                          \
+                                  finish_avx512(b##r, t, r, 1, m1));                   \
+    }
+    ROWS12(STORE)
+#undef STORE
+}
+
+/* M rows of one panel of w <= 32 columns. */
+__attribute__((target("avx512f"))) static void rows_avx512(tile_args t, size_t M, size_t w)
+{
+    __mmask16 m0 = (__mmask16)(w >= 16 ? 0xffff : (1u << w) - 1);
+    __mmask16 m1 = (__mmask16)(w >= 32 ? 0xffff : w > 16 ? (1u << (w - 16)) - 1 : 0);
+    size_t i = 0;
+#define STEP(MR)                                                                       \
+    do {                                                                               \
+        if (w > 16)                                                                    \
+            tile_avx512(MR, 2, &t, m0, m1);                                            \
+        else                                                                           \
+            tile_avx512(MR, 1, &t, m0, m1);                                            \
+        i += MR;                                                                       \
+        t.a += MR * t.ars;                                                             \
+        t.c += MR * t.ldc;                                                             \
+        t.o += MR * t.ldo;                                                             \
+    } while (0)
+    while (M - i >= 12)
+        STEP(12);
+    if (M - i >= 8)
+        STEP(8);
+    if (M - i >= 4)
+        STEP(4);
+    if (M - i >= 2)
+        STEP(2);
+    if (M - i >= 1)
+        STEP(1);
+#undef STEP
+}
+
+/* AVX2: 6 rows by 16 columns, 12 accumulators; tails by masks. */
+__attribute__((target("avx2,fma"))) static DGN_ALWAYS_INLINE void
+tile_avx2(const size_t MR, const size_t NV, const tile_args *t, __m256i m0, __m256i m1)
+{
+    __m256 s[6][2];
+    const __m256i mk[2] = {m0, m1};
+    for (size_t r = 0; r < MR; r++)
+        for (size_t v = 0; v < NV; v++)
+            s[r][v] = t->init ? _mm256_maskload_ps(t->c + r * t->ldc + 8 * v, mk[v])
+                              : _mm256_setzero_ps();
+    const float *ap = t->a, *bp = t->b;
+    for (size_t p = 0; p < t->K; p++, ap += t->acs, bp += t->ldb) {
+        __m256 b0 = _mm256_maskload_ps(bp, m0);
+        __m256 b1 = NV > 1 ? _mm256_maskload_ps(bp + 8, m1) : b0;
+        for (size_t r = 0; r < MR; r++) {
+            __m256 x = _mm256_broadcast_ss(ap + r * t->ars);
+            s[r][0] = _mm256_fmadd_ps(x, b0, s[r][0]);
+            if (NV > 1)
+                s[r][1] = _mm256_fmadd_ps(x, b1, s[r][1]);
+        }
+    }
+    __m256 alpha = _mm256_set1_ps(t->alpha), beta = _mm256_set1_ps(t->beta);
+    for (size_t r = 0; r < MR; r++)
+        for (size_t v = 0; v < NV; v++) {
+            __m256 y = s[r][v];
+            if (t->fin) {
+                y = _mm256_mul_ps(alpha, y);
+                if (t->beta != 0) {
+                    __m256 old = _mm256_maskload_ps(t->o + r * t->ldo + 8 * v, mk[v]);
+                    y = _mm256_add_ps(_mm256_mul_ps(beta, old), y);
+                }
+            }
+            _mm256_maskstore_ps(t->c + r * t->ldc + 8 * v, mk[v], y);
+        }
+}
+
+__attribute__((target("avx2,fma"))) static __m256i lane_mask8(size_t w)
+{
+    static const int ramp[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    __m256i idx = _mm256_loadu_si256((const __m256i *)ramp);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(w > 8 ? 8 : w)), idx);
+}
+
+__attribute__((target("avx2,fma"))) static void rows_avx2(tile_args t, size_t M, size_t w)
+{
+    __m256i m0 = lane_mask8(w), m1 = lane_mask8(w > 8 ? w - 8 : 0);
+    size_t i = 0;
+#define STEP(MR)                                                                       \
+    do {                                                                               \
+        if (w > 8)                                                                     \
+            tile_avx2(MR, 2, &t, m0, m1);                                              \
+        else                                                                           \
+            tile_avx2(MR, 1, &t, m0, m1);                                              \
+        i += MR;                                                                       \
+        t.a += MR * t.ars;                                                             \
+        t.c += MR * t.ldc;                                                             \
+        t.o += MR * t.ldo;                                                             \
+    } while (0)
+    while (M - i >= 6)
+        STEP(6);
+    if (M - i >= 4)
+        STEP(4);
+    if (M - i >= 2)
+        STEP(2);
+    if (M - i >= 1)
+        STEP(1);
+#undef STEP
+}
+
+typedef void (*rows_fn)(tile_args t, size_t M, size_t w);
+
+/* Panels of NR columns. op(B) = B is read in place; Bᵀ is packed KC deep
+ * a group of rows at a time (a pack serves GROUP rows, so it costs at
+ * most 1/GROUP of the multiply-adds). Sums deeper than KC rest in C
+ * between chunks, the group's old C kept aside when beta needs it. */
+static void gemm_blocked(rows_fn rows, size_t NR, dgn_trans ta, dgn_trans tb, size_t M,
+                         size_t N, size_t K, float alpha, const float *A, size_t lda,
+                         const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    size_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
+    float pack[KC * 32], old[GROUP * 32];
+    for (size_t j0 = 0; j0 < N; j0 += NR) {
+        size_t w = N - j0 < NR ? N - j0 : NR;
+        tile_args t = {.a = A, .ars = ars, .acs = acs, .b = B + j0, .ldb = ldb, .K = K,
+                       .c = C + j0, .ldc = ldc, .o = C + j0, .ldo = ldc,
+                       .alpha = alpha, .beta = beta, .init = 0, .fin = 1};
+        if (!tb) {
+            rows(t, M, w);
+            continue;
+        }
+        for (size_t i0 = 0; i0 < M; i0 += GROUP) {
+            size_t g = M - i0 < GROUP ? M - i0 : GROUP;
+            float *c = C + i0 * ldc + j0;
+            int keep = K > KC && beta != 0;
+            if (keep)
+                for (size_t r = 0; r < g; r++)
+                    memcpy(old + r * NR, c + r * ldc, w * sizeof *old);
+            for (size_t p0 = 0; p0 == 0 || p0 < K; p0 += KC) {
+                size_t kc = K - p0 < KC ? K - p0 : KC;
+                for (size_t jj = 0; jj < NR; jj++) {
+                    const float *src = jj < w ? B + (j0 + jj) * ldb + p0 : NULL;
+                    for (size_t p = 0; p < kc; p++)
+                        pack[p * NR + jj] = src ? src[p] : 0.0f;
+                }
+                tile_args u = t;
+                u.a = A + i0 * ars + p0 * acs;
+                u.b = pack;
+                u.ldb = NR;
+                u.K = kc;
+                u.c = c;
+                u.o = keep ? old : c;
+                u.ldo = keep ? NR : ldc;
+                u.init = p0 > 0;
+                u.fin = p0 + kc >= K;
+                rows(u, g, w);
+            }
+        }
+    }
+}
+#endif
+
+int dgn_gemm_with(int build, dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K,
+                  float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                  float beta, float *C, size_t ldc)
+{
+    if (M == 0 || N == 0)
+        return dgn_lanes_build(build) < 0 ? -1 : 0;
+    switch (dgn_lanes_build(build)) {
+#ifdef DGN_HAVE_ISA_DISPATCH
+    case DGN_LANES_AVX512:
+        if (ta && tb)
+            break;
+        gemm_blocked(rows_avx512, 32, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return 0;
+    case DGN_LANES_AVX2:
+        if (ta && tb)
+            break;
+        gemm_blocked(rows_avx2, 16, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return 0;
+#endif
+    case DGN_LANES_PORTABLE:
+        break;
+    default:
+        return -1;
+    }
+    /* Aᵀ·Bᵀ, which the network never asks for, and CPUs without AVX2. */
+    gemm_portable(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return 0;
+}
+
+void dgn_gemm(dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K, float alpha,
+              const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+              size_t ldc)
+{
+    dgn_gemm_with(DGN_LANES_BEST, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
