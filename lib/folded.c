@@ -1,18 +1,16 @@
 #include "folded.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #include "exp.h"
+#include "gemm.h"
 #include "lanes.h"
 #include "layers.h"
 
-#define GEMM(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)                 \
-    cblas_sgemm(CblasRowMajor, ta, tb, (int)(M), (int)(N), (int)(K), alpha, A,      \
-                (int)(lda), B, (int)(ldb), beta, C, (int)(ldc))
-#define N_ CblasNoTrans
-#define T_ CblasTrans
+#define GEMM dgn_gemm
+#define N_ DGN_NOTRANS
+#define T_ DGN_TRANS
 
 void dgn_fold_mixing(float *Mp, float *Mt, float *Vn, float *vnorm, const float *V,
                      size_t n, size_t f)

@@ -1,11 +1,11 @@
 #include "layers.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "exp.h"
+#include "gemm.h"
 
 /* ---- proportion-modulated embedding --------------------------------- */
 
@@ -51,8 +51,8 @@ void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, 
 {
     dgn_l2norm_forward(Vn, vnorm, V, n, f);
     /* A = Vn·Vnᵀ, then scale the off-diagonal by 1/(n−1); a_ii = 1. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)f,
-                1.0f / (float)(n - 1), Vn, (int)f, Vn, (int)f, 0.0f, M, (int)n);
+    dgn_gemm(DGN_NOTRANS, DGN_TRANS, n, n, f,
+                1.0f / (float)(n - 1), Vn, f, Vn, f, 0.0f, M, n);
     for (size_t i = 0; i < n; i++)
         M[i * n + i] = 1.0f;
 }
@@ -60,8 +60,8 @@ void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, 
 void dgn_graph_forward(float *Z, const float *M, const float *H, size_t n, size_t cols)
 {
     /* Z = M·H */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)cols, (int)n,
-                1.0f, M, (int)n, H, (int)cols, 0.0f, Z, (int)cols);
+    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, n, cols, n,
+                1.0f, M, n, H, cols, 0.0f, Z, cols);
 }
 
 void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
@@ -69,11 +69,11 @@ void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
                         size_t n, size_t f, size_t cols, float *dM, float *dVn)
 {
     /* dH = Mᵀ·dZ = M·dZ */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)cols, (int)n,
-                1.0f, M, (int)n, dZ, (int)cols, 0.0f, dH, (int)cols);
+    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, n, cols, n,
+                1.0f, M, n, dZ, cols, 0.0f, dH, cols);
     /* dM = dZ·Hᵀ; the diagonal is fixed at 1, and dA = dM/(n−1) off it. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)cols,
-                1.0f / (float)(n - 1), dZ, (int)cols, H, (int)cols, 0.0f, dM, (int)n);
+    dgn_gemm(DGN_NOTRANS, DGN_TRANS, n, n, cols,
+                1.0f / (float)(n - 1), dZ, cols, H, cols, 0.0f, dM, n);
     dgn_graph_mix_backward(dV, dM, Vn, vnorm, n, f, dVn);
 }
 
@@ -145,24 +145,24 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
                            const float *Z, const float *Wq, const float *Wk,
                            const float *Wv, size_t B, size_t n, size_t d)
 {
-    int rows = (int)(n * B), di = (int)d, ni = (int)n, ld = (int)(B * d);
+    size_t rows = n * B, di = d, ni = n, ld = B * d;
     /* Q = Z·Wq, K = Z·Wk, V = Z·Wv: one GEMM each over every (component,
      * sample) row. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, di, di,
+    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
                 1.0f, Z, di, Wq, di, 0.0f, Q, di);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, di, di,
+    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
                 1.0f, Z, di, Wk, di, 0.0f, K, di);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, di, di,
+    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
                 1.0f, Z, di, Wv, di, 0.0f, V, di);
     float scale = 1.0f / sqrtf((float)d);
     for (size_t b = 0; b < B; b++) {
         float *Pb = P + b * n * n;
         /* S_b = Q_b·K_bᵀ/√d; sample b's rows sit B·d floats apart. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di,
+        dgn_gemm(DGN_NOTRANS, DGN_TRANS, ni, ni, di,
                     scale, Q + b * d, ld, K + b * d, ld, 0.0f, Pb, ni);
         dgn_softmax_rows(Pb, n, n);
         /* U_b = P_b·V_b */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni,
+        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, ni, di, ni,
                     1.0f, Pb, ni, V + b * d, ld, 0.0f, U + b * n * d, di);
     }
 }
@@ -174,15 +174,15 @@ void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                             size_t B, size_t n, size_t d,
                             float *dQ, float *dK, float *dV, float *dS)
 {
-    int rows = (int)(n * B), di = (int)d, ni = (int)n, ld = (int)(B * d);
+    size_t rows = n * B, di = d, ni = n, ld = B * d;
     float scale = 1.0f / sqrtf((float)d);
     for (size_t b = 0; b < B; b++) {
         const float *Pb = P + b * n * n, *dUb = dU + b * n * d;
         /* dP_b = dU_b·V_bᵀ */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di,
+        dgn_gemm(DGN_NOTRANS, DGN_TRANS, ni, ni, di,
                     1.0f, dUb, di, V + b * d, ld, 0.0f, dS, ni);
         /* dV_b = P_bᵀ·dU_b */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, di, ni,
+        dgn_gemm(DGN_TRANS, DGN_NOTRANS, ni, di, ni,
                     1.0f, Pb, ni, dUb, di, 0.0f, dV + b * d, ld);
         /* Softmax: dS = P ⊙ (dP − Σ_j dP_j P_j), times the 1/√d scale. */
         for (size_t i = 0; i < n; i++) {
@@ -194,24 +194,24 @@ void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                 g[j] = p[j] * (g[j] - dot) * scale;
         }
         /* dQ_b = dS·K_b, dK_b = dSᵀ·Q_b */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni,
+        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, ni, di, ni,
                     1.0f, dS, ni, K + b * d, ld, 0.0f, dQ + b * d, ld);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, di, ni,
+        dgn_gemm(DGN_TRANS, DGN_NOTRANS, ni, di, ni,
                     1.0f, dS, ni, Q + b * d, ld, 0.0f, dK + b * d, ld);
     }
     /* dW* += Zᵀ·d* */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, di, di, rows,
+    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
                 1.0f, Z, di, dQ, di, 1.0f, dWq, di);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, di, di, rows,
+    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
                 1.0f, Z, di, dK, di, 1.0f, dWk, di);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, di, di, rows,
+    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
                 1.0f, Z, di, dV, di, 1.0f, dWv, di);
     /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dV·Wvᵀ */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, di, di,
+    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
                 1.0f, dQ, di, Wq, di, 0.0f, dZ, di);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, di, di,
+    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
                 1.0f, dK, di, Wk, di, 1.0f, dZ, di);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, di, di,
+    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
                 1.0f, dV, di, Wv, di, 1.0f, dZ, di);
 }
 
@@ -221,8 +221,8 @@ void dgn_linear_forward(float *Y, const float *X, const float *W, const float *b
                         size_t B, size_t in, size_t out)
 {
     /* Y = X·W */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)out, (int)in,
-                1.0f, X, (int)in, W, (int)out, 0.0f, Y, (int)out);
+    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, B, out, in,
+                1.0f, X, in, W, out, 0.0f, Y, out);
     if (b)
         for (size_t r = 0; r < B; r++)
             for (size_t j = 0; j < out; j++)
@@ -233,16 +233,16 @@ void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
                          const float *X, const float *W, size_t B, size_t in, size_t out)
 {
     /* dW += Xᵀ·dY */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)B,
-                1.0f, X, (int)in, dY, (int)out, 1.0f, dW, (int)out);
+    dgn_gemm(DGN_TRANS, DGN_NOTRANS, in, out, B,
+                1.0f, X, in, dY, out, 1.0f, dW, out);
     if (db)
         for (size_t r = 0; r < B; r++)
             for (size_t j = 0; j < out; j++)
                 db[j] += dY[r * out + j];
     /* dX = dY·Wᵀ */
     if (dX)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)in, (int)out,
-                    1.0f, dY, (int)out, W, (int)out, 0.0f, dX, (int)in);
+        dgn_gemm(DGN_NOTRANS, DGN_TRANS, B, in, out,
+                    1.0f, dY, out, W, out, 0.0f, dX, in);
 }
 
 /* ---- batch normalisation -------------------------------------------------- */

@@ -1,12 +1,12 @@
 #include "scorer.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "folded.h"
+#include "gemm.h"
 #include "lanes.h"
 #include "layers.h"
 #include "model_impl.h"
@@ -233,15 +233,13 @@ static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer
                                                  float *scores, const float *x, size_t B)
 {
     size_t n = s->n, h = s->h, k = s->k;
-    int ni = (int)n, hi = (int)h, Bi = (int)B;
     if (s->interaction) {
         /* P in R and T in S: only T is needed. */
         dgn_folded_attention_forward(w->S, w->R, w->S, w->R, w->xt, w->acc, x, s->M, s->Mt,
                                      s->G, B, n);
         dgn_folded_projection_forward(w->Y1, w->S, s->T, B, n, h);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Bi, hi, ni, 1.0f, x, ni,
-                    s->T, hi, 0.0f, w->Y1, hi);
+        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, B, h, n, 1.0f, x, n, s->T, h, 0.0f, w->Y1, h);
     }
     for (size_t b = 0; b < B; b++) {
         float *y = w->Y1 + b * h;
