@@ -1,6 +1,5 @@
 /* Separate handles on separate threads at the same time give the results
  * of running one after another, bit for bit. */
-#include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -96,8 +95,6 @@ done:
 
 START_TEST(threads_match_sequential_runs)
 {
-    /* One BLAS thread per caller, so that only the test's threads run. */
-    openblas_set_num_threads(1);
     job *seq = calloc(WORKERS, sizeof *seq), *par = calloc(WORKERS, sizeof *par);
     for (int i = 0; i < WORKERS; i++) {
         seq[i].seed = par[i].seed = 100 + (uint64_t)i;

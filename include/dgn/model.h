@@ -13,9 +13,9 @@
  * BatchNorm after it would cancel one.
  *
  * Work buffers are sized by max_batch at create time: forward, backward
- * and zero_grad never allocate. All arithmetic is single precision through
- * OpenBLAS; the library never changes OpenBLAS's thread count (set it with
- * openblas_set_num_threads or OPENBLAS_NUM_THREADS).
+ * and zero_grad never allocate. All arithmetic is single precision, on
+ * libdgn's own kernels, on the calling thread: a seed gives the same bits
+ * on any x86-64 CPU (docs/api.md, "Reproducibility").
  *
  * Ownership: the model copies its config and metadata. Pointers from
  * dgn_model_tensor and dgn_model_meta are borrowed and stay valid until

@@ -10,7 +10,7 @@
  * shards together cover every candidate once, and merging their results
  * (by score, then index) gives exactly the single-process top-k. Scoring
  * uses `threads` worker threads; candidates are scored in fixed blocks, so
- * the results do not depend on the thread count or the sharding.
+ * the results do not depend on the thread count, the sharding or the CPU.
  *
  * Scores: the screener scores with the model's weights multiplied out
  * once (docs/model.md, "Screening: the folded network"), which agrees
@@ -18,9 +18,7 @@
  * not bit for bit.
  *
  * Ownership: the screener copies what it needs from the model, which may
- * be destroyed after create; its threads share that copy. With several threads,
- * also set OpenBLAS to one thread (the library never changes it) so the
- * two levels of threading do not compete.
+ * be destroyed after create; its threads share that copy.
  *
  * Threads: one screener is driven by one thread; run starts and joins its
  * own workers, and calls the progress callback from the calling thread.
