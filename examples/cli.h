@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,21 @@ static inline unsigned long long cli_count(const char *opt, const char *text)
         exit(2);
     }
     return v;
+}
+
+/* Refuse, before any work, an output path the library would not write (a
+ * device, FIFO, directory, missing directory) or that is the same file as
+ * one of the inputs: a bad argument, exit 2. */
+static inline void cli_output(const char *flag, const char *path, const char *const *inputs,
+                              size_t n_inputs)
+{
+    /* Past `ulimit -f` a write then fails with EFBIG and a message, and the
+     * old file stays, instead of the signal killing the program. */
+    signal(SIGXFSZ, SIG_IGN);
+    if (dgn_output_check(path, inputs, n_inputs) != DGN_OK) {
+        fprintf(stderr, "%s: %s: %s\n", cli_program, flag, dgn_last_error());
+        exit(2);
+    }
 }
 
 #endif

@@ -101,6 +101,26 @@ static void table(FILE *md, const outcome *o, size_t n, const char *variant, dou
     fprintf(md, "\n");
 }
 
+static FILE *text_begin(char **text, size_t *len)
+{
+    FILE *f = open_memstream(text, len);
+    if (!f) {
+        fprintf(stderr, "%s: out of memory\n", cli_program);
+        exit(1);
+    }
+    return f;
+}
+
+static void text_write(FILE *f, char **text, size_t *len, const char *path)
+{
+    if (ferror(f) | fclose(f)) {
+        fprintf(stderr, "%s: %s: out of memory\n", cli_program, path);
+        exit(1);
+    }
+    CHECK(dgn_write_file(path, *text, *len));
+    free(*text);
+}
+
 int main(int argc, char **argv)
 {
     study st = {NULL, "TG", 60, 2024};
@@ -139,6 +159,11 @@ int main(int argc, char **argv)
     }
     if (!st.data)
         cli_die("%s", "missing DATA.csv");
+    if (!strcmp(csv, markdown))
+        cli_die("--markdown: %s is also the --csv file", csv);
+    const char *inputs[] = {st.data, csv};
+    cli_output("--csv", csv, inputs, 1);
+    cli_output("--markdown", markdown, inputs, 2);
     if (quick && st.epochs > 2)
         st.epochs = 2;
 
@@ -158,11 +183,11 @@ int main(int argc, char **argv)
     }
     o[n++] = run(&st, "group-split", 500, 600);
 
-    FILE *f = fopen(csv, "w");
-    if (!f) {
-        fprintf(stderr, "%s: %s: %s\n", cli_program, csv, strerror(errno));
-        return 1;
-    }
+    /* Each file is made in memory and written by the library: whole and
+     * checked, the previous one kept if writing fails. */
+    char *text;
+    size_t len;
+    FILE *f = text_begin(&text, &len);
     fprintf(f, "variant,lo,hi,rows,valid_positives,best_epoch,epochs_run,auc,"
             "precision_at_100,max_auc,max_precision_at_100,seconds\n");
     for (size_t i = 0; i < n; i++)
@@ -170,13 +195,9 @@ int main(int argc, char **argv)
                 o[i].lo, o[i].hi, o[i].rows, o[i].positives_valid, o[i].best_epoch,
                 o[i].epochs_run, o[i].auc, o[i].patk, o[i].max_auc, o[i].max_patk,
                 o[i].seconds);
-    fclose(f);
+    text_write(f, &text, &len, csv);
 
-    FILE *md = fopen(markdown, "w");
-    if (!md) {
-        fprintf(stderr, "%s: %s: %s\n", cli_program, markdown, strerror(errno));
-        return 1;
-    }
+    FILE *md = text_begin(&text, &len);
     fprintf(md, "<!-- Written by: %s -->\n\n", command);
     fprintf(md, "Made by `%s` (libdgn %s, %s; seed %llu, random 80/20 split unless "
             "noted, at most %zu epochs, best epoch by validation AUC). AUC and P@100 "
@@ -194,7 +215,7 @@ int main(int argc, char **argv)
     table(md, o, n, "no-augmentation", 0);
     fprintf(md, "### Group split (identical compositions on one side)\n\n");
     table(md, o, n, "group-split", 0);
-    fclose(md);
+    text_write(md, &text, &len, markdown);
     fprintf(stderr, "wrote %s and %s\n", csv, markdown);
     free(o);
     return 0;

@@ -74,6 +74,9 @@ int main(int argc, char **argv)
         cli_die("%s", "missing MODEL.dgn");
     if (!grid == !candidates)
         cli_die("%s", "give exactly one of --grid and --candidates");
+    const char *inputs[] = {model_path, candidates};
+    if (out)
+        cli_output("-o", out, inputs, 2);
     /* Threads at the screening level; keep OpenBLAS from adding its own. */
     if (scfg.threads > 1)
         openblas_set_num_threads(1);

@@ -126,6 +126,8 @@ int main(int argc, char **argv)
         cli_die("%s", "-o MODEL.dgn is required");
     if (dcfg.valid_path && have_fraction)
         cli_die("%s", "--valid and --valid-fraction exclude each other");
+    const char *inputs[] = {data, dcfg.valid_path};
+    cli_output("-o", out, inputs, 2);
     if (tcfg.batch > 0)
         mcfg.max_batch = 3 * tcfg.batch;
     tcfg.progress = report;

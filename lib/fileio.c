@@ -3,70 +3,293 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "dgn/files.h"
 #include "error.h"
 
-dgn_status dgn_write_file_atomic(const char *path, const void *data, size_t len)
+static const char *kind_of(mode_t m)
 {
-    const unsigned char *buf = data;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
-        return dgn_fail_nomem("temporary file name");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        dgn_status st = dgn_fail(DGN_E_IO, "%s: cannot create a temporary file "
-                                 "beside it: %s", path, strerror(errno));
-        free(tmp);
-        return st;
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Where the bytes for path go: the file itself, or for a symbolic link the
+ * file it points to, so that the link survives. *exists says whether there
+ * is a file; *st describes it. Nothing is opened (a FIFO would block). */
+static dgn_status resolve(const char *path, char **target, int *exists, struct stat *st)
+{
+    struct stat lst;
+    *target = NULL;
+    *exists = 0;
+    if (!*path)
+        return dgn_fail(DGN_E_INVALID, "output path is empty");
+    if (lstat(path, &lst) != 0) {
+        if (errno != ENOENT)
+            return dgn_fail(DGN_E_IO, "%s: cannot examine it: %s", path, strerror(errno));
+        *target = strdup(path);
+        return *target ? DGN_OK : dgn_fail_nomem("output path");
     }
+    if (S_ISLNK(lst.st_mode)) {
+        if (stat(path, st) != 0)
+            return errno == ENOENT
+                ? dgn_fail(DGN_E_INVALID, "%s: is a symbolic link to a missing file; "
+                           "give the file itself or a new path", path)
+                : dgn_fail(DGN_E_IO, "%s: cannot follow the link: %s", path, strerror(errno));
+        *target = realpath(path, NULL);
+        if (!*target)
+            return dgn_fail(DGN_E_IO, "%s: cannot follow the link: %s", path, strerror(errno));
+    } else {
+        *st = lst;
+        *target = strdup(path);
+        if (!*target)
+            return dgn_fail_nomem("output path");
+    }
+    *exists = 1;
+    if (!S_ISREG(st->st_mode)) {
+        free(*target);
+        *target = NULL;
+        return dgn_fail(DGN_E_INVALID, "%s: is %s, not a regular file; outputs are written "
+                        "only to regular files or new paths", path, kind_of(st->st_mode));
+    }
+    return DGN_OK;
+}
+
+/* The directory that receives target, which must exist and take new files
+ * (the temporary file, the rename). *dir is malloc'd. */
+static dgn_status check_dir(const char *path, const char *target, char **dir)
+{
+    char *copy = strdup(target);
+    if (!copy)
+        return dgn_fail_nomem("output path");
+    *dir = strdup(dirname(copy));
+    free(copy);
+    if (!*dir)
+        return dgn_fail_nomem("output path");
+    struct stat st;
+    dgn_status s = DGN_OK;
+    if (stat(*dir, &st) != 0)
+        s = dgn_fail(DGN_E_IO, "%s: directory %s: %s", path, *dir, strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        s = dgn_fail(DGN_E_IO, "%s: %s is not a directory", path, *dir);
+    else if (faccessat(AT_FDCWD, *dir, W_OK | X_OK, AT_EACCESS) != 0)
+        s = dgn_fail(DGN_E_IO, "%s: cannot create files in directory %s: %s", path, *dir,
+                     strerror(errno));
+    if (s != DGN_OK) {
+        free(*dir);
+        *dir = NULL;
+    }
+    return s;
+}
+
+dgn_status dgn_output_check(const char *path, const char *const *inputs, size_t n_inputs)
+{
+    if (!path || (n_inputs && !inputs))
+        return dgn_fail(DGN_E_INVALID, "dgn_output_check: NULL argument");
+    char *target, *dir;
+    int exists;
+    struct stat st;
+    dgn_status s = resolve(path, &target, &exists, &st);
+    if (s != DGN_OK)
+        return s;
+    s = check_dir(path, target, &dir);
+    free(target);
+    if (s != DGN_OK)
+        return s;
+    free(dir);
+    for (size_t i = 0; exists && i < n_inputs; i++) {
+        struct stat in;
+        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev
+            && in.st_ino == st.st_ino)
+            return dgn_fail(DGN_E_INVALID, "%s: is the same file as the input %s; writing "
+                            "it would destroy that input", path, inputs[i]);
+    }
+    return DGN_OK;
+}
+
+/* The umask can only be read by setting it, and it is process-wide: a file
+ * created by another thread between umask(x) and umask(old) would get mode
+ * bits from x. Linux (4.7 on) shows it in /proc/self/status, so the two
+ * calls are only the fallback. */
+static mode_t current_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    if (f) {
+        char line[256];
+        unsigned int m;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Umask: %o", &m) == 1) {
+                fclose(f);
+                return (mode_t)(m & 0777);
+            }
+        fclose(f);
+    }
+    mode_t m = umask(077);
+    umask(m);
+    return m;
+}
+
+/* Give the unnamed file fd a name beside target: target.tmp-XXXXXX. */
+static int link_beside(int fd, const char *target, char *name, size_t cap)
+{
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long seed = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 12);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        snprintf(name, cap, "%s.tmp-%06lx", target, (seed >> 40) & 0xffffff);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0)
+            return 0;
+        /* Without /proc, AT_EMPTY_PATH (which needs CAP_DAC_READ_SEARCH). */
+        if (errno == ENOENT && linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+dgn_status dgn_write_file_with(const char *path, const void *data, size_t len,
+                               dgn_temp_kind kind)
+{
+    if (!path || (len && !data))
+        return dgn_fail(DGN_E_INVALID, "dgn_write_file: NULL argument");
+    char *target, *dir;
+    int exists;
+    struct stat st;
+    dgn_status s = resolve(path, &target, &exists, &st);
+    if (s != DGN_OK)
+        return s;
+    s = check_dir(path, target, &dir);
+    if (s != DGN_OK) {
+        free(target);
+        return s;
+    }
+    mode_t mode = exists ? st.st_mode & 0777 : 0666 & ~current_umask();
+
+    size_t cap = strlen(target) + 16;
+    char *name = malloc(cap);
+    if (!name) {
+        free(target);
+        free(dir);
+        return dgn_fail_nomem("temporary file name");
+    }
+    /* named: whether a temporary name exists and must go on failure. */
+    int named = 0, fd = -1;
+    if (kind == DGN_TEMP_AUTO)
+        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(name, cap, "%s.tmp-XXXXXX", target);
+        fd = mkostemp(name, O_CLOEXEC);
+        if (fd < 0) {
+            s = dgn_fail(DGN_E_IO, "%s: cannot create a temporary file in %s: %s", path, dir,
+                         strerror(errno));
+            free(name);
+            free(target);
+            free(dir);
+            return s;
+        }
+        named = 1;
+    }
+
+    const unsigned char *buf = data;
     const char *what = NULL;
-    size_t done = 0;
-    while (done < len && !what) {
+    int err = 0;
+    for (size_t done = 0; done < len && !what;) {
         ssize_t n = write(fd, buf + done, len - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
             what = "write";
-        else
+            err = n < 0 ? errno : 0;
+        } else {
             done += (size_t)n;
+        }
     }
-    if (!what && fsync(fd) != 0)
+    /* Keep the owner where allowed (root, or a group the caller is in). */
+    if (!what && exists && fchown(fd, st.st_uid, st.st_gid) != 0)
+        (void)!fchown(fd, (uid_t)-1, st.st_gid);
+    if (!what && fchmod(fd, mode) != 0) {
+        what = "chmod";
+        err = errno;
+    }
+    if (!what && fsync(fd) != 0) {
         what = "sync";
-    int saved = errno;
-    if (close(fd) != 0 && !what) {
-        what = "close";
-        saved = errno;
+        err = errno;
     }
-    if (!what && rename(tmp, path) != 0) {
+    if (named) {
+        if (close(fd) != 0 && !what) {
+            what = "close";
+            err = errno;
+        }
+        fd = -1;
+    }
+    if (!what && !named) {
+        /* A new path is created whole by one link; if something appeared
+         * there meanwhile, or for an existing file, a temporary name and a
+         * rename over it. */
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (exists || linkat(AT_FDCWD, proc, AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0) {
+            if (link_beside(fd, target, name, cap) == 0) {
+                named = 1;
+            } else {
+                what = "link";
+                err = errno;
+            }
+        }
+    }
+    if (!what && named && rename(name, target) != 0) {
         what = "rename";
-        saved = errno;
+        err = errno;
     }
+    if (fd >= 0)
+        close(fd);
     if (what) {
-        unlink(tmp);
-        free(tmp);
-        return dgn_fail(DGN_E_IO, "%s: cannot save (%s failed: %s); any previous "
-                        "file there is unchanged", path, what,
-                        saved ? strerror(saved) : "short write");
-    }
-    /* Make the rename itself durable; failure here loses nothing. */
-    char *dir = strdup(path);
-    if (dir) {
-        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+        if (named)
+            unlink(name);
+        s = dgn_fail(DGN_E_IO, "%s: cannot save (%s failed: %s); any previous file there is "
+                     "unchanged", path, what, err ? strerror(err) : "short write");
+    } else {
+        /* Make the rename durable; failing here loses nothing. */
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
             fsync(dfd);
             close(dfd);
         }
-        free(dir);
     }
-    free(tmp);
-    return DGN_OK;
+    free(name);
+    free(target);
+    free(dir);
+    return s;
+}
+
+dgn_status dgn_write_file(const char *path, const void *data, size_t len)
+{
+    return dgn_write_file_with(path, data, len, DGN_TEMP_AUTO);
+}
+
+dgn_status dgn_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    return dgn_write_file_with(path, data, len, DGN_TEMP_AUTO);
 }
 
 dgn_c_numbers dgn_c_numbers_begin(void)

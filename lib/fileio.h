@@ -7,10 +7,15 @@
 
 #include "dgn/common.h"
 
-/* Write len bytes to path through a temporary file beside it, synced and
- * renamed into place: path holds either its old content or all of the new
- * one, never a part. The error names path and the step that failed. */
+/* dgn_write_file (include/dgn/files.h), under the name the modules use. */
 dgn_status dgn_write_file_atomic(const char *path, const void *buf, size_t len);
+
+/* The same with a choice of temporary file, so that the tests reach the
+ * fallback: AUTO tries an unnamed O_TMPFILE first, NAMED goes straight to
+ * mkostemp's NAME.tmp-XXXXXX. */
+typedef enum dgn_temp_kind { DGN_TEMP_AUTO, DGN_TEMP_NAMED } dgn_temp_kind;
+dgn_status dgn_write_file_with(const char *path, const void *buf, size_t len,
+                               dgn_temp_kind kind);
 
 /* Format numbers in the C locale (a '.' decimal point) between begin and
  * end, whatever the program's locale: files the library writes must read

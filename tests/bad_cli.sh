@@ -13,13 +13,7 @@ head -n 3001 "$src/data/sciglass_tg_wt.csv" > "$tmp/small.csv"
     -o "$tmp/m.dgn" 2> /dev/null
 n=0
 failed=0
-while IFS="$(printf '\t')" read -r kind file status fragment; do
-    case "$kind" in "#"*|"") continue ;; esac
-    case "$kind" in
-        csv) set -- "$bin/dgn-train" "$bad/$file" --lo 500 --hi 600 -o "$tmp/x.dgn" ;;
-        model) set -- "$bin/dgn-eval" "$bad/$file" "$tmp/small.csv" ;;
-        grid) set -- "$bin/dgn-screen" "$tmp/m.dgn" --grid "$(cat "$bad/$file")" ;;
-    esac
+run_one() {
     rc=0
     "$@" > /dev/null 2> "$tmp/err" || rc=$?
     lines=$(wc -l < "$tmp/err")
@@ -29,6 +23,37 @@ while IFS="$(printf '\t')" read -r kind file status fragment; do
         failed=$((failed + 1))
     fi
     n=$((n + 1))
+}
+# output_path SCENARIO INPUT: an output path of that kind (MANIFEST "output").
+output_path() {
+    o=$tmp/out
+    rm -rf "$o"
+    case $1 in
+        same_as_input) o=$2 ;;
+        hard_link_to_input) ln "$2" "$o" ;;
+        symlink_to_input) ln -s "$2" "$o" ;;
+        input_through_dot) o=$(dirname "$2")/./$(basename "$2") ;;
+        dev_null|dev_full) o=/dev/${1#dev_} ;;
+        fifo) mkfifo "$o" ;;
+        directory) mkdir "$o" ;;
+        missing_directory) o=$tmp/none/out ;;
+        dangling_symlink) ln -s nowhere "$o" ;;
+    esac
+}
+while IFS="$(printf '\t')" read -r kind file status fragment; do
+    case "$kind" in "#"*|"") continue ;; esac
+    case "$kind" in
+        csv) run_one "$bin/dgn-train" "$bad/$file" --lo 500 --hi 600 -o "$tmp/x.dgn" ;;
+        model) run_one "$bin/dgn-eval" "$bad/$file" "$tmp/small.csv" ;;
+        grid) run_one "$bin/dgn-screen" "$tmp/m.dgn" --grid "$(cat "$bad/$file")" ;;
+        output) # every program's every output flag, against its own input
+            output_path "$file" "$tmp/small.csv"
+            run_one "$bin/dgn-train" "$tmp/small.csv" --lo 500 --hi 600 --epochs 1 -o "$o"
+            run_one "$bin/dgn-paper" "$tmp/small.csv" --quick --csv "$o" --markdown "$tmp/p.md"
+            run_one "$bin/dgn-paper" "$tmp/small.csv" --quick --csv "$tmp/p.csv" --markdown "$o"
+            output_path "$file" "$tmp/m.dgn"
+            run_one "$bin/dgn-screen" "$tmp/m.dgn" --grid "step=10, SiO2, Na2O" -o "$o" ;;
+    esac
 done < "$bad/MANIFEST"
 echo "$((n - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

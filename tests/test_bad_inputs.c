@@ -1,6 +1,8 @@
 /* The bad-input corpus (tests/data/bad): every file fails with its expected
  * status and a message holding its fragment; nothing crashes. */
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dgn.h"
 #include "grid.h"
@@ -63,6 +65,48 @@ static dgn_status try_grid(const char *path)
     return st;
 }
 
+/* An output path of the kind the scenario names, beside an input in.csv;
+ * refused by dgn_output_check (whose refusals dgn_write_file shares). */
+static dgn_status try_output(const char *scenario)
+{
+    char dir[] = "/tmp/dgn-bad-output-XXXXXX", in[64], out[96];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(in, sizeof in, "%s/in.csv", dir);
+    FILE *f = fopen(in, "w");
+    fputs("a,b,T\n70,30,550\n", f);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/out", dir);
+    if (!strcmp(scenario, "same_as_input"))
+        snprintf(out, sizeof out, "%s", in);
+    else if (!strcmp(scenario, "hard_link_to_input"))
+        ck_assert_int_eq(link(in, out), 0);
+    else if (!strcmp(scenario, "symlink_to_input"))
+        ck_assert_int_eq(symlink("in.csv", out), 0);
+    else if (!strcmp(scenario, "input_through_dot"))
+        snprintf(out, sizeof out, "%s/./in.csv", dir);
+    else if (!strcmp(scenario, "dev_null") || !strcmp(scenario, "dev_full"))
+        snprintf(out, sizeof out, "/dev/%s", scenario + 4);
+    else if (!strcmp(scenario, "fifo"))
+        ck_assert_int_eq(mkfifo(out, 0600), 0);
+    else if (!strcmp(scenario, "directory"))
+        ck_assert_int_eq(mkdir(out, 0700), 0);
+    else if (!strcmp(scenario, "missing_directory"))
+        snprintf(out, sizeof out, "%s/none/out", dir);
+    else if (!strcmp(scenario, "dangling_symlink"))
+        ck_assert_int_eq(symlink("nowhere", out), 0);
+    else
+        ck_abort_msg("unknown output scenario %s", scenario);
+    const char *inputs[] = {in};
+    dgn_status st = dgn_output_check(out, inputs, 1);
+    char path[96];
+    snprintf(path, sizeof path, "%s/out", dir);
+    if (rmdir(path) != 0)
+        unlink(path);
+    unlink(in);
+    ck_assert_int_eq(rmdir(dir), 0);
+    return st;
+}
+
 START_TEST(corpus)
 {
     FILE *f = fopen(BAD "MANIFEST", "r");
@@ -79,7 +123,8 @@ START_TEST(corpus)
         char path[1024];
         snprintf(path, sizeof path, BAD "%s", file);
         dgn_status st = !strcmp(kind, "csv") ? try_csv(path)
-                      : !strcmp(kind, "model") ? try_model(path) : try_grid(path);
+                      : !strcmp(kind, "model") ? try_model(path)
+                      : !strcmp(kind, "output") ? try_output(file) : try_grid(path);
         ck_assert_msg(!strcmp(dgn_status_str(st), status), "%s: %s, expected %s (%s)", file,
                       dgn_status_str(st), status, dgn_last_error());
         ck_assert_msg(strstr(dgn_last_error(), fragment) != NULL,

@@ -99,8 +99,8 @@ DGN_API dgn_status dgn_model_meta(const dgn_model *model, const char *name,
 
 /* Model files: magic, format version, little-endian values, the config,
  * every parameter, the BatchNorm running statistics, the metadata and a
- * CRC-32. Saving writes a temporary file beside the target, syncs it and
- * renames it into place, so the target is never left half written.
+ * CRC-32. Saving follows the rules of dgn/files.h: a regular file or new
+ * path only, written whole to a temporary file, synced, then put in place.
  * Loading rejects truncated, corrupted, foreign and future files with a
  * message saying which. A loaded model is in evaluation mode. */
 DGN_API dgn_status dgn_model_save(const dgn_model *model, const char *path);

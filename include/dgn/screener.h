@@ -77,7 +77,8 @@ DGN_API dgn_status dgn_screener_result(const dgn_screener *screener, size_t rank
                                        double *percent, size_t cap);
 
 /* Write the results as CSV (rank, index, score, then each component in
- * percent), atomically: the file at path is replaced whole or not at all. */
+ * percent), atomically under the rules of dgn/files.h: the file at path is
+ * replaced whole or not at all. */
 DGN_API dgn_status dgn_screener_write_csv(const dgn_screener *screener, const char *path);
 
 DGN_END_DECLS

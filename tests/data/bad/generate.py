@@ -120,3 +120,21 @@ put("grid", "no_step.grid", "SiO2, Na2O", "DGN_E_FORMAT", "no step=S item")
 with open(os.path.join(HERE, "MANIFEST"), "w") as f:
     f.write("# kind\tfile\tstatus\tmessage fragment (written by generate.py)\n")
     f.write("\n".join(rows) + "\n")
+
+# ---- outputs: not files but what an output path names, made by the runners
+# (tests/test_bad_inputs.c, tests/bad_cli.sh) beside a copy of an input.
+outputs = [
+    ("same_as_input", "DGN_E_INVALID", "is the same file as the input"),
+    ("hard_link_to_input", "DGN_E_INVALID", "is the same file as the input"),
+    ("symlink_to_input", "DGN_E_INVALID", "is the same file as the input"),
+    ("input_through_dot", "DGN_E_INVALID", "is the same file as the input"),
+    ("dev_null", "DGN_E_INVALID", "/dev/null: is a character device, not a regular file"),
+    ("dev_full", "DGN_E_INVALID", "/dev/full: is a character device, not a regular file"),
+    ("fifo", "DGN_E_INVALID", "is a FIFO, not a regular file"),
+    ("directory", "DGN_E_INVALID", "is a directory, not a regular file"),
+    ("missing_directory", "DGN_E_IO", "No such file or directory"),
+    ("dangling_symlink", "DGN_E_INVALID", "is a symbolic link to a missing file"),
+]
+with open(os.path.join(HERE, "MANIFEST"), "a") as f:
+    f.write("# outputs (issue 13): the file column names what the output path is\n")
+    f.write("".join(f"output\t{n}\t{s}\t{m}\n" for n, s, m in outputs))
