@@ -11,9 +11,9 @@
 #endif
 
 /* Bᵀ is packed KC deep, and the old C of a group of at most GROUP rows is
- * kept aside while a sum deeper than KC passes through C: 16 KiB of
- * stack at most, so any thread can call this. */
-#define KC 64
+ * kept aside while a sum deeper than KC passes through C: 24 KiB of stack
+ * at most, so any thread can call this. */
+#define KC 128
 #define GROUP 64
 
 /* The one order, written plainly: the reference every build must match. */
@@ -214,10 +214,11 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(tile_args t, size_t M,
 
 typedef void (*rows_fn)(tile_args t, size_t M, size_t w);
 
-/* Panels of NR columns. op(B) = B is read in place; Bᵀ is packed KC deep
- * a group of rows at a time (a pack serves GROUP rows, so it costs at
- * most 1/GROUP of the multiply-adds). Sums deeper than KC rest in C
- * between chunks, the group's old C kept aside when beta needs it. */
+/* Panels of NR columns. op(B) = B is read in place (packing it measured
+ * no faster). Bᵀ is packed KC deep, contiguous, so that it stays in L1
+ * while every tile reads it; one pack serves every row. Sums deeper than
+ * KC rest in C between chunks; when beta needs the old C, it is kept
+ * aside for GROUP rows at a time, each group packing afresh. */
 static void gemm_blocked(rows_fn rows, size_t NR, dgn_trans ta, dgn_trans tb, size_t M,
                          size_t N, size_t K, float alpha, const float *A, size_t lda,
                          const float *B, size_t ldb, float beta, float *C, size_t ldc)
@@ -226,17 +227,19 @@ static void gemm_blocked(rows_fn rows, size_t NR, dgn_trans ta, dgn_trans tb, si
     float pack[KC * 32], old[GROUP * 32];
     for (size_t j0 = 0; j0 < N; j0 += NR) {
         size_t w = N - j0 < NR ? N - j0 : NR;
-        tile_args t = {.a = A, .ars = ars, .acs = acs, .b = B + j0, .ldb = ldb, .K = K,
-                       .c = C + j0, .ldc = ldc, .o = C + j0, .ldo = ldc,
-                       .alpha = alpha, .beta = beta, .init = 0, .fin = 1};
         if (!tb) {
+            tile_args t = {.a = A, .ars = ars, .acs = acs, .b = B + j0, .ldb = ldb, .K = K,
+                           .c = C + j0, .ldc = ldc, .o = C + j0, .ldo = ldc,
+                           .alpha = alpha, .beta = beta, .init = 0, .fin = 1};
             rows(t, M, w);
             continue;
         }
-        for (size_t i0 = 0; i0 < M; i0 += GROUP) {
-            size_t g = M - i0 < GROUP ? M - i0 : GROUP;
+        /* Only old C needs the rows grouped. */
+        int keep = K > KC && beta != 0;
+        size_t group = keep ? GROUP : M;
+        for (size_t i0 = 0; i0 < M; i0 += group) {
+            size_t g = M - i0 < group ? M - i0 : group;
             float *c = C + i0 * ldc + j0;
-            int keep = K > KC && beta != 0;
             if (keep)
                 for (size_t r = 0; r < g; r++)
                     memcpy(old + r * NR, c + r * ldc, w * sizeof *old);
@@ -247,17 +250,12 @@ static void gemm_blocked(rows_fn rows, size_t NR, dgn_trans ta, dgn_trans tb, si
                     for (size_t p = 0; p < kc; p++)
                         pack[p * NR + jj] = src ? src[p] : 0.0f;
                 }
-                tile_args u = t;
-                u.a = A + i0 * ars + p0 * acs;
-                u.b = pack;
-                u.ldb = NR;
-                u.K = kc;
-                u.c = c;
-                u.o = keep ? old : c;
-                u.ldo = keep ? NR : ldc;
-                u.init = p0 > 0;
-                u.fin = p0 + kc >= K;
-                rows(u, g, w);
+                tile_args t = {.a = A + i0 * ars + p0 * acs, .ars = ars, .acs = acs,
+                               .b = pack, .ldb = NR, .K = kc, .c = c, .ldc = ldc,
+                               .o = keep ? old : c, .ldo = keep ? NR : ldc,
+                               .alpha = alpha, .beta = beta,
+                               .init = p0 > 0, .fin = p0 + kc >= K};
+                rows(t, g, w);
             }
         }
     }

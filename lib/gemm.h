@@ -10,7 +10,7 @@
  * choice of kernel: this is what makes a seed's weights and a screen's
  * scores the same everywhere (docs/api.md, "Reproducibility").
  *
- * Nothing is allocated; op(B) = Bᵀ is packed in a few kilobytes of stack.
+ * Nothing is allocated; op(B) = Bᵀ is packed in 24 KiB of stack.
  */
 #ifndef DGN_LIB_GEMM_H
 #define DGN_LIB_GEMM_H
