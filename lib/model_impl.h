@@ -55,8 +55,10 @@ struct dgn_model {
           *mask, *Y2, *F, *rnorm, *M, *Vn, *vnorm;
     float *dY2, *dA, *dN, *dY1, *dU, *dZ, *dH, *dQ, *dK, *dVv, *dS, *dM, *dVn;
 
-    size_t last_n;      /* rows of the last forward, 0 before any */
+    size_t last_n;      /* rows of the last forward, 0 before any or after a
+                           failed call: backward then refuses */
     int last_training, last_folded;
+    char last_failure[256]; /* why last_n is 0 after a failed call, or "" */
 
     /* Training mode runs the folded network (lib/folded.h) when fold is
      * set: with interaction, when dgn_fold_pays and the planes fit. */
