@@ -97,6 +97,26 @@ int dgn_fold_pays(const dgn_model_config *cfg);
 /* Trainable floats of a (valid) config. */
 size_t dgn_model_param_floats(const dgn_model_config *cfg);
 
+/* src for a one-line message: control bytes and DEL as \xNN, cut to fit
+ * cap (names read from a file may hold anything). */
+static inline const char *dgn_printable(char *dst, size_t cap, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p && o + 5 <= cap; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            dst[o++] = '\\';
+            dst[o++] = 'x';
+            dst[o++] = hex[*p >> 4];
+            dst[o++] = hex[*p & 15];
+        } else {
+            dst[o++] = (char)*p;
+        }
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
 /* The metadata entry named `name`, or NULL; constant time. */
 const dgn_meta *dgn_model_find_meta(const dgn_model *m, const char *name);
 

@@ -269,8 +269,9 @@ static dgn_status sized(const unsigned char **b, const dgn_model *m, const char 
 static const char *component_label(const dgn_model *m, size_t i, char *buf, size_t cap)
 {
     const char *nm = dgn_model_component_name(m, i);
+    char shown[256];
     if (nm)
-        snprintf(buf, cap, " (\"%s\")", nm);
+        snprintf(buf, cap, " (\"%s\")", dgn_printable(shown, sizeof shown, nm));
     else
         buf[0] = '\0';
     return buf;

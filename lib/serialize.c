@@ -351,10 +351,11 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
         /* libdgn never writes a name twice; a second one would silently
          * replace the first. */
         if (dgn_model_find_meta(m, name)) {
+            char shown[4 * 255 + 1];
             dgn_model_destroy(m);
             return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: metadata \"%s\" "
-                            "appears twice (entry %lu repeats it)", path, name,
-                            (unsigned long)i + 1);
+                            "appears twice (entry %lu repeats it)", path,
+                            dgn_printable(shown, sizeof shown, name), (unsigned long)i + 1);
         }
         if ((st = dgn_model_set_meta(m, name, r.p, size)) != DGN_OK) {
             dgn_model_destroy(m);

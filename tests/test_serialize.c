@@ -518,6 +518,11 @@ START_TEST(metadata_counts_and_duplicates)
     b = with_meta(good, good_len, two, sizeof two, 2, &len);
     expect_load(b, len, DGN_E_FORMAT, "metadata \"note\" appears twice", "");
     free(b);
+    /* A name with a newline, twice: the message stays on one line. */
+    two[5] = two[sizeof rec + 5] = '\n';
+    b = with_meta(good, good_len, two, sizeof two, 2, &len);
+    expect_load(b, len, DGN_E_FORMAT, "metadata \"n\\x0ate\" appears twice", "");
+    free(b);
     /* A NUL inside a name. */
     rec[5] = 0;
     b = with_meta(good, good_len, rec, sizeof rec, 1, &len);
