@@ -14,6 +14,14 @@
 
 #include "dgn/common.h"
 
+/* The proportion-sum window, shared by training tables and candidates: a
+ * row is kept when its fractions sum to within DGN_SUM_WINDOW of 1. Sums
+ * are computed in double; DGN_SUM_TOLERANCE widens the window so that a
+ * row written as exactly 95 % or 105 % is kept whatever the rounding of
+ * its terms (tens of ulps at most), while 94.99 % is still dropped. */
+#define DGN_SUM_WINDOW 0.05
+#define DGN_SUM_TOLERANCE 1e-9
+
 typedef struct dgn_csv {
     char *buf;          /* the input plus a terminating NUL */
     size_t len, pos;

@@ -50,8 +50,8 @@ dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version
     cfg->lo = NAN;
     cfg->hi = NAN;
     cfg->units = DGN_UNITS_AUTO;
-    cfg->sum_min = 0.95;
-    cfg->sum_max = 1.05;
+    cfg->sum_min = 1 - DGN_SUM_WINDOW;
+    cfg->sum_max = 1 + DGN_SUM_WINDOW;
     cfg->valid_fraction = 0.2;
     cfg->sigma = 0.05;
     cfg->seed = 2024;
@@ -209,7 +209,8 @@ static dgn_status table_clean(table *t, const dgn_dataset_config *cfg)
             t->x[i * c + j] = t->x[i * c + j] * scale + 0.0;
             s += t->x[i * c + j];
         }
-        if (s < cfg->sum_min || s > cfg->sum_max) {
+        /* The tolerance absorbs the rounding of the terms and of scale. */
+        if (!(s >= cfg->sum_min - DGN_SUM_TOLERANCE && s <= cfg->sum_max + DGN_SUM_TOLERANCE)) {
             t->n_dropped++;
             continue;
         }

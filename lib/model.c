@@ -1,5 +1,6 @@
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,6 +171,7 @@ void dgn_model_destroy(dgn_model *m)
         free(m->meta[i].data);
     }
     free(m->meta);
+    free(m->meta_slot);
     free(m);
 }
 
@@ -359,27 +361,47 @@ int dgn_model_training(const dgn_model *m)
     return m ? m->training : 0;
 }
 
+/* Forget the last forward pass after a failed call `fn` and keep why, for
+ * the message of the backward call that would have used it. */
+static dgn_status failed(dgn_model *m, const char *fn, dgn_status st)
+{
+    m->last_n = 0;
+    snprintf(m->last_failure, sizeof m->last_failure, "the last %s call failed (%s)", fn,
+             dgn_last_error());
+    return st;
+}
+
 dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
                              const float *x, size_t n)
 {
-    if (!m || !f || !x)
+    if (!m)
         return dgn_fail(DGN_E_INVALID, "dgn_model_forward: NULL argument");
+    /* From here on the previous batch is gone, whatever happens: a backward
+     * after a failed forward must not run on stale activations. */
+    m->last_n = 0;
+    m->last_failure[0] = '\0';
+    if (!f || !x)
+        return failed(m, "dgn_model_forward", dgn_fail(DGN_E_INVALID, "dgn_model_forward: "
+                                                       "NULL argument"));
     const dgn_model_config *c = &m->cfg;
     size_t nc = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
     if (n < 1 || n > c->max_batch)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: %zu rows is outside "
-                        "[1, max_batch = %zu]", n, c->max_batch);
+        return failed(m, "dgn_model_forward",
+                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: %zu rows is outside "
+                               "[1, max_batch = %zu]", n, c->max_batch));
     if (m->training && n < 2)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: training mode needs at "
-                        "least 2 rows for the batch statistics");
+        return failed(m, "dgn_model_forward",
+                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: training mode needs at "
+                               "least 2 rows for the batch statistics"));
     if (f_cap < n * k)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: f capacity %zu < %zu rows "
-                        "x %zu features", f_cap, n, k);
+        return failed(m, "dgn_model_forward",
+                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: f capacity %zu < %zu rows "
+                               "x %zu features", f_cap, n, k));
     for (size_t i = 0; i < n * nc; i++)
         if (!isfinite(x[i]))
-            return dgn_fail(DGN_E_NONFINITE, "dgn_model_forward: x[%zu][%zu] is %g",
-                            i / nc, i % nc, (double)x[i]);
-    m->last_n = 0;
+            return failed(m, "dgn_model_forward",
+                          dgn_fail(DGN_E_NONFINITE, "dgn_model_forward: x[%zu][%zu] is %g",
+                                   i / nc, i % nc, (double)x[i]));
     memcpy(m->xin, x, n * nc * sizeof *x);
 
     int folded = m->fold && m->training;
@@ -423,16 +445,40 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
 dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
                               const float *df, size_t n)
 {
-    if (!m || !df)
+    if (!m)
         return dgn_fail(DGN_E_INVALID, "dgn_model_backward: NULL argument");
     const dgn_model_config *c = &m->cfg;
     size_t nc = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
-    if (m->last_n == 0 || n != m->last_n || m->training != m->last_training)
+    if (m->last_n == 0 && m->last_failure[0])
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: no forward pass to go back "
+                        "through: %s", m->last_failure);
+    if (m->last_n == 0)
         return dgn_fail(DGN_E_INVALID, "dgn_model_backward: needs the forward pass "
                         "of the same %zu rows in the same mode first", n);
+    /* Any failure below also forgets the forward pass, as a failed forward
+     * does: the caller's step is broken and must start again. */
+    if (!df)
+        return failed(m, "dgn_model_backward",
+                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: NULL argument"));
+    if (n != m->last_n)
+        return failed(m, "dgn_model_backward",
+                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: %zu rows, but the "
+                               "forward pass had %zu", n, m->last_n));
+    if (m->training != m->last_training)
+        return failed(m, "dgn_model_backward",
+                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: the forward pass ran "
+                               "in %s mode, the model is now in %s mode",
+                               m->last_training ? "training" : "evaluation",
+                               m->training ? "training" : "evaluation"));
     if (dx && dx_cap < n * nc)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_backward: dx capacity %zu < %zu rows "
-                        "x %zu components", dx_cap, n, nc);
+        return failed(m, "dgn_model_backward",
+                      dgn_fail(DGN_E_SHAPE, "dgn_model_backward: dx capacity %zu < %zu "
+                               "rows x %zu components", dx_cap, n, nc));
+    for (size_t i = 0; i < n * k; i++)
+        if (!isfinite(df[i]))
+            return failed(m, "dgn_model_backward",
+                          dgn_fail(DGN_E_NONFINITE, "dgn_model_backward: df[%zu][%zu] "
+                                   "is %g", i / k, i % k, (double)df[i]));
 
     dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k);
     dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k);
@@ -511,6 +557,64 @@ dgn_status dgn_model_tensor(dgn_model *m, size_t i, const char **name,
     return DGN_OK;
 }
 
+/* FNV-1a: names are short and chosen by the program, not an attacker who
+ * gains from collisions; the probe stays linear in the worst case. */
+static size_t name_hash(const char *name)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return (size_t)(h ^ h >> 32);
+}
+
+/* The slot holding `name`, or the free slot where it would go. */
+static size_t *meta_probe(const dgn_model *m, const char *name)
+{
+    size_t mask = m->n_slots - 1;
+    for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &m->meta_slot[i];
+        if (*slot == 0 || strcmp(m->meta[*slot - 1].name, name) == 0)
+            return slot;
+    }
+}
+
+const dgn_meta *dgn_model_find_meta(const dgn_model *m, const char *name)
+{
+    if (!m || !name || m->n_slots == 0)
+        return NULL;
+    size_t slot = *meta_probe(m, name);
+    return slot ? &m->meta[slot - 1] : NULL;
+}
+
+/* Room for one more entry: the array and the index grow by doubling, so n
+ * insertions cost O(n) in all. */
+static dgn_status meta_reserve(dgn_model *m)
+{
+    if (m->n_meta >= DGN_MODEL_MAX_META)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_meta: the model already holds "
+                        "%zu metadata entries, the limit", m->n_meta);
+    if (m->n_meta == m->meta_cap) {
+        size_t cap = m->meta_cap ? 2 * m->meta_cap : 8;
+        dgn_meta *grown = realloc(m->meta, cap * sizeof *grown);
+        if (!grown)
+            return dgn_fail_nomem("model metadata");
+        m->meta = grown;
+        m->meta_cap = cap;
+    }
+    if (2 * (m->n_meta + 1) > m->n_slots) {
+        size_t n_slots = m->n_slots ? 2 * m->n_slots : 16;
+        size_t *slot = calloc(n_slots, sizeof *slot);
+        if (!slot)
+            return dgn_fail_nomem("model metadata index");
+        free(m->meta_slot);
+        m->meta_slot = slot;
+        m->n_slots = n_slots;
+        for (size_t i = 0; i < m->n_meta; i++)
+            *meta_probe(m, m->meta[i].name) = i + 1;
+    }
+    return DGN_OK;
+}
+
 dgn_status dgn_model_set_meta(dgn_model *m, const char *name, const void *data, size_t size)
 {
     if (!m || !name || !name[0] || (!data && size))
@@ -518,29 +622,32 @@ dgn_status dgn_model_set_meta(dgn_model *m, const char *name, const void *data, 
                         "name and data");
     if (strlen(name) > 255)
         return dgn_fail(DGN_E_INVALID, "dgn_model_set_meta: name longer than 255 bytes");
+    if (size > DGN_MODEL_MAX_FILE)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_meta: \"%s\": %zu bytes is more "
+                        "than a model file holds", name, size);
     unsigned char *copy = malloc(size ? size : 1);
     if (!copy)
         return dgn_fail_nomem("model metadata");
     if (size)
         memcpy(copy, data, size);
-    for (size_t i = 0; i < m->n_meta; i++)
-        if (strcmp(m->meta[i].name, name) == 0) {
-            free(m->meta[i].data);
-            m->meta[i].data = copy;
-            m->meta[i].size = size;
+    if (m->n_slots) {
+        size_t slot = *meta_probe(m, name);
+        if (slot) {
+            dgn_meta *e = &m->meta[slot - 1];
+            free(e->data);
+            e->data = copy;
+            e->size = size;
             return DGN_OK;
         }
-    dgn_meta *grown = realloc(m->meta, (m->n_meta + 1) * sizeof *grown);
-    char *nm = strdup(name);
-    if (!grown || !nm) {
-        if (grown)
-            m->meta = grown;
-        free(nm);
-        free(copy);
-        return dgn_fail_nomem("model metadata");
     }
-    m->meta = grown;
-    m->meta[m->n_meta++] = (dgn_meta){nm, copy, size};
+    dgn_status st = meta_reserve(m);
+    char *nm = st == DGN_OK ? strdup(name) : NULL;
+    if (!nm) {
+        free(copy);
+        return st != DGN_OK ? st : dgn_fail_nomem("model metadata");
+    }
+    m->meta[m->n_meta] = (dgn_meta){nm, copy, size};
+    *meta_probe(m, nm) = ++m->n_meta;
     return DGN_OK;
 }
 
@@ -549,11 +656,43 @@ dgn_status dgn_model_meta(const dgn_model *m, const char *name, const void **dat
 {
     if (!m || !name || !data || !size)
         return dgn_fail(DGN_E_INVALID, "dgn_model_meta: NULL argument");
-    for (size_t i = 0; i < m->n_meta; i++)
-        if (strcmp(m->meta[i].name, name) == 0) {
-            *data = m->meta[i].data;
-            *size = m->meta[i].size;
-            return DGN_OK;
-        }
-    return dgn_fail(DGN_E_DATA, "model has no metadata named \"%s\"", name);
+    const dgn_meta *e = dgn_model_find_meta(m, name);
+    if (!e)
+        return dgn_fail(DGN_E_DATA, "model has no metadata named \"%s\"", name);
+    *data = e->data;
+    *size = e->size;
+    return DGN_OK;
+}
+
+/* "NaN", "inf" or "-inf", for messages about non-finite values. */
+static const char *nonfinite_name(double v)
+{
+    return isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf";
+}
+
+dgn_status dgn_model_check_values(const dgn_model *m, const char *where)
+{
+    size_t first = 0;
+    for (size_t t = 0; t < m->n_tensors; t++) {
+        const dgn_tensor *tn = &m->tensor[t];
+        for (size_t i = 0; i < tn->size; i++)
+            if (!isfinite(tn->value[i]))
+                return dgn_fail(DGN_E_NONFINITE, "%s: parameter %zu (%s[%zu]) is %s",
+                                where, first + i, tn->name, i,
+                                nonfinite_name(tn->value[i]));
+        first += tn->size;
+    }
+    for (size_t j = 0; j < m->cfg.hidden; j++) {
+        double mean = m->run_mean[j], var = m->run_var[j];
+        if (!isfinite(mean))
+            return dgn_fail(DGN_E_NONFINITE, "%s: BatchNorm running mean[%zu] is %s",
+                            where, j, nonfinite_name(mean));
+        if (!isfinite(var))
+            return dgn_fail(DGN_E_NONFINITE, "%s: BatchNorm running variance[%zu] is %s",
+                            where, j, nonfinite_name(var));
+        if (var < 0)
+            return dgn_fail(DGN_E_FORMAT, "%s: BatchNorm running variance[%zu] is %g; a "
+                            "variance cannot be negative", where, j, var);
+    }
+    return DGN_OK;
 }

@@ -1,6 +1,7 @@
 #include "dgn/scoring.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,11 @@ dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float
     if (cap < n)
         return dgn_fail(DGN_E_SHAPE, "dgn_model_scores: capacity %zu < %zu rows", cap, n);
     size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
+    /* A NaN centre would give every row the score NaN, silently. */
+    for (size_t j = 0; j < k; j++)
+        if (!isfinite(centre[j]))
+            return dgn_fail(DGN_E_NONFINITE, "dgn_model_scores: centre[%zu] is %g", j,
+                            (double)centre[j]);
     float *f = malloc(step * k * sizeof *f);
     if (!f)
         return dgn_fail_nomem("feature batch");
@@ -229,17 +235,157 @@ dgn_status dgn_model_attach_context(dgn_model *m, const dgn_dataset *ds, const f
 static const unsigned char *blob(const dgn_model *m, const char *name, size_t size,
                                  size_t *got)
 {
-    if (!m)
+    const dgn_meta *e = dgn_model_find_meta(m, name);
+    if (!e || (size && e->size != size))
         return NULL;
-    for (size_t i = 0; i < m->n_meta; i++)
-        if (strcmp(m->meta[i].name, name) == 0) {
-            if (size && m->meta[i].size != size)
-                return NULL;
-            if (got)
-                *got = m->meta[i].size;
-            return m->meta[i].data;
+    if (got)
+        *got = e->size;
+    return e->data;
+}
+
+/* ---- checks of the stored context -------------------------------------- */
+
+static const char *nonfinite_name(double v)
+{
+    return isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf";
+}
+
+/* A present entry of the wrong size; NULL and DGN_OK when absent. */
+static dgn_status sized(const unsigned char **b, const dgn_model *m, const char *name,
+                        size_t size, const char *what, const char *where)
+{
+    const dgn_meta *e = dgn_model_find_meta(m, name);
+    *b = NULL;
+    if (!e)
+        return DGN_OK;
+    if (e->size != size)
+        return dgn_fail(DGN_E_FORMAT, "%s: %s (metadata %s) holds %zu bytes, expected %zu",
+                        where, what, name, e->size, size);
+    *b = e->data;
+    return DGN_OK;
+}
+
+/* " (\"W% SiO2\")" for component i when the model names it, else "". */
+static const char *component_label(const dgn_model *m, size_t i, char *buf, size_t cap)
+{
+    const char *nm = dgn_model_component_name(m, i);
+    char shown[256];
+    if (nm)
+        snprintf(buf, cap, " (\"%s\")", dgn_printable(shown, sizeof shown, nm));
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
+static dgn_status check_zscore(const dgn_model *m, const char *where)
+{
+    size_t c = m->cfg.n_components;
+    const unsigned char *b;
+    dgn_status st = sized(&b, m, META_ZSCORE, 16 * c, "z-score statistics", where);
+    char label[300];
+    for (size_t i = 0; b && st == DGN_OK && i < c; i++) {
+        double mean = dgn_get_f64le(b + 8 * i), sd = dgn_get_f64le(b + 8 * (c + i));
+        if (!isfinite(mean))
+            return dgn_fail(DGN_E_NONFINITE, "%s: z-score mean[%zu]%s (metadata %s) is %s",
+                            where, i, component_label(m, i, label, sizeof label),
+                            META_ZSCORE, nonfinite_name(mean));
+        if (!isfinite(sd))
+            return dgn_fail(DGN_E_NONFINITE, "%s: z-score std[%zu]%s (metadata %s) is %s",
+                            where, i, component_label(m, i, label, sizeof label),
+                            META_ZSCORE, nonfinite_name(sd));
+        if (!(sd > 0))
+            return dgn_fail(DGN_E_FORMAT, "%s: z-score std[%zu]%s (metadata %s) is %g; a "
+                            "standard deviation must be positive", where, i,
+                            component_label(m, i, label, sizeof label), META_ZSCORE, sd);
+    }
+    return st;
+}
+
+static dgn_status check_centre(const dgn_model *m, const char *where)
+{
+    size_t k = m->cfg.out_dim;
+    const unsigned char *b;
+    dgn_status st = sized(&b, m, META_CENTRE, 4 * k, "class centre", where);
+    for (size_t j = 0; b && st == DGN_OK && j < k; j++) {
+        float v = dgn_get_f32le(b + 4 * j);
+        if (!isfinite(v))
+            return dgn_fail(DGN_E_NONFINITE, "%s: class centre[%zu] (metadata %s) is %s",
+                            where, j, META_CENTRE, nonfinite_name(v));
+    }
+    return st;
+}
+
+static dgn_status check_range(const dgn_model *m, const char *where)
+{
+    const unsigned char *b;
+    dgn_status st = sized(&b, m, META_RANGE, 16, "target range", where);
+    if (!b || st != DGN_OK)
+        return st;
+    double lo = dgn_get_f64le(b), hi = dgn_get_f64le(b + 8);
+    if (!isfinite(lo) || !isfinite(hi))
+        return dgn_fail(DGN_E_NONFINITE, "%s: target range (metadata %s) is [%g, %g]; "
+                        "both ends must be finite", where, META_RANGE, lo, hi);
+    if (lo > hi)
+        return dgn_fail(DGN_E_FORMAT, "%s: target range (metadata %s): lo %g is above "
+                        "hi %g", where, META_RANGE, lo, hi);
+    return DGN_OK;
+}
+
+/* A NUL-terminated text entry, with no NUL before its end. */
+static dgn_status check_text(const dgn_model *m, const char *name, const char *what,
+                             size_t min_len, const char *where)
+{
+    const dgn_meta *e = dgn_model_find_meta(m, name);
+    if (e && (e->size < min_len + 1 ||
+              memchr(e->data, '\0', e->size) != e->data + e->size - 1))
+        return dgn_fail(DGN_E_FORMAT, "%s: %s (metadata %s) is not one NUL-terminated%s "
+                        "text", where, what, name, min_len ? ", non-empty" : "");
+    return DGN_OK;
+}
+
+static dgn_status check_components(const dgn_model *m, const char *where)
+{
+    const dgn_meta *e = dgn_model_find_meta(m, META_COMPONENTS);
+    if (!e)
+        return DGN_OK;
+    size_t names = 0, c = m->cfg.n_components;
+    int empty = 0;
+    for (size_t i = 0, start = 0; i < e->size; i++)
+        if (e->data[i] == '\0') {
+            empty |= i == start;
+            names++;
+            start = i + 1;
         }
-    return NULL;
+    if (e->size == 0 || e->data[e->size - 1] != '\0' || names != c || empty)
+        return dgn_fail(DGN_E_FORMAT, "%s: component names (metadata %s): need %zu "
+                        "non-empty, NUL-terminated names, found %zu%s", where,
+                        META_COMPONENTS, c, names,
+                        empty ? " (some empty)"
+                        : e->size && e->data[e->size - 1] ? " and unterminated text" : "");
+    return DGN_OK;
+}
+
+dgn_status dgn_model_check_context(const dgn_model *m, const char *where)
+{
+    dgn_status st = check_components(m, where);
+    if (st == DGN_OK)
+        st = check_text(m, META_PROPERTY, "property name", 1, where);
+    if (st == DGN_OK)
+        st = check_text(m, META_SETTINGS, "settings", 0, where);
+    if (st == DGN_OK)
+        st = check_range(m, where);
+    if (st == DGN_OK)
+        st = check_zscore(m, where);
+    if (st == DGN_OK)
+        st = check_centre(m, where);
+    const unsigned char *b;
+    if (st == DGN_OK && (st = sized(&b, m, META_UNITS, 4, "units", where)) == DGN_OK && b) {
+        uint32_t u = dgn_get_u32le(b);
+        if (u != DGN_UNITS_AUTO && u != DGN_UNITS_FRACTION && u != DGN_UNITS_PERCENT)
+            st = dgn_fail(DGN_E_FORMAT, "%s: units (metadata %s) is %u, not a dgn_units "
+                          "value", where, META_UNITS, u);
+    }
+    return st;
 }
 
 static const char *text_blob(const dgn_model *m, const char *name)
@@ -279,8 +425,13 @@ static dgn_status missing(const char *what)
 
 dgn_status dgn_model_target_range(const dgn_model *m, double *lo, double *hi)
 {
+    if (!m || !lo || !hi)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_target_range: NULL argument");
+    dgn_status st = check_range(m, "dgn_model_target_range");
+    if (st != DGN_OK)
+        return st;
     const unsigned char *b = blob(m, META_RANGE, 16, NULL);
-    if (!b || !lo || !hi)
+    if (!b)
         return missing("target range");
     *lo = dgn_get_f64le(b);
     *hi = dgn_get_f64le(b + 8);
@@ -292,6 +443,9 @@ dgn_status dgn_model_zscore_stats(const dgn_model *m, double *mean, double *std,
     if (!m || !mean || !std)
         return dgn_fail(DGN_E_INVALID, "dgn_model_zscore_stats: NULL argument");
     size_t c = m->cfg.n_components;
+    dgn_status st = check_zscore(m, "dgn_model_zscore_stats");
+    if (st != DGN_OK)
+        return st;
     const unsigned char *b = blob(m, META_ZSCORE, 16 * c, NULL);
     if (!b)
         return missing("z-score statistics");
@@ -309,6 +463,9 @@ dgn_status dgn_model_class_centre(const dgn_model *m, float *centre, size_t cap)
     if (!m || !centre)
         return dgn_fail(DGN_E_INVALID, "dgn_model_class_centre: NULL argument");
     size_t k = m->cfg.out_dim;
+    dgn_status st = check_centre(m, "dgn_model_class_centre");
+    if (st != DGN_OK)
+        return st;
     const unsigned char *b = blob(m, META_CENTRE, 4 * k, NULL);
     if (!b)
         return missing("class centre");

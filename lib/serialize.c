@@ -13,10 +13,12 @@
  *   u32 CRC-32            (IEEE) of everything before it
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "endian.h"
 #include "error.h"
@@ -77,10 +79,22 @@ dgn_status dgn_model_save(const dgn_model *m, const char *path)
 {
     if (!m || !path)
         return dgn_fail(DGN_E_INVALID, "dgn_model_save: NULL argument");
+    /* Write no file that dgn_model_load would refuse. */
+    dgn_status st = dgn_model_check_values(m, "dgn_model_save");
+    if (st == DGN_OK)
+        st = dgn_model_check_context(m, "dgn_model_save");
+    if (st != DGN_OK)
+        return st;
     size_t nb = dgn_model_n_buffers(m);
-    size_t len = HEADER + CONFIG + 8 + 4 * m->n_params + 8 + 4 * nb + 4 + CRC;
+    uint64_t want = HEADER + CONFIG + 8 + 4 * (uint64_t)m->n_params + 8 + 4 * (uint64_t)nb +
+                    4 + CRC;
     for (size_t i = 0; i < m->n_meta; i++)
-        len += 4 + strlen(m->meta[i].name) + 8 + m->meta[i].size;
+        want += 4 + strlen(m->meta[i].name) + 8 + (uint64_t)m->meta[i].size;
+    if (want > DGN_MODEL_MAX_FILE)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_save: %s: the model would take %llu "
+                        "bytes, above the model file limit of %llu", path,
+                        (unsigned long long)want, (unsigned long long)DGN_MODEL_MAX_FILE);
+    size_t len = (size_t)want;
     unsigned char *buf = malloc(len);
     if (!buf)
         return dgn_fail_nomem("model file image");
@@ -114,7 +128,7 @@ dgn_status dgn_model_save(const dgn_model *m, const char *path)
     }
     put_u32(&w, dgn_crc32(buf, len - CRC));
 
-    dgn_status st = dgn_write_file_atomic(path, buf, len);
+    st = dgn_write_file_atomic(path, buf, len);
     free(buf);
     return st;
 }
@@ -161,30 +175,60 @@ static int get_f32s(reader *r, float *v, size_t n)
     return 1;
 }
 
+/* What a non-regular file is, for messages. */
+static const char *file_kind(mode_t mode)
+{
+    return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO"
+         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+         : S_ISSOCK(mode) ? "a socket" : "not a regular file";
+}
+
+/* The whole file. O_NONBLOCK: opening a FIFO with no writer must not
+ * wait for one; the file is refused right after, by fstat. */
 static dgn_status read_file(const char *path, unsigned char **buf, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
         return dgn_fail(DGN_E_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return dgn_fail(DGN_E_IO, "%s: not a regular file", path);
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return dgn_fail(DGN_E_IO, "%s: cannot stat: %s", path, strerror(e));
     }
-    size_t n = (size_t)sb.st_size;
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return dgn_fail(DGN_E_IO, "%s: is %s, not a model file (need a regular file)",
+                        path, file_kind(sb.st_mode));
+    }
+    if ((uint64_t)sb.st_size > DGN_MODEL_MAX_FILE) {
+        close(fd);
+        return dgn_fail(DGN_E_FORMAT, "%s: %llu bytes is above the model file limit of "
+                        "%llu bytes", path, (unsigned long long)sb.st_size,
+                        (unsigned long long)DGN_MODEL_MAX_FILE);
+    }
+    size_t n = (size_t)sb.st_size, got = 0;
     *buf = malloc(n ? n : 1);
     if (!*buf) {
-        fclose(f);
+        close(fd);
         return dgn_fail_nomem("model file contents");
     }
-    size_t got = fread(*buf, 1, n, f);
-    int err = ferror(f);
-    fclose(f);
-    if (err || got != n) {
-        free(*buf);
-        *buf = NULL;
-        return dgn_fail(DGN_E_IO, "%s: read error", path);
+    while (got < n) {
+        ssize_t r = read(fd, *buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            close(fd);
+            free(*buf);
+            *buf = NULL;
+            return e ? dgn_fail(DGN_E_IO, "%s: read error: %s", path, strerror(e))
+                     : dgn_fail(DGN_E_IO, "%s: the file shrank while it was read "
+                                "(%zu of %zu bytes)", path, got, n);
+        }
+        got += (size_t)r;
     }
+    close(fd);
     *len = n;
     return DGN_OK;
 }
@@ -264,9 +308,27 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
     else if (!get_size(&r, &n) || n != dgn_model_n_buffers(m) ||
              !get_f32s(&r, m->run_mean, n))
         bad = "BatchNorm statistics do not match the config";
+    if (!bad && (st = dgn_model_check_values(m, path)) != DGN_OK) {
+        dgn_model_destroy(m);
+        return st;
+    }
     uint32_t n_meta = 0;
     if (!bad && !get_u32(&r, &n_meta))
         bad = "metadata count missing";
+    /* An entry takes at least 13 bytes (u32 length, a 1-byte name, u64
+     * size): a count the rest of the file cannot hold is refused before
+     * the loop, as is one above the limit. */
+    if (!bad && n_meta > DGN_MODEL_MAX_META) {
+        dgn_model_destroy(m);
+        return dgn_fail(DGN_E_FORMAT, "%s: %lu metadata entries, above the limit of %zu",
+                        path, (unsigned long)n_meta, (size_t)DGN_MODEL_MAX_META);
+    }
+    if (!bad && n_meta > (size_t)(r.end - r.p) / 13) {
+        dgn_model_destroy(m);
+        return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: %lu metadata entries "
+                        "cannot fit in the %zu bytes left", path, (unsigned long)n_meta,
+                        (size_t)(r.end - r.p));
+    }
     for (uint32_t i = 0; !bad && i < n_meta; i++) {
         uint32_t nl;
         size_t size;
@@ -278,9 +340,22 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
         memcpy(name, r.p, nl);
         name[nl] = '\0';
         r.p += nl;
+        if (strlen(name) != nl) {
+            bad = "metadata name holds a NUL byte";
+            break;
+        }
         if (!get_size(&r, &size) || (size_t)(r.end - r.p) < size) {
             bad = "metadata cut short";
             break;
+        }
+        /* libdgn never writes a name twice; a second one would silently
+         * replace the first. */
+        if (dgn_model_find_meta(m, name)) {
+            char shown[4 * 255 + 1];
+            dgn_model_destroy(m);
+            return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: metadata \"%s\" "
+                            "appears twice (entry %lu repeats it)", path,
+                            dgn_printable(shown, sizeof shown, name), (unsigned long)i + 1);
         }
         if ((st = dgn_model_set_meta(m, name, r.p, size)) != DGN_OK) {
             dgn_model_destroy(m);
@@ -293,6 +368,10 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
     if (bad) {
         dgn_model_destroy(m);
         return corrupt(path, bad);
+    }
+    if ((st = dgn_model_check_context(m, path)) != DGN_OK) {
+        dgn_model_destroy(m);
+        return st;
     }
     m->training = 0;
     *out = m;

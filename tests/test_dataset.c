@@ -121,6 +121,39 @@ START_TEST(rows_outside_the_sum_window_are_dropped)
 }
 END_TEST
 
+/* Rows written as exactly 95 % or 105 % sum to a double a few ulps outside
+ * [0.95, 1.05]; the documented tolerance keeps them, and 94.99 % and
+ * 105.01 % are still dropped. */
+START_TEST(sum_window_edges_are_kept_whatever_the_rounding)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    static const char *const tables[] = {
+        "a,b,c,d,e,T\n"
+        "70,30,0,0,0,550\n"
+        "3.0,27.4,64.6,0,0,550\n"     /* 95.0: sums to 0.9499999999999998 */
+        "0.1,28.0,76.9,0,0,450\n"     /* 105.0: sums to 1.0500000000000003 */
+        "3.0,27.4,64.59,0,0,550\n"    /* 94.99: dropped */
+        "0.1,28.0,76.91,0,0,450\n",   /* 105.01: dropped */
+        "a,b,c,d,e,T\n"
+        "0.7,0.3,0,0,0,550\n"
+        "0.059,0.813,0.078,0,0,550\n"       /* 0.95 */
+        "0.069,0.258,0.269,0.406,0.048,450\n" /* 1.05 */
+        "0.059,0.813,0.0779,0,0,550\n"      /* 0.9499: dropped */
+        "0.069,0.258,0.269,0.406,0.0481,450\n"}; /* 1.0501: dropped */
+    for (int t = 0; t < 2; t++) {
+        dgn_dataset *ds = load_ok(tables[t], &cfg);
+        ck_assert_int_eq(dgn_dataset_units(ds), t ? DGN_UNITS_FRACTION : DGN_UNITS_PERCENT);
+        ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), 3);
+        ck_assert_uint_eq(dgn_dataset_n_dropped(ds), 2);
+        double y[3];
+        ck_assert_int_eq(dgn_dataset_property_values(ds, DGN_SPLIT_ALL, y, 3), DGN_OK);
+        ck_assert_double_eq(y[1], 550);
+        ck_assert_double_eq(y[2], 450);
+        dgn_dataset_destroy(ds);
+    }
+}
+END_TEST
+
 START_TEST(labels_are_inclusive)
 {
     dgn_dataset_config cfg = base_config(500, 600);
@@ -669,6 +702,7 @@ int main(void)
     tcase_add_test(tc, mixed_units_are_an_error);
     tcase_add_test(tc, forced_units_skip_detection);
     tcase_add_test(tc, rows_outside_the_sum_window_are_dropped);
+    tcase_add_test(tc, sum_window_edges_are_kept_whatever_the_rounding);
     tcase_add_test(tc, labels_are_inclusive);
     tcase_add_test(tc, columns_by_name_and_short_name);
     tcase_add_test(tc, ambiguous_short_name);

@@ -421,14 +421,62 @@ START_TEST(batch_limits_and_buffers)
     ck_assert_error_has("x[1][2]");
     x[7] = 0;
     float df[16] = {0}, dx[4 * NC];
+    /* Each failed backward also forgets the forward pass (see
+     * failed_calls_forget_the_forward_pass): forward again each time. */
     ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_OK);
     ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 3), DGN_E_INVALID);
+    ck_assert_error_has("3 rows, but the forward pass had 4");
+    ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_OK);
     ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC - 1, df, 4), DGN_E_SHAPE);
+    ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_OK);
     dgn_model_set_training(m, 0);
     ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 4), DGN_E_INVALID);
+    ck_assert_error_has("training mode", "evaluation mode");
     ck_assert_int_eq(dgn_model_tensor(m, 99, NULL, NULL, NULL, NULL), DGN_E_INVALID);
     dgn_model_destroy(m);
     dgn_model_destroy(NULL);
+}
+END_TEST
+
+/* A forward that fails (here on a NaN input) must not leave the previous
+ * batch for the next backward, which would return OK on stale
+ * activations; nor may any other failed call. */
+START_TEST(failed_calls_forget_the_forward_pass)
+{
+    dgn_model_config cfg = small_config(1, 0.1f);
+    dgn_model *m = create(&cfg);
+    float x[4 * NC], f[16], df[16], dx[4 * NC];
+    for (int i = 0; i < 4 * NC; i++)
+        x[i] = (float)sin(i);
+    for (int i = 0; i < 16; i++)
+        df[i] = (float)cos(i);
+    ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_OK);
+    x[NC + 1] = NAN;
+    ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_E_NONFINITE);
+    ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 4), DGN_E_INVALID);
+    ck_assert_error_has("no forward pass", "dgn_model_forward call failed", "x[1][1]");
+    x[NC + 1] = 0;
+
+    /* A forward refused for its shape forgets the last batch too. */
+    ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_OK);
+    ck_assert_int_eq(dgn_model_forward(m, f, 15, x, 4), DGN_E_SHAPE);
+    ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 4), DGN_E_INVALID);
+    ck_assert_error_has("f capacity 15");
+
+    /* So does a failed backward: a NaN gradient is refused, and the retry
+     * is refused for want of a forward pass, not run on the same batch. */
+    ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_OK);
+    df[3] = INFINITY;
+    ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 4), DGN_E_NONFINITE);
+    ck_assert_error_has("df[0][3]");
+    df[3] = 0;
+    ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 4), DGN_E_INVALID);
+    ck_assert_error_has("dgn_model_backward call failed");
+
+    /* And a good forward restores the pair. */
+    ck_assert_int_eq(dgn_model_forward(m, f, 16, x, 4), DGN_OK);
+    ck_assert_int_eq(dgn_model_backward(m, dx, 4 * NC, df, 4), DGN_OK);
+    dgn_model_destroy(m);
 }
 END_TEST
 
@@ -511,6 +559,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("api");
     tcase_add_test(tc, batch_limits_and_buffers);
+    tcase_add_test(tc, failed_calls_forget_the_forward_pass);
     tcase_add_test(tc, parameter_walk);
     tcase_add_test(tc, config_validation_names_the_field);
     suite_add_tcase(s, tc);

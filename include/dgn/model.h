@@ -76,7 +76,10 @@ DGN_API dgn_status dgn_model_forward(dgn_model *model, float *f, size_t f_cap,
 
 /* Back-propagate df [n][out_dim] through the last forward call (same n,
  * same mode): parameter gradients are accumulated; dx [n][n_components]
- * receives the input gradient when not NULL. */
+ * receives the input gradient when not NULL. A failed forward or backward
+ * call forgets the forward pass: backward then fails (DGN_E_INVALID),
+ * saying which call failed and why, until a forward call succeeds. A
+ * non-finite df is DGN_E_NONFINITE. */
 DGN_API dgn_status dgn_model_backward(dgn_model *model, float *dx, size_t dx_cap,
                                       const float *df, size_t n);
 
@@ -101,8 +104,11 @@ DGN_API dgn_status dgn_model_meta(const dgn_model *model, const char *name,
  * every parameter, the BatchNorm running statistics, the metadata and a
  * CRC-32. Saving follows the rules of dgn/files.h: a regular file or new
  * path only, written whole to a temporary file, synced, then put in place.
- * Loading rejects truncated, corrupted, foreign and future files with a
- * message saying which. A loaded model is in evaluation mode. */
+ * Loading rejects truncated, corrupted, foreign and future files, non-
+ * regular files (without blocking on a FIFO), non-finite parameters and
+ * impossible statistics or context, with a message naming the file and
+ * the field (docs/model.md, "Model files"); saving refuses what loading
+ * would. A loaded model is in evaluation mode. */
 DGN_API dgn_status dgn_model_save(const dgn_model *model, const char *path);
 DGN_API dgn_status dgn_model_load(dgn_model **out, const char *path);
 

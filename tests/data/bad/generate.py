@@ -117,6 +117,91 @@ put("grid", "beyond_64_bits.grid",
     "more than a 64-bit count holds")
 put("grid", "no_step.grid", "SiO2, Na2O", "DGN_E_FORMAT", "no step=S item")
 
+# ---- model validation: NaN models, impossible statistics, metadata ----------
+rows.append("# model validation (issue 13: non-finite and impossible values, metadata)")
+
+
+def ctx_model(params=None, stats=None, meta=None, count=None):
+    """A 3-component model carrying the context dgn-train stores (names,
+    property, range, z-score statistics, centre, units): a model the
+    programs accept (../good/context.dgn) until one value is damaged."""
+    n, d, f, h, k = 3, 2, 2, 2, 2
+    n_params = n * d + n * f + 3 * d * d + n * d * h + 2 * h + h * k + k
+    params = params if params is not None else [0.01 * i for i in range(n_params)]
+    stats = stats if stats is not None else [0.0] * h + [1.0] * h
+    meta = meta if meta is not None else ctx_meta()
+    body = struct.pack("<8Q", n, d, f, 1, h, k, 6, 1) + struct.pack("<fI", 0.1, 1)
+    body += struct.pack("<Q", n_params) + struct.pack(f"<{n_params}f", *params)
+    body += struct.pack("<Q", 2 * h) + struct.pack(f"<{2 * h}f", *stats)
+    body += struct.pack("<I", len(meta) if count is None else count)
+    for name, data in meta:
+        body += struct.pack("<I", len(name)) + name + struct.pack("<Q", len(data)) + data
+    data = b"DGNMODEL" + struct.pack("<IQ", 1, 8 + 4 + 8 + len(body) + 4) + body
+    return data + struct.pack("<I", zlib.crc32(data))
+
+
+def ctx_meta(mean=(0.6, 0.2, 0.2), std=(0.1, 0.05, 0.05), centre=(0.6, 0.8),
+             lo=500.0, hi=600.0, names=b"SiO2\0Na2O\0CaO\0"):
+    return [(b"dgn.components", names), (b"dgn.property", b"TG\0"),
+            (b"dgn.range", struct.pack("<2d", lo, hi)),
+            (b"dgn.zscore", struct.pack("<6d", *mean, *std)),
+            (b"dgn.centre", struct.pack("<2f", *centre)),
+            (b"dgn.units", struct.pack("<I", 2))]
+
+
+def ctx_params(i, v):
+    p = [0.01 * j for j in range(46)]
+    p[i] = v
+    return p
+
+
+NAN, INF = float("nan"), float("inf")
+with open(os.path.join(GOOD, "context.dgn"), "wb") as f:
+    f.write(ctx_model())
+# Parameters: embedding 0-5, interaction 6-11, attention 12-23, W1 24-35.
+put("model", "nan_weight.dgn", ctx_model(params=ctx_params(30, NAN)), "DGN_E_NONFINITE",
+    "parameter 30 (projection.linear1.weight[6]) is NaN")
+put("model", "inf_weight.dgn", ctx_model(params=ctx_params(0, INF)), "DGN_E_NONFINITE",
+    "parameter 0 (embedding[0]) is inf")
+put("model", "nan_bn_mean.dgn", ctx_model(stats=[NAN, 0.0, 1.0, 1.0]), "DGN_E_NONFINITE",
+    "BatchNorm running mean[0] is NaN")
+put("model", "negative_bn_variance.dgn", ctx_model(stats=[0.0, 0.0, 1.0, -0.25]),
+    "DGN_E_FORMAT", "BatchNorm running variance[1] is -0.25; a variance cannot be negative")
+put("model", "inf_bn_variance.dgn", ctx_model(stats=[0.0, 0.0, INF, 1.0]), "DGN_E_NONFINITE",
+    "BatchNorm running variance[0] is inf")
+put("model", "nan_centre.dgn", ctx_model(meta=ctx_meta(centre=(NAN, 0.8))), "DGN_E_NONFINITE",
+    "class centre[0] (metadata dgn.centre) is NaN")
+put("model", "inf_centre.dgn", ctx_model(meta=ctx_meta(centre=(0.6, -INF))), "DGN_E_NONFINITE",
+    "class centre[1] (metadata dgn.centre) is -inf")
+put("model", "negative_std.dgn", ctx_model(meta=ctx_meta(std=(0.1, -0.05, 0.05))),
+    "DGN_E_FORMAT", "z-score std[1] (\"Na2O\") (metadata dgn.zscore) is -0.05")
+put("model", "zero_std.dgn", ctx_model(meta=ctx_meta(std=(0.1, 0.05, 0.0))), "DGN_E_FORMAT",
+    "z-score std[2] (\"CaO\") (metadata dgn.zscore) is 0; a standard deviation must be positive")
+put("model", "nan_mean.dgn", ctx_model(meta=ctx_meta(mean=(NAN, 0.2, 0.2))), "DGN_E_NONFINITE",
+    "z-score mean[0] (\"SiO2\") (metadata dgn.zscore) is NaN")
+put("model", "lo_above_hi.dgn", ctx_model(meta=ctx_meta(lo=600.0, hi=500.0)), "DGN_E_FORMAT",
+    "target range (metadata dgn.range): lo 600 is above hi 500")
+put("model", "nan_range.dgn", ctx_model(meta=ctx_meta(hi=NAN)), "DGN_E_NONFINITE",
+    "target range (metadata dgn.range) is [500, nan]")
+put("model", "component_count.dgn", ctx_model(meta=ctx_meta(names=b"SiO2\0Na2O\0")),
+    "DGN_E_FORMAT", "component names (metadata dgn.components): need 3 non-empty, "
+    "NUL-terminated names, found 2")
+short_centre = ctx_meta()
+short_centre[4] = (b"dgn.centre", struct.pack("<f", 0.6))
+put("model", "short_centre.dgn", ctx_model(meta=short_centre), "DGN_E_FORMAT",
+    "class centre (metadata dgn.centre) holds 4 bytes, expected 8")
+put("model", "huge_metadata_count.dgn", ctx_model(count=0xFFFFFFFF), "DGN_E_FORMAT",
+    "4294967295 metadata entries, above the limit of 1048576")
+put("model", "metadata_count_beyond_file.dgn", ctx_model(count=1000), "DGN_E_FORMAT",
+    "1000 metadata entries cannot fit")
+put("model", "duplicate_metadata.dgn", ctx_model(meta=ctx_meta() + [(b"dgn.property", b"TG\0")]),
+    "DGN_E_FORMAT", "metadata \"dgn.property\" appears twice (entry 7 repeats it)")
+# 80,000 entries (12.8 s to load when each insert searched all the others),
+# then a repeat: the loader must get through them all, fast, to refuse it.
+many = ctx_meta() + [(b"k%d" % i, b"") for i in range(80000)] + [(b"k0", b"")]
+put("model", "many_metadata_entries.dgn", ctx_model(meta=many), "DGN_E_FORMAT",
+    "metadata \"k0\" appears twice (entry 80007 repeats it)")
+
 with open(os.path.join(HERE, "MANIFEST"), "w") as f:
     f.write("# kind\tfile\tstatus\tmessage fragment (written by generate.py)\n")
     f.write("\n".join(rows) + "\n")
