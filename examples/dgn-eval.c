@@ -48,20 +48,13 @@ int main(int argc, char **argv)
     CHECK(dgn_dataset_features_zscored(ds, DGN_SPLIT_ALL, mean, sd, x, n * c));
     CHECK(dgn_dataset_labels(ds, DGN_SPLIT_ALL, labels, n));
     CHECK(dgn_model_scores(scores, n, model, centre, x, n));
-    double auc = NAN, patk;
-    size_t positives = dgn_dataset_n_positive(ds, DGN_SPLIT_ALL);
-    /* With one class the AUC is undefined: reported as such, not failed,
-     * since P@k still says something. */
-    if (positives > 0 && positives < n)
-        CHECK(dgn_auc(&auc, scores, labels, n));
+    double auc, patk;
+    CHECK(dgn_auc(&auc, scores, labels, n));
     CHECK(dgn_precision_at_k(&patk, scores, labels, n, k));
+    size_t positives = dgn_dataset_n_positive(ds, DGN_SPLIT_ALL);
 
-    char auc_text[32] = "undefined (one class)";
-    if (!isnan(auc))
-        snprintf(auc_text, sizeof auc_text, "%.4f", auc);
-    fprintf(stderr, "%s on %s: %zu rows, %zu with %s in [%g, %g]; auc %s, p@%zu %.3f\n",
-            model_path, data, n, positives, dcfg.property, dcfg.lo, dcfg.hi, auc_text, k,
-            patk);
+    fprintf(stderr, "%s on %s: %zu rows, %zu with %s in [%g, %g]; auc %.4f, p@%zu %.3f\n",
+            model_path, data, n, positives, dcfg.property, dcfg.lo, dcfg.hi, auc, k, patk);
     if (json) {
         cli_json j;
         json_open(&j, stdout);
