@@ -36,6 +36,7 @@ dgn-train|2|--hi: "inf" is not a finite number|$D --lo 500 --hi inf -o $tmp/x.dg
 dgn-train|2|--batch 1e8 is outside [1, 349525]|$D --lo 500 --hi 600 --batch 1e8 -o $tmp/x.dgn
 dgn-train|2|--batch 100000000 is outside [1, 349525]|$D --lo 500 --hi 600 --batch 100000000 -o $tmp/x.dgn
 dgn-train|2|--batch 6148914691236517206 is outside [1, 349525]|$D --lo 500 --hi 600 --batch 6148914691236517206 -o $tmp/x.dgn
+dgn-train|2|--batch 349525 needs too much memory for 19 components|$D --lo 500 --hi 600 --batch 349525 -o $tmp/x.dgn
 dgn-train|2|--batch: "1.5" is not a whole number|$D --lo 500 --hi 600 --batch 1.5 -o $tmp/x.dgn
 dgn-train|2|--epochs 0 is outside [1, 1000000]|$D --lo 500 --hi 600 --epochs 0 -o $tmp/x.dgn
 dgn-train|2|--lr 0 must be above 0|$D --lo 500 --hi 600 --lr 0 -o $tmp/x.dgn
