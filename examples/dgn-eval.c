@@ -9,36 +9,15 @@
 
 const char *cli_program = "dgn-eval";
 
-static const char usage[] = "usage: dgn-eval MODEL.dgn DATA.csv [--k 100] [--json]\n";
-
 int main(int argc, char **argv)
 {
-    const char *model_path = NULL, *data = NULL;
-    size_t k = 100;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (!strcmp(a, "--k")) {
-            k = cli_count(a, cli_value(argc, argv, &i));
-            if (k < 1)
-                cli_die("--k: \"%s\" must be at least 1", argv[i]);
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (a[0] == '-') {
-            cli_die("unknown option %s", a);
-        } else if (!model_path) {
-            model_path = a;
-        } else if (!data) {
-            data = a;
-        } else {
-            cli_die("unexpected argument %s", a);
-        }
-    }
-    if (!model_path || !data)
-        cli_die("%s", "need MODEL.dgn and DATA.csv");
+    cli_args p;
+    cli_args_init(&p, argc, argv);
+    eval_options o;
+    CLI_EXIT_UNLESS_RUN(eval_parse(&o, &p), &p, eval_usage);
+    const char *model_path = o.model_path, *data = o.data_path;
+    size_t k = o.k;
+    int json = o.json;
 
     dgn_model *model;
     CHECK(dgn_model_load(&model, model_path));
@@ -76,9 +55,16 @@ int main(int argc, char **argv)
 
     fprintf(stderr, "%s on %s: %zu rows, %zu with %s in [%g, %g]; auc %.4f, p@%zu %.3f\n",
             model_path, data, n, positives, dcfg.property, dcfg.lo, dcfg.hi, auc, k, patk);
-    if (json)
-        printf("{\"auc\": %.6f, \"precision_at_k\": %.6f, \"k\": %zu, \"n\": %zu, "
-               "\"positives\": %zu}\n", auc, patk, k, n, positives);
+    if (json) {
+        cli_json j;
+        json_open(&j, stdout);
+        json_number(&j, "auc", "%.6f", auc);
+        json_number(&j, "precision_at_k", "%.6f", patk);
+        json_count(&j, "k", k);
+        json_count(&j, "n", n);
+        json_count(&j, "positives", positives);
+        json_close(&j);
+    }
     free(x);
     free(scores);
     free(labels);

@@ -14,10 +14,6 @@
 
 const char *cli_program = "dgn-paper";
 
-static const char usage[] =
-    "usage: dgn-paper DATA.csv [--property TG] [--epochs N] [--seed N] [--quick]\n"
-    "                 [--csv OUT.csv] [--markdown OUT.md] [--threads N]\n";
-
 typedef struct study {
     const char *data, *property;
     size_t epochs;
@@ -68,6 +64,17 @@ static outcome run(const study *st, const char *variant, double lo, double hi)
     dgn_dataset *ds;
     CHECK(dgn_dataset_load_csv(&ds, st->data, &dc));
     mc.n_components = dgn_dataset_n_components(ds);
+    /* Before training: the checks dgn-train makes, in this study's terms. */
+    char why[2048];
+    if (mc.interaction && mc.n_components < 2) {
+        fprintf(stderr, "%s: %s has %zu component column(s); the study's full model "
+                "needs at least 2\n", cli_program, st->data, mc.n_components);
+        exit(1);
+    }
+    if (cli_check_validation(ds, "the validation split", why, sizeof why)) {
+        fprintf(stderr, "%s: %s %g-%g: %s\n", cli_program, variant, lo, hi, why);
+        exit(1);
+    }
     mc.max_batch = 3 * tc.batch;
     dgn_model *m;
     CHECK(dgn_model_create(&m, &mc));
@@ -123,47 +130,27 @@ static void text_write(FILE *f, char **text, size_t *len, const char *path)
 
 int main(int argc, char **argv)
 {
-    study st = {NULL, "TG", 60, 2024};
-    const char *csv = "paper-results.csv", *markdown = "paper-results.md";
-    int quick = 0;
+    cli_args p;
+    cli_args_init(&p, argc, argv);
+    paper_options po;
+    CLI_EXIT_UNLESS_RUN(paper_parse(&po, &p), &p, paper_usage);
+    study st = {po.data_path, po.property, po.epochs, po.seed};
+    const char *csv = po.csv, *markdown = po.markdown;
+    int quick = po.quick;
+    if (po.threads)
+        openblas_set_num_threads(po.threads);
+    if (!strcmp(csv, markdown)) {
+        fprintf(stderr, "%s: --markdown: %s is also the --csv file (see --help)\n",
+                cli_program, csv);
+        exit(2);
+    }
+    const char *inputs[] = {st.data, csv};
+    cli_output("--csv", csv, inputs, 1);
+    cli_output("--markdown", markdown, inputs, 2);
     char command[1024];
     size_t used = (size_t)snprintf(command, sizeof command, "dgn-paper");
     for (int i = 1; i < argc && used < sizeof command; i++)
         used += (size_t)snprintf(command + used, sizeof command - used, " %s", argv[i]);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (!strcmp(a, "--property")) {
-            st.property = cli_value(argc, argv, &i);
-        } else if (!strcmp(a, "--epochs")) {
-            st.epochs = cli_count(a, cli_value(argc, argv, &i));
-        } else if (!strcmp(a, "--seed")) {
-            st.seed = cli_count(a, cli_value(argc, argv, &i));
-        } else if (!strcmp(a, "--quick")) {
-            quick = 1;
-        } else if (!strcmp(a, "--csv")) {
-            csv = cli_value(argc, argv, &i);
-        } else if (!strcmp(a, "--markdown")) {
-            markdown = cli_value(argc, argv, &i);
-        } else if (!strcmp(a, "--threads")) {
-            openblas_set_num_threads((int)cli_count(a, cli_value(argc, argv, &i)));
-        } else if (a[0] == '-') {
-            cli_die("unknown option %s", a);
-        } else if (!st.data) {
-            st.data = a;
-        } else {
-            cli_die("unexpected argument %s", a);
-        }
-    }
-    if (!st.data)
-        cli_die("%s", "missing DATA.csv");
-    if (!strcmp(csv, markdown))
-        cli_die("--markdown: %s is also the --csv file", csv);
-    const char *inputs[] = {st.data, csv};
-    cli_output("--csv", csv, inputs, 1);
-    cli_output("--markdown", markdown, inputs, 2);
     if (quick && st.epochs > 2)
         st.epochs = 2;
 

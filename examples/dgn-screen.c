@@ -11,11 +11,6 @@
 
 const char *cli_program = "dgn-screen";
 
-static const char usage[] =
-    "usage: dgn-screen MODEL.dgn (--grid SPEC | --candidates FILE.csv) [--top K]\n"
-    "                  [--shard I/N] [-o OUT.csv] [--threads N] [--json]\n"
-    "SPEC, in percent: \"step=5, SiO2=40:80, Al2O3=0:20, Na2O\" (a bare name is 0:100)\n";
-
 /* Every 5 % on a terminal (rewriting one line), every 25 % in a log. */
 static int progress(uint64_t done, uint64_t total, void *user)
 {
@@ -32,48 +27,14 @@ static int progress(uint64_t done, uint64_t total, void *user)
 
 int main(int argc, char **argv)
 {
-    dgn_screener_config scfg;
-    CHECK(dgn_screener_config_init(&scfg, DGN_SCREENER_CONFIG_VERSION));
-    scfg.top_k = 10;
-    const char *model_path = NULL, *grid = NULL, *candidates = NULL, *out = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (!strcmp(a, "--grid")) {
-            grid = cli_value(argc, argv, &i);
-        } else if (!strcmp(a, "--candidates")) {
-            candidates = cli_value(argc, argv, &i);
-        } else if (!strcmp(a, "--top")) {
-            scfg.top_k = cli_count(a, cli_value(argc, argv, &i));
-        } else if (!strcmp(a, "--shard")) {
-            const char *v = cli_value(argc, argv, &i);
-            unsigned long long si, sn;
-            char tail;
-            if (sscanf(v, "%llu/%llu%c", &si, &sn, &tail) != 2 || sn == 0 || si >= sn)
-                cli_die("--shard: \"%s\" is not I/N with 0 <= I < N", v);
-            scfg.shard_index = si;
-            scfg.shard_count = sn;
-        } else if (!strcmp(a, "-o")) {
-            out = cli_value(argc, argv, &i);
-        } else if (!strcmp(a, "--threads")) {
-            scfg.threads = cli_count(a, cli_value(argc, argv, &i));
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (a[0] == '-') {
-            cli_die("unknown option %s", a);
-        } else if (!model_path) {
-            model_path = a;
-        } else {
-            cli_die("unexpected argument %s", a);
-        }
-    }
-    if (!model_path)
-        cli_die("%s", "missing MODEL.dgn");
-    if (!grid == !candidates)
-        cli_die("%s", "give exactly one of --grid and --candidates");
+    cli_args p;
+    cli_args_init(&p, argc, argv);
+    screen_options o;
+    CLI_EXIT_UNLESS_RUN(screen_parse(&o, &p), &p, screen_usage);
+    dgn_screener_config scfg = o.screen;
+    const char *model_path = o.model_path, *grid = o.grid, *candidates = o.candidates,
+               *out = o.out;
+    int json = o.json;
     const char *inputs[] = {model_path, candidates};
     if (out)
         cli_output("-o", out, inputs, 2);
@@ -88,9 +49,19 @@ int main(int argc, char **argv)
     CHECK(dgn_model_load(&model, model_path));
     dgn_screener *s;
     CHECK(dgn_screener_create(&s, model, &scfg));
-    if (grid)
-        CHECK(dgn_screener_set_grid(s, grid));
-    else
+    if (grid) {
+        /* The spec is an argument: its errors name --grid and exit 2. */
+        dgn_status st = dgn_screener_set_grid(s, grid);
+        if (st != DGN_OK) {
+            const char *msg = dgn_last_error();
+            if (st == DGN_E_NOMEM)
+                CHECK(st);
+            if (!strncmp(msg, "grid spec: ", 11))
+                msg += 11;
+            fprintf(stderr, "%s: --grid: %s (see --help)\n", cli_program, msg);
+            exit(2);
+        }
+    } else
         CHECK(dgn_screener_set_candidates(s, candidates));
     uint64_t total, mine;
     CHECK(dgn_screener_count(s, &total, &mine));
@@ -125,15 +96,17 @@ int main(int argc, char **argv)
         float score;
         CHECK(dgn_screener_result(s, r, &index, &score, pct, c));
         if (json) {
-            printf("{\"rank\": %zu, \"index\": %llu, \"score\": %.9g, \"percent\": {", r + 1,
-                   (unsigned long long)index, (double)score);
-            for (size_t j = 0, first = 1; j < c; j++)
-                if (pct[j] != 0) {
-                    printf("%s\"%s\": %g", first ? "" : ", ", dgn_model_component_name(model, j),
-                           pct[j]);
-                    first = 0;
-                }
-            printf("}}\n");
+            cli_json j;
+            json_open(&j, stdout);
+            json_count(&j, "rank", r + 1);
+            json_count(&j, "index", index);
+            json_number(&j, "score", "%.9g", (double)score);
+            json_begin_object(&j, "percent");
+            for (size_t k = 0; k < c; k++)
+                if (pct[k] != 0)
+                    json_number(&j, dgn_model_component_name(model, k), "%g", pct[k]);
+            json_end_object(&j);
+            json_close(&j);
         } else {
             /* Largest component first, as glass compositions are usually read. */
             for (size_t j = 0; j < c; j++) {

@@ -46,6 +46,89 @@ START_TEST(long_messages_are_cut_not_overrun)
 }
 END_TEST
 
+/* A value of n bytes: "START", then 'v's, then "END". */
+static char *long_value(size_t n)
+{
+    char *v = malloc(n + 1);
+    ck_assert_ptr_nonnull(v);
+    memset(v, 'v', n);
+    memcpy(v, "START", 5);
+    memcpy(v + n - 3, "END", 3);
+    v[n] = '\0';
+    return v;
+}
+
+/* Before: a 1,023-byte buffer kept the start and lost the bad value. */
+START_TEST(long_quoted_value_keeps_location_start_and_end)
+{
+    char *v = long_value(5000);
+    dgn_fail(DGN_E_FORMAT, "data.csv:412: column 7 (\"%s\"): \"1,2\" is not a number", v);
+    const char *e = dgn_last_error();
+    ck_assert_uint_lt(strlen(e), DGN_ERROR_CAP);
+    ck_assert_msg(!strncmp(e, "data.csv:412: column 7 (\"START", 30), "start lost: %.80s", e);
+    ck_assert_ptr_nonnull(strstr(e, "vvv\xe2\x80\xa6vvv"));
+    const char *tail = "END\"): \"1,2\" is not a number";
+    ck_assert_uint_gt(strlen(e), strlen(tail));
+    ck_assert_str_eq(e + strlen(e) - strlen(tail), tail);
+    free(v);
+}
+END_TEST
+
+START_TEST(long_unquoted_message_keeps_both_ends)
+{
+    char *v = long_value(9000);
+    dgn_fail(DGN_E_IO, "%s: cannot open: No such file", v);
+    const char *e = dgn_last_error();
+    ck_assert_uint_lt(strlen(e), DGN_ERROR_CAP);
+    ck_assert_uint_gt(strlen(e), DGN_ERROR_CAP - 8);
+    ck_assert(!strncmp(e, "STARTvvv", 8));
+    ck_assert_ptr_nonnull(strstr(e, "\xe2\x80\xa6"));
+    const char *tail = "END: cannot open: No such file";
+    ck_assert_str_eq(e + strlen(e) - strlen(tail), tail);
+    free(v);
+}
+END_TEST
+
+/* Many long quoted values: each is shortened, all of them stay. */
+START_TEST(several_long_quoted_values_all_survive)
+{
+    char *v = long_value(3000);
+    dgn_fail(DGN_E_INVALID, "a \"%s\" b \"%s\" c \"%s\" d", v, v, v);
+    const char *e = dgn_last_error();
+    ck_assert(!strncmp(e, "a \"START", 8));
+    ck_assert_ptr_nonnull(strstr(e, "END\" b \"START"));
+    ck_assert_ptr_nonnull(strstr(e, "END\" c \"START"));
+    const char *tail = "END\" d";
+    ck_assert_str_eq(e + strlen(e) - strlen(tail), tail);
+    free(v);
+}
+END_TEST
+
+/* The same through the CSV loader: a 5,000-byte column name before the
+ * bad cell; the line, column and cell survive. */
+START_TEST(long_column_name_keeps_the_bad_cell)
+{
+    char *v = long_value(5000);
+    size_t n = strlen(v) + 64;
+    char *csv = malloc(n);
+    ck_assert_ptr_nonnull(csv);
+    snprintf(csv, n, "%s,b,TG\nabc,50,500\n", v);
+    char *path = write_temp_str(csv);
+    dgn_dataset_config cfg;
+    ck_assert_int_eq(dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION), DGN_OK);
+    cfg.lo = 400;
+    cfg.hi = 600;
+    dgn_dataset *ds = NULL;
+    ck_assert_int_eq(dgn_dataset_load_csv(&ds, path, &cfg), DGN_E_FORMAT);
+    const char *e = dgn_last_error();
+    ck_assert_msg(!strncmp(e, path, strlen(path)), "no path: %.80s", e);
+    ck_assert_error_has(":2: column 1 (\"START", "END\"): \"abc\" is not a number");
+    remove_temp(path);
+    free(csv);
+    free(v);
+}
+END_TEST
+
 START_TEST(status_names)
 {
     ck_assert_str_eq(dgn_status_str(DGN_OK), "DGN_OK");
@@ -141,6 +224,10 @@ int main(void)
     tcase_add_test(tc, last_error_never_null);
     tcase_add_test(tc, last_error_is_per_thread);
     tcase_add_test(tc, long_messages_are_cut_not_overrun);
+    tcase_add_test(tc, long_quoted_value_keeps_location_start_and_end);
+    tcase_add_test(tc, long_unquoted_message_keeps_both_ends);
+    tcase_add_test(tc, several_long_quoted_values_all_survive);
+    tcase_add_test(tc, long_column_name_keeps_the_bad_cell);
     tcase_add_test(tc, status_names);
     tcase_add_test(tc, version_agrees_with_header);
     suite_add_tcase(s, tc);
