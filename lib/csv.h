@@ -2,9 +2,13 @@
  *
  * The whole input is held in memory and fields are unescaped in place, so
  * a record's fields are NUL-terminated strings valid until the next call.
- * Tolerates a UTF-8 BOM, CRLF or LF line ends, quoted fields (with "" for
- * a quote, and commas or newlines inside) and blank lines, which are
- * skipped. Numbers are parsed in the C locale whatever the process locale.
+ * Tolerates a UTF-8 BOM at the start, LF, CRLF or CR-only line ends, quoted
+ * fields (with "" for a quote, and commas or newlines inside) and blank
+ * lines, which are skipped. A BOM anywhere else is an error that names it.
+ * Numbers are parsed in the C locale whatever the process locale.
+ *
+ * Files: only regular files are read (a FIFO, device, directory or socket
+ * is refused without blocking), of at most DGN_CSV_MAX_BYTES.
  */
 #ifndef DGN_LIB_CSV_H
 #define DGN_LIB_CSV_H
@@ -25,7 +29,27 @@ typedef struct dgn_csv {
     locale_t c_locale;
 } dgn_csv;
 
+/* The largest file dgn_csv_open_file reads: 1 GiB, checked against the
+ * file's size before reading and again while reading (a file that grows). */
+#define DGN_CSV_MAX_BYTES ((size_t)1 << 30)
+
+/* The proportion-sum window of a row, shared by training rows (dataset.c)
+ * and candidates (screener.c): a row is kept when its proportions, as
+ * fractions of the whole, sum within [lo − tol, hi + tol]. The tolerance
+ * absorbs decimal rounding (30.1 + 64.9 is 94.99999999999999 in doubles),
+ * so rows written exactly at the edge (95 %, 105 %) are kept. */
+#define DGN_SUM_WINDOW_LO 0.95
+#define DGN_SUM_WINDOW_HI 1.05
+#define DGN_SUM_TOLERANCE 1e-9
+
+static inline int dgn_sum_in_window(double sum, double lo, double hi)
+{
+    return sum >= lo - DGN_SUM_TOLERANCE && sum <= hi + DGN_SUM_TOLERANCE;
+}
+
 dgn_status dgn_csv_open_file(dgn_csv *r, const char *path);
+/* The same with a smaller cap (tests). */
+dgn_status dgn_csv_open_file_capped(dgn_csv *r, const char *path, size_t max_bytes);
 /* Reads from a copy of data; name labels messages. */
 dgn_status dgn_csv_open_buffer(dgn_csv *r, const char *name,
                                const char *data, size_t len);
@@ -47,9 +71,16 @@ typedef enum dgn_csv_number {
 dgn_csv_number dgn_csv_parse_number(const dgn_csv *r, const char *text,
                                     double *value);
 
+/* Header names compare with surrounding white space ignored. Refuses a
+ * header whose fields first .. n_field−1 hold two equal names (in linear
+ * time: a hash of the trimmed names) or, unless allow_empty, an empty one;
+ * messages name both columns. */
+dgn_status dgn_csv_check_header(const dgn_csv *r, size_t first, int allow_empty);
+
 /* Index in names[first, n) of `name`: an exact match wins, then a unique
  * match on the last space-separated words of both ("SiO2" finds
- * "W% SiO2", and "W% SiO2" finds "SiO2").
+ * "W% SiO2", and "W% SiO2" finds "SiO2"); surrounding white space is
+ * ignored in both.
  * Messages start with `where`, call the thing a `role` (e.g. "component")
  * and the list entries `kind`s ("column"), numbered from 1. */
 dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,

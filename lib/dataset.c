@@ -244,22 +244,14 @@ static dgn_status pick_columns(const dgn_csv *r, const char *property,
     size_t nf = r->n_field;
     cols->n_fields = nf;
     cols->first = nf > 1 && r->field[0][0] == '\0';
-    for (size_t i = cols->first; i < nf; i++) {
-        if (r->field[i][0] == '\0')
-            return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu has an empty name",
-                            r->name, r->record_line, i + 1);
-        for (size_t j = cols->first; j < i; j++)
-            if (strcmp(r->field[i], r->field[j]) == 0)
-                return dgn_fail(DGN_E_FORMAT,
-                                "%s:%zu: columns %zu and %zu are both named \"%s\"",
-                                r->name, r->record_line, j + 1, i + 1, r->field[i]);
-    }
+    dgn_status st = dgn_csv_check_header(r, cols->first, 0);
+    if (st != DGN_OK)
+        return st;
     if (nf - cols->first < 2)
         return dgn_fail(DGN_E_FORMAT, "%s:%zu: need at least one component column "
                         "and a property column, found %zu column(s)",
                         r->name, r->record_line, nf - cols->first);
 
-    dgn_status st;
     if (property) {
         if ((st = dgn_csv_find_column(r, cols->first, property, "property", &cols->property)))
             return st;
