@@ -10,6 +10,9 @@
 
 /* The finest step the counting table allows: 100 % in 100,000 steps. */
 #define MAX_STEPS 100000
+/* The counting table's size, checked before it is allocated: 2^24 entries
+ * (128 MiB), e.g. 167 named components at the finest step. */
+#define MAX_TABLE ((size_t)1 << 24)
 
 void dgn_grid_free(dgn_grid *g)
 {
@@ -57,6 +60,11 @@ static dgn_status to_steps(const char *text, double step, const char *what, int6
 static dgn_status count(dgn_grid *g)
 {
     size_t m = g->n_sel, T = (size_t)g->total, w = T + 1;
+    if (m + 1 > MAX_TABLE / w)
+        return dgn_fail(DGN_E_INVALID, "grid spec: %zu components at step %g need a "
+                        "counting table of %zu x %zu entries, more than %zu; use a "
+                        "coarser step or name fewer components", m, g->step, m + 1, w,
+                        MAX_TABLE);
     g->ways = calloc((m + 1) * w, sizeof *g->ways);
     double *approx = calloc(2 * w, sizeof *approx);
     uint64_t *prefix = malloc((w + 1) * sizeof *prefix);
