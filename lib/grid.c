@@ -11,7 +11,7 @@
 /* The finest step the counting table allows: 100 % in 100,000 steps. */
 #define MAX_STEPS 100000
 /* The counting table's size, checked before it is allocated: 2^24 entries
- * (128 MiB), e.g. 167 named components at the finest step. */
+ * (128 MiB): at most 166 named components at the finest step. */
 #define MAX_TABLE ((size_t)1 << 24)
 
 void dgn_grid_free(dgn_grid *g)
