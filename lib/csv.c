@@ -376,6 +376,34 @@ dgn_status dgn_csv_check_header(const dgn_csv *r, size_t first, int allow_empty)
     return st;
 }
 
+static dgn_status ambiguous(const char *const *names, const char *name, const char *where,
+                           const char *role, const char *kind, size_t a, size_t b)
+{
+    return dgn_fail(DGN_E_INVALID, "%s: %s name \"%s\" is ambiguous: %ss %zu (\"%s\") "
+                    "and %zu (\"%s\") both match", where, role, name, kind, a + 1, names[a],
+                    b + 1, names[b]);
+}
+
+static dgn_status not_found(const char *const *names, size_t first, size_t n,
+                            const char *name, const char *where, const char *role,
+                            const char *kind)
+{
+    char list[256];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = first; i < n && used + 1 < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
+                         i > first ? ", " : "", names[i]);
+        if (w < 0 || (size_t)w >= sizeof list - used) {
+            snprintf(list + (sizeof list - 5), 5, "...");
+            break;
+        }
+        used += (size_t)w;
+    }
+    return dgn_fail(DGN_E_INVALID, "%s: no %s named \"%s\" for the %s (%ss: %s)",
+                    where, kind, name, role, kind, list);
+}
+
 dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,
                          const char *name, const char *where, const char *role,
                          const char *kind, size_t *idx)
@@ -392,29 +420,79 @@ dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,
         if (!span_eq(short_name(trimmed(names[i])), wanted))
             continue;
         if (found != SIZE_MAX)
-            return dgn_fail(DGN_E_INVALID,
-                            "%s: %s name \"%s\" is ambiguous: %ss %zu (\"%s\") "
-                            "and %zu (\"%s\") both match", where, role, name, kind,
-                            found + 1, names[found], i + 1, names[i]);
+            return ambiguous(names, name, where, role, kind, found, i);
         found = i;
     }
-    if (found == SIZE_MAX) {
-        char list[256];
-        size_t used = 0;
-        list[0] = '\0';
-        for (size_t i = first; i < n && used + 1 < sizeof list; i++) {
-            int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
-                             i > first ? ", " : "", names[i]);
-            if (w < 0 || (size_t)w >= sizeof list - used) {
-                snprintf(list + (sizeof list - 5), 5, "...");
-                break;
-            }
-            used += (size_t)w;
-        }
-        return dgn_fail(DGN_E_INVALID, "%s: no %s named \"%s\" for the %s (%ss: %s)",
-                        where, kind, name, role, kind, list);
-    }
+    if (found == SIZE_MAX)
+        return not_found(names, first, n, name, where, role, kind);
     *idx = found;
+    return DGN_OK;
+}
+
+void dgn_names_free(dgn_names *ix)
+{
+    if (!ix)
+        return;
+    free(ix->slot);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* Slot of key in a table keyed by trimmed names (by_word: last words). */
+static size_t probe(const dgn_names *ix, const size_t *table, span key, int by_word)
+{
+    size_t h = (size_t)span_hash(key) & (ix->size - 1);
+    while (table[h]) {
+        span have = trimmed(ix->names[table[h] - 1]);
+        if (span_eq(by_word ? short_name(have) : have, key))
+            break;
+        h = (h + 1) & (ix->size - 1);
+    }
+    return h;
+}
+
+dgn_status dgn_names_build(dgn_names *ix, const char *const *names, size_t first, size_t n)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->names = names;
+    ix->first = first;
+    ix->n = n;
+    ix->size = 16;
+    while (ix->size < 2 * n)
+        ix->size *= 2;
+    ix->slot = calloc(3 * ix->size, sizeof *ix->slot);
+    if (!ix->slot)
+        return dgn_fail_nomem("name index");
+    size_t *full = ix->slot, *word = full + ix->size, *word2 = word + ix->size;
+    for (size_t i = first; i < n; i++) {
+        span name = trimmed(names[i]);
+        size_t h = probe(ix, full, name, 0);
+        if (!full[h])
+            full[h] = i + 1;
+        h = probe(ix, word, short_name(name), 1);
+        if (!word[h])
+            word[h] = i + 1;
+        else if (!word2[h])
+            word2[h] = i + 1;
+    }
+    return DGN_OK;
+}
+
+dgn_status dgn_names_find(const dgn_names *ix, const char *name, const char *where,
+                          const char *role, const char *kind, size_t *idx)
+{
+    const size_t *full = ix->slot, *word = full + ix->size, *word2 = word + ix->size;
+    span key = trimmed(name);
+    size_t h = probe(ix, full, key, 0);
+    if (full[h]) {
+        *idx = full[h] - 1;
+        return DGN_OK;
+    }
+    h = probe(ix, word, short_name(key), 1);
+    if (!word[h])
+        return not_found(ix->names, ix->first, ix->n, name, where, role, kind);
+    if (word2[h])
+        return ambiguous(ix->names, name, where, role, kind, word[h] - 1, word2[h] - 1);
+    *idx = word[h] - 1;
     return DGN_OK;
 }
 

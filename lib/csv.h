@@ -87,6 +87,19 @@ dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,
                          const char *name, const char *where, const char *role,
                          const char *kind, size_t *idx);
 
+/* The same lookups in constant time, for many names against one list:
+ * build an index of names[first, n) (borrowed: they must outlive it). */
+typedef struct dgn_names {
+    const char *const *names;
+    size_t first, n, size;
+    size_t *slot; /* [3][size]: full names, last words, second last-word match */
+} dgn_names;
+
+dgn_status dgn_names_build(dgn_names *ix, const char *const *names, size_t first, size_t n);
+dgn_status dgn_names_find(const dgn_names *ix, const char *name, const char *where,
+                          const char *role, const char *kind, size_t *idx);
+void dgn_names_free(dgn_names *ix);
+
 /* dgn_find_name over the current record's fields; role names the
  * column's use in messages. */
 dgn_status dgn_csv_find_column(const dgn_csv *r, size_t first, const char *name,

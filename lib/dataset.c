@@ -270,22 +270,29 @@ static dgn_status pick_columns(const dgn_csv *r, const char *property,
                 cols->comp[cols->n_comp++] = i;
         return DGN_OK;
     }
-    for (size_t k = 0; k < n_wanted; k++) {
+    /* Indexed: a validation file matched by thousands of names stays linear. */
+    dgn_names ix = {0};
+    unsigned char *taken = calloc(nf, 1);
+    st = taken ? dgn_names_build(&ix, (const char *const *)r->field, cols->first, nf)
+               : dgn_fail_nomem("column list");
+    for (size_t k = 0; st == DGN_OK && k < n_wanted; k++) {
         size_t c;
-        if ((st = dgn_csv_find_column(r, cols->first, wanted[k], "component", &c)))
-            return st;
+        if ((st = dgn_names_find(&ix, wanted[k], r->name, "component", "column", &c)))
+            break;
         if (c == cols->property)
-            return dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is the property "
-                            "and cannot also be a component",
-                            r->name, c + 1, r->field[c]);
-        for (size_t j = 0; j < cols->n_comp; j++)
-            if (cols->comp[j] == c)
-                return dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is listed "
-                                "twice among the components", r->name, c + 1,
-                                r->field[c]);
-        cols->comp[cols->n_comp++] = c;
+            st = dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is the property "
+                          "and cannot also be a component",
+                          r->name, c + 1, r->field[c]);
+        else if (taken[c]++)
+            st = dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is listed "
+                          "twice among the components", r->name, c + 1,
+                          r->field[c]);
+        else
+            cols->comp[cols->n_comp++] = c;
     }
-    return DGN_OK;
+    dgn_names_free(&ix);
+    free(taken);
+    return st;
 }
 
 /* Quote at most 40 bytes of a cell for a message. */

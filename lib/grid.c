@@ -130,9 +130,14 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
     g->hi = calloc(n_comp, sizeof *g->hi);
     g->max_rest = calloc(n_comp + 1, sizeof *g->max_rest);
     char **items = calloc(strlen(spec) / 2 + 2, sizeof *items);
+    unsigned char *named = calloc(n_comp, 1);
+    dgn_names ix = {0};
     dgn_status st = DGN_OK;
-    if (!copy || !g->comp || !g->lo || !g->hi || !g->max_rest || !items)
+    if (!copy || !g->comp || !g->lo || !g->hi || !g->max_rest || !items || !named)
         st = dgn_fail_nomem("grid");
+    /* Indexed, so a spec naming all of a large model's components is linear. */
+    if (st == DGN_OK)
+        st = dgn_names_build(&ix, names, 0, n_comp);
 
     /* First pass: the step, which the bounds are measured in. */
     size_t n_items = 0;
@@ -173,15 +178,13 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
             break;
         }
         size_t c;
-        if ((st = dgn_find_name(names, 0, n_comp, name, "grid spec", "grid", "component",
-                                &c)) != DGN_OK)
+        if ((st = dgn_names_find(&ix, name, "grid spec", "grid", "component", &c)) != DGN_OK)
             break;
-        for (size_t j = 0; j < g->n_sel; j++)
-            if (g->comp[j] == c)
-                st = dgn_fail(DGN_E_FORMAT, "grid spec: component \"%s\" is named twice",
-                              names[c]);
-        if (st != DGN_OK)
+        if (named[c]++) {
+            st = dgn_fail(DGN_E_FORMAT, "grid spec: component \"%s\" is named twice",
+                          names[c]);
             break;
+        }
         int64_t lo = 0, hi = g->total;
         if (range) {
             char *colon = strchr(range, ':');
@@ -224,6 +227,8 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
         st = count(g);
     }
     free(items);
+    free(named);
+    dgn_names_free(&ix);
     free(copy);
     if (st != DGN_OK)
         dgn_grid_free(g);

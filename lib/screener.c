@@ -256,8 +256,13 @@ dgn_status dgn_screener_set_candidates(dgn_screener *s, const char *path)
         /* Unnamed columns are ignored, but two columns of one name are
          * refused: which one was meant cannot be known. */
         st = dgn_csv_check_header(&r, first, 1);
+        /* Indexed: a model of 65,536 components against as many columns. */
+        dgn_names ix = {0};
+        if (st == DGN_OK)
+            st = dgn_names_build(&ix, (const char *const *)r.field, first, n_fields);
         for (size_t j = 0; st == DGN_OK && j < s->c; j++)
-            st = dgn_csv_find_column(&r, first, s->names[j], "component", &col[j]);
+            st = dgn_names_find(&ix, s->names[j], path, "component", "column", &col[j]);
+        dgn_names_free(&ix);
     }
     /* Fractions or percents, decided by the rows whose sum is near 1 or
      * 100; a file with both is refused. */

@@ -316,6 +316,52 @@ START_TEST(size_cap)
 }
 END_TEST
 
+START_TEST(name_index_matches_linear_lookup)
+{
+    const char *names[] = {"", "W% SiO2", " W% Al2O3", "X SiO2", "B2O3 ", "W% Na2O", "Na2O"};
+    dgn_names ix;
+    ck_assert_int_eq(dgn_names_build(&ix, names, 1, 7), DGN_OK);
+    const char *queries[] = {"W% SiO2", "SiO2", "Al2O3", " W% Al2O3 ", "B2O3", "W% B2O3",
+                             "Na2O", "W% Na2O", "Fe2O3", "Q Na2O"};
+    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+        size_t a = 99, b = 99;
+        dgn_status sa = dgn_find_name(names, 1, 7, queries[q], "t", "component", "column", &a);
+        char ea[512];
+        snprintf(ea, sizeof ea, "%s", dgn_last_error());
+        dgn_status sb = dgn_names_find(&ix, queries[q], "t", "component", "column", &b);
+        ck_assert_msg(sa == sb && a == b, "%s: %d/%zu vs %d/%zu", queries[q], sa, a, sb, b);
+        if (sa != DGN_OK)
+            ck_assert_str_eq(ea, dgn_last_error());
+    }
+    dgn_names_free(&ix);
+
+    /* 200,000 names, each looked up: linear in all. */
+    enum { N = 200000 };
+    char **many = malloc(N * sizeof *many);
+    for (int i = 0; i < N; i++) {
+        many[i] = malloc(16);
+        snprintf(many[i], 16, "W%% c%d", i);
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(dgn_names_build(&ix, (const char *const *)many, 0, N), DGN_OK);
+    for (int i = 0; i < N; i += 1) {
+        char q[16];
+        snprintf(q, sizeof q, "c%d", i);
+        size_t idx;
+        ck_assert_int_eq(dgn_names_find(&ix, q, "t", "component", "column", &idx), DGN_OK);
+        ck_assert_uint_eq(idx, (size_t)i);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    ck_assert_msg(secs < 2, "200,000 lookups in %.2f s", secs);
+    dgn_names_free(&ix);
+    for (int i = 0; i < N; i++)
+        free(many[i]);
+    free(many);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("csv");
@@ -336,6 +382,7 @@ int main(void)
     tcase_add_test(tc, huge_header_checks_in_linear_time);
     tcase_add_test(tc, only_regular_files_are_read);
     tcase_add_test(tc, size_cap);
+    tcase_add_test(tc, name_index_matches_linear_lookup);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
