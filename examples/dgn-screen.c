@@ -65,6 +65,9 @@ int main(int argc, char **argv)
         CHECK(dgn_screener_set_candidates(s, candidates));
     uint64_t total, mine;
     CHECK(dgn_screener_count(s, &total, &mine));
+    if (dgn_screener_n_rejected(s))
+        fprintf(stderr, "%s: rejected %llu rows whose proportions do not sum to 95-105 %%\n",
+                candidates, (unsigned long long)dgn_screener_n_rejected(s));
     fprintf(stderr, "%llu candidates; shard %llu/%llu covers %llu\n",
             (unsigned long long)total, (unsigned long long)scfg.shard_index,
             (unsigned long long)scfg.shard_count, (unsigned long long)mine);

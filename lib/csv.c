@@ -1,10 +1,14 @@
 #include "csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -25,7 +29,7 @@ static dgn_status init_common(dgn_csv *r, const char *name)
     if (nul) {
         size_t line = 1;
         for (const char *p = r->buf; p < nul; p++)
-            line += *p == '\n';
+            line += *p == '\n' || (*p == '\r' && p[1] != '\n');
         return dgn_fail(DGN_E_FORMAT, "%s:%zu: NUL byte in text file", name, line);
     }
     if (r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
@@ -39,38 +43,91 @@ static void zero(dgn_csv *r)
     r->c_locale = (locale_t)0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
 dgn_status dgn_csv_open_file(dgn_csv *r, const char *path)
 {
-    zero(r);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return dgn_fail(DGN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    return dgn_csv_open_file_capped(r, path, DGN_CSV_MAX_BYTES);
+}
 
-    size_t cap = 1 << 16, len = 0;
+dgn_status dgn_csv_open_file_capped(dgn_csv *r, const char *path, size_t max_bytes)
+{
+    zero(r);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return dgn_fail(DGN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return dgn_fail(DGN_E_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return dgn_fail(DGN_E_IO, "%s: is %s, not a regular file (tables are read only "
+                        "from regular files)", path, file_kind(sb.st_mode));
+    }
+    if (sb.st_size < 0 || (uintmax_t)sb.st_size > max_bytes) {
+        close(fd);
+        return dgn_fail(DGN_E_IO, "%s: %jd bytes, more than the %zu bytes a table may "
+                        "have", path, (intmax_t)sb.st_size, max_bytes);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+
+    /* st_size is a hint (files in /proc report 0, a file may grow): read to
+     * the end, but never past the cap. */
+    size_t cap = (size_t)sb.st_size + 1 > 4096 ? (size_t)sb.st_size + 1 : 4096, len = 0;
+    if (cap > max_bytes + 2)
+        cap = max_bytes + 2;
     char *buf = malloc(cap);
-    dgn_status st = DGN_OK;
-    while (buf) {
+    dgn_status st = buf ? DGN_OK : dgn_fail_nomem("CSV file contents");
+    while (st == DGN_OK) {
         if (len + 1 >= cap) {
-            char *bigger = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (len > max_bytes) {
+                st = dgn_fail(DGN_E_IO, "%s: grew past the %zu bytes a table may have "
+                              "while being read", path, max_bytes);
+                break;
+            }
+            size_t bigger_cap = cap <= (max_bytes + 2) / 2 ? cap * 2 : max_bytes + 2;
+            char *bigger = realloc(buf, bigger_cap);
             if (!bigger) {
-                free(buf);
-                buf = NULL;
+                st = dgn_fail_nomem("CSV file contents");
                 break;
             }
             buf = bigger;
-            cap *= 2;
+            cap = bigger_cap;
         }
-        size_t got = fread(buf + len, 1, cap - 1 - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f))
-                st = dgn_fail(DGN_E_IO, "%s: read error: %s", path, strerror(errno));
+        ssize_t got = read(fd, buf + len, cap - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            st = dgn_fail(DGN_E_IO, "%s: read error: %s", path, strerror(errno));
             break;
         }
+        if (got == 0)
+            break;
+        len += (size_t)got;
     }
-    fclose(f);
-    if (!buf)
-        return dgn_fail_nomem("CSV file contents");
+    close(fd);
+    if (st == DGN_OK && len > max_bytes)
+        st = dgn_fail(DGN_E_IO, "%s: grew past the %zu bytes a table may have while "
+                      "being read", path, max_bytes);
     if (st != DGN_OK) {
         free(buf);
         return st;
@@ -121,22 +178,20 @@ static dgn_status push_field(dgn_csv *r, char *text)
     return DGN_OK;
 }
 
-/* Length of the line end at p: 1 for LF, 2 for CRLF, 1 for a CR that ends
- * the input, 0 otherwise. */
+/* Length of the line end at p: 1 for LF, 2 for CRLF, 1 for a lone CR (old
+ * Mac files), 0 otherwise. */
 static size_t eol_len(const dgn_csv *r, size_t p)
 {
     if (p >= r->len)
         return 0;
     if (r->buf[p] == '\n')
         return 1;
-    if (r->buf[p] == '\r') {
-        if (p + 1 < r->len && r->buf[p + 1] == '\n')
-            return 2;
-        if (p + 1 == r->len)
-            return 1;
-    }
+    if (r->buf[p] == '\r')
+        return p + 1 < r->len && r->buf[p + 1] == '\n' ? 2 : 1;
     return 0;
 }
+
+static const char BOM[] = "\xEF\xBB\xBF";
 
 dgn_status dgn_csv_next(dgn_csv *r, int *got)
 {
@@ -175,7 +230,7 @@ dgn_status dgn_csv_next(dgn_csv *r, int *got)
                     r->pos++;
                     break;
                 }
-                if (c == '\n')
+                if (c == '\n' || (c == '\r' && r->buf[r->pos + 1] != '\n'))
                     r->line++;
                 *w++ = c;
                 r->pos++;
@@ -208,6 +263,12 @@ dgn_status dgn_csv_next(dgn_csv *r, int *got)
         r->line++;
         break;
     }
+    /* Invisible in every message that would quote the field: name it. */
+    for (size_t i = 0; i < r->n_field; i++)
+        if (strstr(r->field[i], BOM))
+            return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu: U+FEFF byte-order mark "
+                            "inside the file (it may only start the file; were two "
+                            "files joined?)", r->name, r->record_line, i + 1);
     *got = 1;
     return DGN_OK;
 }
@@ -234,50 +295,204 @@ dgn_csv_number dgn_csv_parse_number(const dgn_csv *r, const char *text, double *
     return DGN_CSV_NUMBER;
 }
 
-static const char *short_name(const char *name)
+/* A name without the white space around it, as (start, length). */
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+static int is_ws(char c)
 {
-    const char *sp = strrchr(name, ' ');
-    return sp ? sp + 1 : name;
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static span trimmed(const char *s)
+{
+    while (is_ws(*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && is_ws(s[n - 1]))
+        n--;
+    return (span){s, n};
+}
+
+static int span_eq(span a, span b)
+{
+    return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* The last space-separated word of a trimmed name. */
+static span short_name(span s)
+{
+    for (size_t i = s.n; i-- > 0;)
+        if (s.p[i] == ' ')
+            return (span){s.p + i + 1, s.n - i - 1};
+    return s;
+}
+
+static uint64_t span_hash(span s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < s.n; i++)
+        h = (h ^ (unsigned char)s.p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+dgn_status dgn_csv_check_header(const dgn_csv *r, size_t first, int allow_empty)
+{
+    size_t n = r->n_field, size = 16;
+    while (size < 2 * n)
+        size *= 2;
+    size_t *slot = calloc(size, sizeof *slot); /* column + 1, 0 = empty */
+    if (!slot)
+        return dgn_fail_nomem("CSV header check");
+    dgn_status st = DGN_OK;
+    for (size_t i = first; st == DGN_OK && i < n; i++) {
+        span name = trimmed(r->field[i]);
+        if (name.n == 0) {
+            if (!allow_empty)
+                st = dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu has an empty name",
+                              r->name, r->record_line, i + 1);
+            continue;
+        }
+        size_t h = (size_t)span_hash(name) & (size - 1);
+        while (slot[h] && !span_eq(trimmed(r->field[slot[h] - 1]), name))
+            h = (h + 1) & (size - 1);
+        if (!slot[h]) {
+            slot[h] = i + 1;
+            continue;
+        }
+        size_t j = slot[h] - 1;
+        if (strcmp(r->field[i], r->field[j]) == 0)
+            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: columns %zu and %zu are both named \"%s\"",
+                          r->name, r->record_line, j + 1, i + 1, r->field[i]);
+        else
+            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: columns %zu (\"%s\") and %zu (\"%s\") are "
+                          "both named \"%.*s\" (white space around a name is ignored)",
+                          r->name, r->record_line, j + 1, r->field[j], i + 1, r->field[i],
+                          (int)name.n, name.p);
+    }
+    free(slot);
+    return st;
+}
+
+static dgn_status ambiguous(const char *const *names, const char *name, const char *where,
+                           const char *role, const char *kind, size_t a, size_t b)
+{
+    return dgn_fail(DGN_E_INVALID, "%s: %s name \"%s\" is ambiguous: %ss %zu (\"%s\") "
+                    "and %zu (\"%s\") both match", where, role, name, kind, a + 1, names[a],
+                    b + 1, names[b]);
+}
+
+static dgn_status not_found(const char *const *names, size_t first, size_t n,
+                            const char *name, const char *where, const char *role,
+                            const char *kind)
+{
+    char list[256];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = first; i < n && used + 1 < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
+                         i > first ? ", " : "", names[i]);
+        if (w < 0 || (size_t)w >= sizeof list - used) {
+            snprintf(list + (sizeof list - 5), 5, "...");
+            break;
+        }
+        used += (size_t)w;
+    }
+    return dgn_fail(DGN_E_INVALID, "%s: no %s named \"%s\" for the %s (%ss: %s)",
+                    where, kind, name, role, kind, list);
 }
 
 dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,
                          const char *name, const char *where, const char *role,
                          const char *kind, size_t *idx)
 {
+    span full = trimmed(name);
     for (size_t i = first; i < n; i++)
-        if (strcmp(names[i], name) == 0) {
+        if (span_eq(trimmed(names[i]), full)) {
             *idx = i;
             return DGN_OK;
         }
     size_t found = SIZE_MAX;
-    const char *wanted = short_name(name);
+    span wanted = short_name(full);
     for (size_t i = first; i < n; i++) {
-        if (strcmp(short_name(names[i]), wanted) != 0)
+        if (!span_eq(short_name(trimmed(names[i])), wanted))
             continue;
         if (found != SIZE_MAX)
-            return dgn_fail(DGN_E_INVALID,
-                            "%s: %s name \"%s\" is ambiguous: %ss %zu (\"%s\") "
-                            "and %zu (\"%s\") both match", where, role, name, kind,
-                            found + 1, names[found], i + 1, names[i]);
+            return ambiguous(names, name, where, role, kind, found, i);
         found = i;
     }
-    if (found == SIZE_MAX) {
-        char list[256];
-        size_t used = 0;
-        list[0] = '\0';
-        for (size_t i = first; i < n && used + 1 < sizeof list; i++) {
-            int w = snprintf(list + used, sizeof list - used, "%s\"%s\"",
-                             i > first ? ", " : "", names[i]);
-            if (w < 0 || (size_t)w >= sizeof list - used) {
-                snprintf(list + (sizeof list - 5), 5, "...");
-                break;
-            }
-            used += (size_t)w;
-        }
-        return dgn_fail(DGN_E_INVALID, "%s: no %s named \"%s\" for the %s (%ss: %s)",
-                        where, kind, name, role, kind, list);
-    }
+    if (found == SIZE_MAX)
+        return not_found(names, first, n, name, where, role, kind);
     *idx = found;
+    return DGN_OK;
+}
+
+void dgn_names_free(dgn_names *ix)
+{
+    if (!ix)
+        return;
+    free(ix->slot);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* Slot of key in a table keyed by trimmed names (by_word: last words). */
+static size_t probe(const dgn_names *ix, const size_t *table, span key, int by_word)
+{
+    size_t h = (size_t)span_hash(key) & (ix->size - 1);
+    while (table[h]) {
+        span have = trimmed(ix->names[table[h] - 1]);
+        if (span_eq(by_word ? short_name(have) : have, key))
+            break;
+        h = (h + 1) & (ix->size - 1);
+    }
+    return h;
+}
+
+dgn_status dgn_names_build(dgn_names *ix, const char *const *names, size_t first, size_t n)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->names = names;
+    ix->first = first;
+    ix->n = n;
+    ix->size = 16;
+    while (ix->size < 2 * n)
+        ix->size *= 2;
+    ix->slot = calloc(3 * ix->size, sizeof *ix->slot);
+    if (!ix->slot)
+        return dgn_fail_nomem("name index");
+    size_t *full = ix->slot, *word = full + ix->size, *word2 = word + ix->size;
+    for (size_t i = first; i < n; i++) {
+        span name = trimmed(names[i]);
+        size_t h = probe(ix, full, name, 0);
+        if (!full[h])
+            full[h] = i + 1;
+        h = probe(ix, word, short_name(name), 1);
+        if (!word[h])
+            word[h] = i + 1;
+        else if (!word2[h])
+            word2[h] = i + 1;
+    }
+    return DGN_OK;
+}
+
+dgn_status dgn_names_find(const dgn_names *ix, const char *name, const char *where,
+                          const char *role, const char *kind, size_t *idx)
+{
+    const size_t *full = ix->slot, *word = full + ix->size, *word2 = word + ix->size;
+    span key = trimmed(name);
+    size_t h = probe(ix, full, key, 0);
+    if (full[h]) {
+        *idx = full[h] - 1;
+        return DGN_OK;
+    }
+    h = probe(ix, word, short_name(key), 1);
+    if (!word[h])
+        return not_found(ix->names, ix->first, ix->n, name, where, role, kind);
+    if (word2[h])
+        return ambiguous(ix->names, name, where, role, kind, word[h] - 1, word2[h] - 1);
+    *idx = word[h] - 1;
     return DGN_OK;
 }
 

@@ -2,9 +2,13 @@
  *
  * The whole input is held in memory and fields are unescaped in place, so
  * a record's fields are NUL-terminated strings valid until the next call.
- * Tolerates a UTF-8 BOM, CRLF or LF line ends, quoted fields (with "" for
- * a quote, and commas or newlines inside) and blank lines, which are
- * skipped. Numbers are parsed in the C locale whatever the process locale.
+ * Tolerates a UTF-8 BOM at the start, LF, CRLF or CR-only line ends, quoted
+ * fields (with "" for a quote, and commas or newlines inside) and blank
+ * lines, which are skipped. A BOM anywhere else is an error that names it.
+ * Numbers are parsed in the C locale whatever the process locale.
+ *
+ * Files: only regular files are read (a FIFO, device, directory or socket
+ * is refused without blocking), of at most DGN_CSV_MAX_BYTES.
  */
 #ifndef DGN_LIB_CSV_H
 #define DGN_LIB_CSV_H
@@ -13,14 +17,6 @@
 #include <stddef.h>
 
 #include "dgn/common.h"
-
-/* The proportion-sum window, shared by training tables and candidates: a
- * row is kept when its fractions sum to within DGN_SUM_WINDOW of 1. Sums
- * are computed in double; DGN_SUM_TOLERANCE widens the window so that a
- * row written as exactly 95 % or 105 % is kept whatever the rounding of
- * its terms (tens of ulps at most), while 94.99 % is still dropped. */
-#define DGN_SUM_WINDOW 0.05
-#define DGN_SUM_TOLERANCE 1e-9
 
 typedef struct dgn_csv {
     char *buf;          /* the input plus a terminating NUL */
@@ -33,7 +29,28 @@ typedef struct dgn_csv {
     locale_t c_locale;
 } dgn_csv;
 
+/* The largest file dgn_csv_open_file reads: 1 GiB, checked against the
+ * file's size before reading and again while reading (a file that grows). */
+#define DGN_CSV_MAX_BYTES ((size_t)1 << 30)
+
+/* The proportion-sum window of a row, shared by training rows (dataset.c)
+ * and candidates (screener.c): a row is kept when its proportions, as
+ * fractions of the whole, sum within [lo − tol, hi + tol]. The tolerance
+ * absorbs decimal rounding (30.1 + 64.9 is 94.99999999999999 in doubles),
+ * so rows written exactly at the edge (95 %, 105 %) are kept, while
+ * 94.99 % is still dropped. Sums are computed in double. */
+#define DGN_SUM_WINDOW_LO 0.95
+#define DGN_SUM_WINDOW_HI 1.05
+#define DGN_SUM_TOLERANCE 1e-9
+
+static inline int dgn_sum_in_window(double sum, double lo, double hi)
+{
+    return sum >= lo - DGN_SUM_TOLERANCE && sum <= hi + DGN_SUM_TOLERANCE;
+}
+
 dgn_status dgn_csv_open_file(dgn_csv *r, const char *path);
+/* The same with a smaller cap (tests). */
+dgn_status dgn_csv_open_file_capped(dgn_csv *r, const char *path, size_t max_bytes);
 /* Reads from a copy of data; name labels messages. */
 dgn_status dgn_csv_open_buffer(dgn_csv *r, const char *name,
                                const char *data, size_t len);
@@ -55,14 +72,34 @@ typedef enum dgn_csv_number {
 dgn_csv_number dgn_csv_parse_number(const dgn_csv *r, const char *text,
                                     double *value);
 
+/* Header names compare with surrounding white space ignored. Refuses a
+ * header whose fields first .. n_field−1 hold two equal names (in linear
+ * time: a hash of the trimmed names) or, unless allow_empty, an empty one;
+ * messages name both columns. */
+dgn_status dgn_csv_check_header(const dgn_csv *r, size_t first, int allow_empty);
+
 /* Index in names[first, n) of `name`: an exact match wins, then a unique
  * match on the last space-separated words of both ("SiO2" finds
- * "W% SiO2", and "W% SiO2" finds "SiO2").
+ * "W% SiO2", and "W% SiO2" finds "SiO2"); surrounding white space is
+ * ignored in both.
  * Messages start with `where`, call the thing a `role` (e.g. "component")
  * and the list entries `kind`s ("column"), numbered from 1. */
 dgn_status dgn_find_name(const char *const *names, size_t first, size_t n,
                          const char *name, const char *where, const char *role,
                          const char *kind, size_t *idx);
+
+/* The same lookups in constant time, for many names against one list:
+ * build an index of names[first, n) (borrowed: they must outlive it). */
+typedef struct dgn_names {
+    const char *const *names;
+    size_t first, n, size;
+    size_t *slot; /* [3][size]: full names, last words, second last-word match */
+} dgn_names;
+
+dgn_status dgn_names_build(dgn_names *ix, const char *const *names, size_t first, size_t n);
+dgn_status dgn_names_find(const dgn_names *ix, const char *name, const char *where,
+                          const char *role, const char *kind, size_t *idx);
+void dgn_names_free(dgn_names *ix);
 
 /* dgn_find_name over the current record's fields; role names the
  * column's use in messages. */

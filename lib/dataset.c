@@ -50,8 +50,8 @@ dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version
     cfg->lo = NAN;
     cfg->hi = NAN;
     cfg->units = DGN_UNITS_AUTO;
-    cfg->sum_min = 1 - DGN_SUM_WINDOW;
-    cfg->sum_max = 1 + DGN_SUM_WINDOW;
+    cfg->sum_min = DGN_SUM_WINDOW_LO;
+    cfg->sum_max = DGN_SUM_WINDOW_HI;
     cfg->valid_fraction = 0.2;
     cfg->sigma = 0.05;
     cfg->seed = 2024;
@@ -210,7 +210,7 @@ static dgn_status table_clean(table *t, const dgn_dataset_config *cfg)
             s += t->x[i * c + j];
         }
         /* The tolerance absorbs the rounding of the terms and of scale. */
-        if (!(s >= cfg->sum_min - DGN_SUM_TOLERANCE && s <= cfg->sum_max + DGN_SUM_TOLERANCE)) {
+        if (!dgn_sum_in_window(s, cfg->sum_min, cfg->sum_max)) {
             t->n_dropped++;
             continue;
         }
@@ -245,22 +245,14 @@ static dgn_status pick_columns(const dgn_csv *r, const char *property,
     size_t nf = r->n_field;
     cols->n_fields = nf;
     cols->first = nf > 1 && r->field[0][0] == '\0';
-    for (size_t i = cols->first; i < nf; i++) {
-        if (r->field[i][0] == '\0')
-            return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu has an empty name",
-                            r->name, r->record_line, i + 1);
-        for (size_t j = cols->first; j < i; j++)
-            if (strcmp(r->field[i], r->field[j]) == 0)
-                return dgn_fail(DGN_E_FORMAT,
-                                "%s:%zu: columns %zu and %zu are both named \"%s\"",
-                                r->name, r->record_line, j + 1, i + 1, r->field[i]);
-    }
+    dgn_status st = dgn_csv_check_header(r, cols->first, 0);
+    if (st != DGN_OK)
+        return st;
     if (nf - cols->first < 2)
         return dgn_fail(DGN_E_FORMAT, "%s:%zu: need at least one component column "
                         "and a property column, found %zu column(s)",
                         r->name, r->record_line, nf - cols->first);
 
-    dgn_status st;
     if (property) {
         if ((st = dgn_csv_find_column(r, cols->first, property, "property", &cols->property)))
             return st;
@@ -279,22 +271,29 @@ static dgn_status pick_columns(const dgn_csv *r, const char *property,
                 cols->comp[cols->n_comp++] = i;
         return DGN_OK;
     }
-    for (size_t k = 0; k < n_wanted; k++) {
+    /* Indexed: a validation file matched by thousands of names stays linear. */
+    dgn_names ix = {0};
+    unsigned char *taken = calloc(nf, 1);
+    st = taken ? dgn_names_build(&ix, (const char *const *)r->field, cols->first, nf)
+               : dgn_fail_nomem("column list");
+    for (size_t k = 0; st == DGN_OK && k < n_wanted; k++) {
         size_t c;
-        if ((st = dgn_csv_find_column(r, cols->first, wanted[k], "component", &c)))
-            return st;
+        if ((st = dgn_names_find(&ix, wanted[k], r->name, "component", "column", &c)))
+            break;
         if (c == cols->property)
-            return dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is the property "
-                            "and cannot also be a component",
-                            r->name, c + 1, r->field[c]);
-        for (size_t j = 0; j < cols->n_comp; j++)
-            if (cols->comp[j] == c)
-                return dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is listed "
-                                "twice among the components", r->name, c + 1,
-                                r->field[c]);
-        cols->comp[cols->n_comp++] = c;
+            st = dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is the property "
+                          "and cannot also be a component",
+                          r->name, c + 1, r->field[c]);
+        else if (taken[c]++)
+            st = dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is listed "
+                          "twice among the components", r->name, c + 1,
+                          r->field[c]);
+        else
+            cols->comp[cols->n_comp++] = c;
     }
-    return DGN_OK;
+    dgn_names_free(&ix);
+    free(taken);
+    return st;
 }
 
 /* Quote at most 40 bytes of a cell for a message. */

@@ -10,6 +10,9 @@
 
 /* The finest step the counting table allows: 100 % in 100,000 steps. */
 #define MAX_STEPS 100000
+/* The counting table's size, checked before it is allocated: 2^24 entries
+ * (128 MiB): at most 166 named components at the finest step. */
+#define MAX_TABLE ((size_t)1 << 24)
 
 void dgn_grid_free(dgn_grid *g)
 {
@@ -57,6 +60,11 @@ static dgn_status to_steps(const char *text, double step, const char *what, int6
 static dgn_status count(dgn_grid *g)
 {
     size_t m = g->n_sel, T = (size_t)g->total, w = T + 1;
+    if (m + 1 > MAX_TABLE / w)
+        return dgn_fail(DGN_E_INVALID, "grid spec: %zu components at step %g need a "
+                        "counting table of %zu x %zu entries, more than %zu; use a "
+                        "coarser step or name fewer components", m, g->step, m + 1, w,
+                        MAX_TABLE);
     g->ways = calloc((m + 1) * w, sizeof *g->ways);
     double *approx = calloc(2 * w, sizeof *approx);
     uint64_t *prefix = malloc((w + 1) * sizeof *prefix);
@@ -122,9 +130,14 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
     g->hi = calloc(n_comp, sizeof *g->hi);
     g->max_rest = calloc(n_comp + 1, sizeof *g->max_rest);
     char **items = calloc(strlen(spec) / 2 + 2, sizeof *items);
+    unsigned char *named = calloc(n_comp, 1);
+    dgn_names ix = {0};
     dgn_status st = DGN_OK;
-    if (!copy || !g->comp || !g->lo || !g->hi || !g->max_rest || !items)
+    if (!copy || !g->comp || !g->lo || !g->hi || !g->max_rest || !items || !named)
         st = dgn_fail_nomem("grid");
+    /* Indexed, so a spec naming all of a large model's components is linear. */
+    if (st == DGN_OK)
+        st = dgn_names_build(&ix, names, 0, n_comp);
 
     /* First pass: the step, which the bounds are measured in. */
     size_t n_items = 0;
@@ -165,15 +178,13 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
             break;
         }
         size_t c;
-        if ((st = dgn_find_name(names, 0, n_comp, name, "grid spec", "grid", "component",
-                                &c)) != DGN_OK)
+        if ((st = dgn_names_find(&ix, name, "grid spec", "grid", "component", &c)) != DGN_OK)
             break;
-        for (size_t j = 0; j < g->n_sel; j++)
-            if (g->comp[j] == c)
-                st = dgn_fail(DGN_E_FORMAT, "grid spec: component \"%s\" is named twice",
-                              names[c]);
-        if (st != DGN_OK)
+        if (named[c]++) {
+            st = dgn_fail(DGN_E_FORMAT, "grid spec: component \"%s\" is named twice",
+                          names[c]);
             break;
+        }
         int64_t lo = 0, hi = g->total;
         if (range) {
             char *colon = strchr(range, ':');
@@ -216,6 +227,8 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
         st = count(g);
     }
     free(items);
+    free(named);
+    dgn_names_free(&ix);
     free(copy);
     if (st != DGN_OK)
         dgn_grid_free(g);

@@ -49,7 +49,8 @@ struct dgn_screener {
     int have_grid;
     dgn_grid grid;
     double *rows;      /* CSV candidates [n_rows][c] in percent */
-    uint64_t n_rows;
+    uint64_t *row_index; /* [n_rows] each one's data row in the file, from 0 */
+    uint64_t n_rows, n_rejected;
 
     uint64_t total, first_block, end_block; /* this shard: blocks [first, end) */
     atomic_uint_least64_t next_block, done;
@@ -106,8 +107,14 @@ static void free_candidates(dgn_screener *s)
     s->have_grid = 0;
     free(s->rows);
     s->rows = NULL;
-    s->n_rows = 0;
+    free(s->row_index);
+    s->row_index = NULL;
+    s->n_rows = s->n_rejected = 0;
     s->total = 0;
+    /* The results point into the candidates: a setter that fails after
+     * this must leave nothing to read. */
+    s->n_results = 0;
+    s->first_block = s->end_block = 0;
 }
 
 void dgn_screener_destroy(dgn_screener *s)
@@ -225,6 +232,13 @@ dgn_status dgn_screener_set_grid(dgn_screener *s, const char *spec)
     return DGN_OK;
 }
 
+/* Which unit a row's sum suggests, as the dataset decides it: near 1,
+ * fractions; near 100, percents; 0 for neither. */
+static int unit_of(double sum)
+{
+    return sum >= 0.5 && sum <= 2 ? 1 : sum >= 50 && sum <= 200 ? 100 : 0;
+}
+
 dgn_status dgn_screener_set_candidates(dgn_screener *s, const char *path)
 {
     if (!s || !path)
@@ -232,18 +246,29 @@ dgn_status dgn_screener_set_candidates(dgn_screener *s, const char *path)
     free_candidates(s);
     dgn_csv r;
     int got = 0;
-    size_t *col = malloc(s->c * sizeof *col), cap = 0, n_fields = 0;
+    size_t *col = malloc(s->c * sizeof *col), cap = 0, n_fields = 0, *lines = NULL;
     dgn_status st = col ? dgn_csv_open_file(&r, path) : dgn_fail_nomem("columns");
     if (st == DGN_OK && (st = dgn_csv_next(&r, &got)) == DGN_OK && !got)
         st = dgn_fail(DGN_E_FORMAT, "%s: file is empty (expected a header row)", path);
     if (st == DGN_OK) {
         n_fields = r.n_field;
         size_t first = n_fields > 1 && r.field[0][0] == '\0';
+        /* Unnamed columns are ignored, but two columns of one name are
+         * refused: which one was meant cannot be known. */
+        st = dgn_csv_check_header(&r, first, 1);
+        /* Indexed: a model of 65,536 components against as many columns. */
+        dgn_names ix = {0};
+        if (st == DGN_OK)
+            st = dgn_names_build(&ix, (const char *const *)r.field, first, n_fields);
         for (size_t j = 0; st == DGN_OK && j < s->c; j++)
-            st = dgn_csv_find_column(&r, first, s->names[j], "component", &col[j]);
+            st = dgn_names_find(&ix, s->names[j], path, "component", "column", &col[j]);
+        dgn_names_free(&ix);
     }
-    double first_sum = 0;
-    size_t first_line = 0;
+    /* Fractions or percents, decided by the rows whose sum is near 1 or
+     * 100; a file with both is refused. */
+    int unit = 0;
+    double unit_sum = 0;
+    size_t unit_line = 0;
     while (st == DGN_OK && (st = dgn_csv_next(&r, &got)) == DGN_OK && got) {
         if (r.n_field != n_fields) {
             st = dgn_fail(DGN_E_FORMAT, "%s:%zu: expected %zu fields, found %zu", path,
@@ -252,12 +277,17 @@ dgn_status dgn_screener_set_candidates(dgn_screener *s, const char *path)
         }
         if (s->n_rows == cap) {
             cap = cap ? 2 * cap : 1024;
-            double *grown = realloc(s->rows, cap * s->c * sizeof *grown);
-            if (!grown) {
+            double *grown = cap <= SIZE_MAX / sizeof *grown / s->c
+                                ? realloc(s->rows, cap * s->c * sizeof *grown) : NULL;
+            if (grown)
+                s->rows = grown;
+            size_t *more = grown ? realloc(lines, cap * sizeof *more) : NULL;
+            if (more)
+                lines = more;
+            if (!grown || !more) {
                 st = dgn_fail_nomem("candidates");
                 break;
             }
-            s->rows = grown;
         }
         double *row = s->rows + s->n_rows * s->c, sum = 0;
         for (size_t j = 0; st == DGN_OK && j < s->c; j++) {
@@ -271,35 +301,75 @@ dgn_status dgn_screener_set_candidates(dgn_screener *s, const char *path)
         }
         if (st != DGN_OK)
             break;
-        /* Fractions or percents, decided by the first row, kept by all. */
-        if (s->n_rows == 0) {
-            first_sum = sum;
-            first_line = r.record_line;
-        }
-        int pct = first_sum > 2;
-        if ((pct && !(sum >= 50 && sum <= 200)) || (!pct && !(sum >= 0.5 && sum <= 2))) {
+        int u = unit_of(sum);
+        if (u && unit && u != unit) {
             st = dgn_fail(DGN_E_FORMAT, "%s:%zu: proportions sum to %g, but line %zu sums "
                           "to %g (fractions and percents mixed, or a broken row)", path,
-                          r.record_line, sum, first_line, first_sum);
+                          r.record_line, sum, unit_line, unit_sum);
             break;
         }
-        if (!pct)
-            for (size_t j = 0; j < s->c; j++)
-                row[j] *= 100;
-        s->n_rows++;
+        if (u && !unit) {
+            unit = u;
+            unit_sum = sum;
+            unit_line = r.record_line;
+        }
+        lines[s->n_rows++] = r.record_line;
     }
     if (st == DGN_OK && s->n_rows == 0)
         st = dgn_fail(DGN_E_FORMAT, "%s: header row but no candidates", path);
+    if (st == DGN_OK && !unit) {
+        double sum = 0;
+        for (size_t j = 0; j < s->c; j++)
+            sum += s->rows[j];
+        st = dgn_fail(DGN_E_DATA, "%s: no candidate left: no row's proportions sum to "
+                      "near 1 or near 100, as fractions or percents (line %zu sums to %g)",
+                      path, lines[0], sum);
+    }
+    if (st == DGN_OK && !(s->row_index = malloc(s->n_rows * sizeof *s->row_index)))
+        st = dgn_fail_nomem("candidates");
+
+    /* The training rows' window (docs/dataset.md), the same tolerance. */
+    uint64_t kept = 0;
+    size_t first_rejected = 0;
+    double rejected_sum = 0;
+    for (uint64_t i = 0; st == DGN_OK && i < s->n_rows; i++) {
+        double *row = s->rows + i * s->c, sum = 0;
+        for (size_t j = 0; j < s->c; j++)
+            sum += row[j];
+        if (!dgn_sum_in_window(sum / unit, DGN_SUM_WINDOW_LO, DGN_SUM_WINDOW_HI)) {
+            if (s->n_rejected++ == 0) {
+                first_rejected = lines[i];
+                rejected_sum = sum / unit * 100;
+            }
+            continue;
+        }
+        double *to = s->rows + kept * s->c;
+        for (size_t j = 0; j < s->c; j++)
+            to[j] = unit == 1 ? row[j] * 100 : row[j];
+        s->row_index[kept++] = i;
+    }
+    if (st == DGN_OK && kept == 0)
+        st = dgn_fail(DGN_E_DATA, "%s: no candidate left: all %llu rows have proportions "
+                      "summing outside %g-%g %% (line %zu sums to %g %%)", path,
+                      (unsigned long long)s->n_rejected, 100 * DGN_SUM_WINDOW_LO,
+                      100 * DGN_SUM_WINDOW_HI, first_rejected, rejected_sum);
     if (col)
         dgn_csv_close(&r);
     free(col);
+    free(lines);
     if (st != DGN_OK) {
         free_candidates(s);
         return st;
     }
+    s->n_rows = kept;
     s->total = s->n_rows;
     plan_shard(s);
     return DGN_OK;
+}
+
+uint64_t dgn_screener_n_rejected(const dgn_screener *s)
+{
+    return s ? s->n_rejected : 0;
 }
 
 dgn_status dgn_screener_count(const dgn_screener *s, uint64_t *total, uint64_t *in_shard)
@@ -469,7 +539,7 @@ dgn_status dgn_screener_result(const dgn_screener *s, size_t rank, uint64_t *ind
                         cap, s->c);
     hit h = s->results[rank];
     if (index)
-        *index = h.index;
+        *index = s->have_grid ? h.index : s->row_index[h.index];
     if (score)
         *score = h.score;
     if (percent) {

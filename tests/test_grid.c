@@ -1,6 +1,7 @@
 /* The screening lattice: counts, order, bounds and bad specs. */
 #include <math.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "dgn.h"
 #include "grid.h"
@@ -114,6 +115,47 @@ START_TEST(bad_specs_are_named)
 }
 END_TEST
 
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+START_TEST(table_size_is_checked_before_allocating)
+{
+    /* 2,000 components at the finest step: the counting table would be
+     * 2,001 x 100,001 entries (1.6 GB), and was built before the check. */
+    enum { N = 2000 };
+    char **many = malloc(N * sizeof *many);
+    size_t cap = 16 + N * 8, len = 0;
+    char *spec = malloc(cap);
+    len += (size_t)snprintf(spec, cap, "step=0.001");
+    for (int i = 0; i < N; i++) {
+        many[i] = malloc(8);
+        snprintf(many[i], 8, "c%d", i + 1);
+        len += (size_t)snprintf(spec + len, cap - len, ",%s", many[i]);
+    }
+    long before = max_rss_kib();
+    dgn_grid g;
+    ck_assert_int_eq(dgn_grid_parse(&g, spec, (const char *const *)many, N), DGN_E_INVALID);
+    ck_assert_error_has("2000 components at step 0.001", "counting table",
+                        "coarser step");
+    ck_assert_msg(max_rss_kib() - before < 100 * 1024, "peak memory grew by %ld KiB",
+                  max_rss_kib() - before);
+    /* The same components at step 1 fit the table; the count does not. */
+    len = (size_t)snprintf(spec, cap, "step=1");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(spec + len, cap - len, ",%s", many[i]);
+    ck_assert_int_eq(dgn_grid_parse(&g, spec, (const char *const *)many, N), DGN_E_INVALID);
+    ck_assert_error_has("64-bit");
+    for (int i = 0; i < N; i++)
+        free(many[i]);
+    free(many);
+    free(spec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("grid");
@@ -123,6 +165,7 @@ int main(void)
     tcase_add_test(tc, stream_equals_unrank_and_respects_bounds);
     tcase_add_test(tc, paper_scale_count);
     tcase_add_test(tc, bad_specs_are_named);
+    tcase_add_test(tc, table_size_is_checked_before_allocating);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

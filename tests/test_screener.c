@@ -295,6 +295,127 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(failed_setter_leaves_no_results)
+{
+    /* A grid run, then a setter that fails: the old results pointed into
+     * the freed lattice (ASan: heap-use-after-free in dgn_screener_result). */
+    dgn_model *m = model_with_context();
+    dgn_screener *s = screener(m, 5, 1, 0, 1);
+    for (int setter = 0; setter < 2; setter++) {
+        ck_assert_int_eq(dgn_screener_set_grid(s, GRID), DGN_OK);
+        ck_assert_int_eq(dgn_screener_run(s), DGN_OK);
+        ck_assert_uint_eq(dgn_screener_n_results(s), 5);
+        char *path = write_temp_str("SiO2,Al2O3\n60,40\n");
+        dgn_status st = setter ? dgn_screener_set_candidates(s, path)
+                               : dgn_screener_set_grid(s, "step=5,SiO2,Fe2O3");
+        ck_assert_int_ne(st, DGN_OK);
+        remove_temp(path);
+        ck_assert_uint_eq(dgn_screener_n_results(s), 0);
+        uint64_t index, total = 1, mine = 1;
+        double pct[C];
+        ck_assert_int_eq(dgn_screener_result(s, 0, &index, NULL, pct, C), DGN_E_INVALID);
+        ck_assert_int_eq(dgn_screener_count(s, &total, &mine), DGN_OK);
+        ck_assert_uint_eq(total, 0);
+        ck_assert_uint_eq(mine, 0);
+        ck_assert_int_eq(dgn_screener_run(s), DGN_E_INVALID);
+    }
+    dgn_screener_destroy(s);
+    dgn_model_destroy(m);
+}
+END_TEST
+
+START_TEST(off_sum_candidates_are_rejected_and_counted)
+{
+    dgn_model *m = model_with_context();
+    dgn_screener *s = screener(m, 10, 1, 0, 1);
+    /* Percent: 50 % and 150 % rows are left out (rank 1 used to be the
+     * 50 % row), the edges 95 % and 105 % kept despite decimal rounding
+     * (these sum to 94.99999999999999 and 105.00000000000001 in doubles),
+     * 94.9 % and 105.1 % left out. */
+    char *path = write_temp_str("SiO2,Al2O3,Na2O,CaO\n"
+                                "60,20,10,10\n"  /* 0: 100 % */
+                                "20,10,10,10\n"  /* 1: 50 % */
+                                "90,30,20,10\n"  /* 2: 150 % */
+                                "13.8,33.8,28.1,19.3\n" /* 3: 95 % */
+                                "15.9,15.3,38.1,35.7\n" /* 4: 105 % */
+                                "60,14.9,10,10\n" /* 5: 94.9 % */
+                                "60,25.1,10,10\n" /* 6: 105.1 % */);
+    ck_assert_msg(dgn_screener_set_candidates(s, path) == DGN_OK, "%s", dgn_last_error());
+    ck_assert_uint_eq(dgn_screener_n_rejected(s), 4);
+    uint64_t total, mine;
+    dgn_screener_count(s, &total, &mine);
+    ck_assert_uint_eq(total, 3);
+    ck_assert_int_eq(dgn_screener_run(s), DGN_OK);
+    ck_assert_uint_eq(dgn_screener_n_results(s), 3);
+    /* Indices are the file's data rows, the rejected ones counted. */
+    int seen[7] = {0};
+    for (size_t r = 0; r < 3; r++) {
+        uint64_t index;
+        double pct[C];
+        ck_assert_int_eq(dgn_screener_result(s, r, &index, NULL, pct, C), DGN_OK);
+        ck_assert_uint_lt(index, 7);
+        seen[index] = 1;
+        if (index == 3)
+            ck_assert_double_eq_tol(pct[1], 33.8, 1e-12);
+    }
+    ck_assert(seen[0] && seen[3] && seen[4]);
+    remove_temp(path);
+
+    /* Fractions, the same window; a grid rejects nothing. */
+    path = write_temp_str("SiO2,Al2O3,Na2O,CaO\n0.2,0.1,0.1,0.1\n0.6,0.2,0.1,0.1\n");
+    ck_assert_int_eq(dgn_screener_set_candidates(s, path), DGN_OK);
+    ck_assert_uint_eq(dgn_screener_n_rejected(s), 1);
+    remove_temp(path);
+    ck_assert_int_eq(dgn_screener_set_grid(s, GRID), DGN_OK);
+    ck_assert_uint_eq(dgn_screener_n_rejected(s), 0);
+
+    /* Nothing left: an error naming a line and its sum. */
+    path = write_temp_str("SiO2,Al2O3,Na2O,CaO\n20,10,10,10\n90,30,20,10\n");
+    ck_assert_int_eq(dgn_screener_set_candidates(s, path), DGN_E_DATA);
+    ck_assert_error_has("no candidate left", "all 2 rows", "95-105 %", "line 2 sums to 50 %");
+    ck_assert_uint_eq(dgn_screener_n_rejected(s), 0);
+    remove_temp(path);
+    path = write_temp_str("SiO2,Al2O3,Na2O,CaO\n2,1,1,1\n");
+    ck_assert_int_eq(dgn_screener_set_candidates(s, path), DGN_E_DATA);
+    ck_assert_error_has("no candidate left", "line 2 sums to 5");
+    remove_temp(path);
+    dgn_screener_destroy(s);
+    dgn_model_destroy(m);
+}
+END_TEST
+
+START_TEST(duplicate_candidate_columns_are_refused)
+{
+    dgn_model *m = model_with_context();
+    dgn_screener *s = screener(m, 10, 1, 0, 1);
+    char *path = write_temp_str("SiO2,Al2O3,Na2O,CaO,SiO2\n60,20,10,10,0\n");
+    ck_assert_int_eq(dgn_screener_set_candidates(s, path), DGN_E_FORMAT);
+    ck_assert_error_has(":1: columns 1 and 5 are both named \"SiO2\"");
+    remove_temp(path);
+    path = write_temp_str("SiO2,Al2O3,Na2O,CaO, SiO2 \n60,20,10,10,0\n");
+    ck_assert_int_eq(dgn_screener_set_candidates(s, path), DGN_E_FORMAT);
+    ck_assert_error_has("columns 1 (\"SiO2\") and 5 (\" SiO2 \")");
+    remove_temp(path);
+    /* Unnamed extra columns stay allowed; names match trimmed. */
+    path = write_temp_str(",SiO2 ,Al2O3,,Na2O,\tCaO\n0,60,20,x,10,10\n");
+    ck_assert_msg(dgn_screener_set_candidates(s, path) == DGN_OK, "%s", dgn_last_error());
+    remove_temp(path);
+    dgn_screener_destroy(s);
+    dgn_model_destroy(m);
+}
+END_TEST
+
+START_TEST(non_regular_candidate_files_are_refused)
+{
+    dgn_model *m = model_with_context();
+    dgn_screener *s = screener(m, 10, 1, 0, 1);
+    ck_assert_int_eq(dgn_screener_set_candidates(s, "/dev/zero"), DGN_E_IO);
+    ck_assert_error_has("/dev/zero", "character device");
+    dgn_screener_destroy(s);
+    dgn_model_destroy(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("screener");
@@ -306,6 +427,10 @@ int main(void)
     tcase_add_test(tc, candidate_files);
     tcase_add_test(tc, results_file_ignores_a_decimal_comma_locale);
     tcase_add_test(tc, errors);
+    tcase_add_test(tc, failed_setter_leaves_no_results);
+    tcase_add_test(tc, off_sum_candidates_are_rejected_and_counted);
+    tcase_add_test(tc, duplicate_candidate_columns_are_refused);
+    tcase_add_test(tc, non_regular_candidate_files_are_refused);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -3,7 +3,8 @@
  * Candidates come from a lattice spec (see docs/screening.md), enumerated
  * as a stream and never materialised, or from a CSV whose columns are
  * matched to the model's components by name. Each candidate has a fixed
- * index (its lattice rank, or its CSV row from 0). The top-k by score are
+ * index (its lattice rank, or its CSV data row from 0, counting rows
+ * rejected for their sum). The top-k by score are
  * kept; equal scores rank by lower index, so the result is deterministic.
  *
  * Sharding: shard i of N covers a fixed, disjoint range of indices; N
@@ -62,6 +63,12 @@ DGN_API void dgn_screener_destroy(dgn_screener *screener);
  * "step=5, SiO2=40:80, Al2O3=0:20, Na2O" (percent), or a CSV file. */
 DGN_API dgn_status dgn_screener_set_grid(dgn_screener *screener, const char *spec);
 DGN_API dgn_status dgn_screener_set_candidates(dgn_screener *screener, const char *path);
+
+/* Candidate rows of the last dgn_screener_set_candidates left out because
+ * their proportions do not sum to 0.95-1.05 of the whole (95-105 %, ± 1e-9
+ * for rounding), the window training rows must meet; 0 for a grid. Their
+ * data rows keep their numbers: result indices still count them. */
+DGN_API uint64_t dgn_screener_n_rejected(const dgn_screener *screener);
 
 /* Candidates in all, and in this shard; known before the run. */
 DGN_API dgn_status dgn_screener_count(const dgn_screener *screener, uint64_t *total,

@@ -202,6 +202,75 @@ many = ctx_meta() + [(b"k%d" % i, b"") for i in range(80000)] + [(b"k0", b"")]
 put("model", "many_metadata_entries.dgn", ctx_model(meta=many), "DGN_E_FORMAT",
     "metadata \"k0\" appears twice (entry 80007 repeats it)")
 
+# ---- bounds: non-regular inputs are tested in C and shell (tests/test_csv.c,
+# tests/bad_cli.sh); here huge headers, line ends, BOMs, names, off-sum candidates
+rows.append("# bounds: huge headers, line ends, BOMs, names, candidate files")
+wide = ",".join(f"c{i}" for i in range(1, 200001))
+put("csv", "huge_header.csv", wide + ", c100000 \n" + ",".join(["0"] * 200001) + "\n",
+    "DGN_E_FORMAT", ":1: columns 100000 (\"c100000\") and 200001 (\" c100000 \")")
+put("csv", "cr_only.csv", "a,b,T\r70,30,550\r60,x,450\r", "DGN_E_FORMAT",
+    ":3: column 2 (\"b\"): \"x\" is not a number")
+put("csv", "mixed_line_ends.csv", "a,b,T\r\n70,30,550\n65,35,500\r60,x,450\r\n",
+    "DGN_E_FORMAT", ":4: column 2 (\"b\"): \"x\" is not a number")
+put("csv", "bom_inside.csv", b"\xef\xbb\xbfa,b,T\n70,30,550\n\xef\xbb\xbfa,b,T\n60,40,450\n",
+    "DGN_E_FORMAT", ":3: column 1: U+FEFF byte-order mark inside the file")
+put("csv", "bom_inside_value.csv", b"a,b,T\n70,30,550\n60,\xef\xbb\xbf40,450\n",
+    "DGN_E_FORMAT", ":3: column 2: U+FEFF byte-order mark inside the file")
+put("csv", "whitespace_duplicate.csv", "SiO2,Na2O, SiO2 ,T\n60,20,20,550\n", "DGN_E_FORMAT",
+    ":1: columns 1 (\"SiO2\") and 3 (\" SiO2 \") are both named \"SiO2\"")
+put("csv", "tab_duplicate.csv", '"W% SiO2","W% SiO2\t",T\n60,40,550\n', "DGN_E_FORMAT",
+    "are both named \"W% SiO2\"")
+put("csv", "blank_name.csv", "a,   ,T\n70,30,550\n", "DGN_E_FORMAT",
+    ":1: column 2 has an empty name")
+
+# Candidate files for a model over the SciGlass columns, in its order.
+OXIDES = ["BaO", "CaO", "MgO", "PbO", "SrO", "ZnO", "GeO2", "SiO2", "TeO2", "TiO2", "ZrO2",
+          "WO3", "K2O", "Li2O", "Na2O", "Al2O3", "B2O3", "Bi2O3", "P2O5"]
+
+
+def cand(*rows_, header=None, eol="\n"):
+    """A candidate table: each row gives the first components' values, the rest 0."""
+    head = header if header is not None else ",".join(OXIDES)
+    lines = [head] + [",".join(list(map(str, r)) + ["0"] * (len(OXIDES) - len(r)))
+                      for r in rows_]
+    return eol.join(lines) + eol
+
+
+put("candidates", "cand_half_sum.csv", cand([20, 10, 10, 10], [10, 10, 5, 25]),
+    "DGN_E_DATA", "no candidate left: all 2 rows have proportions summing outside 95-105 % "
+    "(line 2 sums to 50 %)")
+put("candidates", "cand_one_and_half_sum.csv", cand([60, 40, 30, 20]), "DGN_E_DATA",
+    "(line 2 sums to 150 %)")
+put("candidates", "cand_fraction_half_sum.csv", cand([0.2, 0.1, 0.1, 0.1]), "DGN_E_DATA",
+    "(line 2 sums to 50 %)")
+put("candidates", "cand_some_off_sum.csv",
+    cand([60, 20, 10, 10], [20, 10, 10, 10], [60, 40, 30, 20], [50, 30, 20]),
+    "DGN_OK", "rejected 2 rows")
+# 13.8 + 33.8 + 28.1 + 19.3 is 94.99999999999999 in doubles, 15.9 + 15.3 +
+# 38.1 + 35.7 is 105.00000000000001: at the edge, kept; 94.9 % and 105.1 % not.
+put("candidates", "cand_edge_sums.csv",
+    cand([13.8, 33.8, 28.1, 19.3], [15.9, 15.3, 38.1, 35.7], [60, 14.9, 10, 10],
+         [60, 25.1, 10, 10]), "DGN_OK", "rejected 2 rows")
+put("candidates", "cand_no_units.csv", cand([5, 3, 2], [10, 10]), "DGN_E_DATA",
+    "no row's proportions sum to near 1 or near 100")
+put("candidates", "cand_mixed_units.csv", cand([60, 40], [0.6, 0.4]), "DGN_E_FORMAT",
+    ":3: proportions sum to 1, but line 2 sums to 100")
+put("candidates", "cand_duplicate_column.csv",
+    cand([60, 40], header=",".join(OXIDES) + ",SiO2"), "DGN_E_FORMAT",
+    ":1: columns 8 and 20 are both named \"SiO2\"")
+put("candidates", "cand_whitespace_duplicate.csv",
+    cand([60, 40], header=",".join(OXIDES) + ", Na2O "), "DGN_E_FORMAT",
+    ":1: columns 15 (\"Na2O\") and 20 (\" Na2O \") are both named \"Na2O\"")
+put("candidates", "cand_cr_only.csv", cand([60, 40], [60, "4o"], eol="\r"), "DGN_E_FORMAT",
+    ":3: column 2 (\"W% CaO\"): \"4o\" is not a proportion")
+put("candidates", "cand_bom_inside.csv",
+    cand([60, 40]).encode() + b"\xef\xbb\xbf" + cand([60, 40]).encode(), "DGN_E_FORMAT",
+    ":3: column 1: U+FEFF byte-order mark inside the file")
+extra = ",".join(f"x{i}" for i in range(1, 50001))
+put("candidates", "cand_wide_header.csv",
+    cand([60, 40], header=",".join(OXIDES) + "," + extra + ",x25000"), "DGN_E_FORMAT",
+    "columns 25019 and 50020 are both named \"x25000\"")
+
 with open(os.path.join(HERE, "MANIFEST"), "w") as f:
     f.write("# kind\tfile\tstatus\tmessage fragment (written by generate.py)\n")
     f.write("\n".join(rows) + "\n")
