@@ -36,7 +36,7 @@ const char train_usage[] =
     "usage: dgn-train DATA.csv --lo LO --hi HI -o MODEL.dgn [--property NAME]\n"
     "                 [--valid VALID.csv | --valid-fraction F] [--group-split] [--seed N]\n"
     "                 [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]\n"
-    "                 [--no-interaction] [--no-augment] [--threads N] [--json]\n"
+    "                 [--no-interaction] [--no-augment] [--json]\n"
     "                 [--select auc|precision] [--balance auto|on|off]\n";
 
 /* Longer fields first: "lo and hi" before "lo". */
@@ -122,10 +122,6 @@ int train_parse(train_options *o, cli_args *p)
             o->model.interaction = 0;
         } else if (!strcmp(a, "--no-augment")) {
             no_augment = 1;
-        } else if (!strcmp(a, "--threads")) {
-            VALUE(v);
-            TRY(cli_whole(p, a, v, 1, CLI_MAX_THREADS, &n));
-            o->threads = (int)n;
         } else if (!strcmp(a, "--select")) {
             VALUE(v);
             if (!strcmp(v, "auc"))
@@ -317,7 +313,7 @@ int screen_parse(screen_options *o, cli_args *p)
 
 const char paper_usage[] =
     "usage: dgn-paper DATA.csv [--property TG] [--epochs N] [--seed N] [--quick]\n"
-    "                 [--csv OUT.csv] [--markdown OUT.md] [--threads N]\n";
+    "                 [--csv OUT.csv] [--markdown OUT.md]\n";
 
 int paper_parse(paper_options *o, cli_args *p)
 {
@@ -349,10 +345,6 @@ int paper_parse(paper_options *o, cli_args *p)
             VALUE(o->csv);
         } else if (!strcmp(a, "--markdown")) {
             VALUE(o->markdown);
-        } else if (!strcmp(a, "--threads")) {
-            VALUE(v);
-            TRY(cli_whole(p, a, v, 1, CLI_MAX_THREADS, &n));
-            o->threads = (int)n;
         } else if (a[0] == '-') {
             return cli_bad(p, "unknown option %s", cli_excerpt(p, 0, a));
         } else if (!o->data_path) {

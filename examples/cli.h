@@ -219,7 +219,6 @@ typedef struct train_options {
     dgn_trainer_config train;
     const char *data_path, *out;
     const char *batch_text; /* as given, for messages after loading */
-    int threads;            /* 0: OpenBLAS's default */
     int json;
 } train_options;
 
@@ -240,7 +239,6 @@ typedef struct paper_options {
     size_t epochs;
     uint64_t seed;
     int quick;
-    int threads; /* 0: OpenBLAS's default */
 } paper_options;
 
 /* Each fills *o from argv (argv[0] is the program) and returns CLI_RUN,

@@ -6,9 +6,8 @@
  * report.
  *
  *   dgn-paper DATA.csv [--property TG] [--epochs N] [--seed N] [--quick]
- *             [--csv OUT.csv] [--markdown OUT.md] [--threads N]
+ *             [--csv OUT.csv] [--markdown OUT.md]
  */
-#include <cblas.h>
 
 #include "cli.h"
 
@@ -137,8 +136,6 @@ int main(int argc, char **argv)
     study st = {po.data_path, po.property, po.epochs, po.seed};
     const char *csv = po.csv, *markdown = po.markdown;
     int quick = po.quick;
-    if (po.threads)
-        openblas_set_num_threads(po.threads);
     if (!strcmp(csv, markdown)) {
         fprintf(stderr, "%s: --markdown: %s is also the --csv file (see --help)\n",
                 cli_program, csv);
@@ -189,7 +186,7 @@ int main(int argc, char **argv)
     fprintf(md, "Made by `%s` (libdgn %s, %s; seed %llu, random 80/20 split unless "
             "noted, at most %zu epochs, best epoch by validation AUC). AUC and P@100 "
             "are those of the kept epoch; the max columns are the best of any "
-            "epoch.\n\n", command, dgn_version_string(), openblas_get_config(),
+            "epoch.\n\n", command, dgn_version_string(), dgn_kernel_build(),
             (unsigned long long)st.seed, st.epochs);
     const double widths[] = {100, 50, 20, 10};
     for (size_t w = 0; w < 4; w++) {

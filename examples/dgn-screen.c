@@ -3,7 +3,6 @@
  *   dgn-screen MODEL.dgn (--grid SPEC | --candidates FILE.csv) [--top K]
  *              [--shard I/N] [-o OUT.csv] [--threads N] [--json]
  */
-#include <cblas.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,9 +37,6 @@ int main(int argc, char **argv)
     const char *inputs[] = {model_path, candidates};
     if (out)
         cli_output("-o", out, inputs, 2);
-    /* Threads at the screening level; keep OpenBLAS from adding its own. */
-    if (scfg.threads > 1)
-        openblas_set_num_threads(1);
     uint64_t next_report = 0;
     scfg.progress = progress;
     scfg.progress_user = &next_report;

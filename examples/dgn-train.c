@@ -3,10 +3,9 @@
  *   dgn-train DATA.csv --lo LO --hi HI -o MODEL.dgn [--property NAME]
  *             [--valid VALID.csv | --valid-fraction F] [--group-split] [--seed N]
  *             [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]
- *             [--no-interaction] [--no-augment] [--threads N] [--json]
+ *             [--no-interaction] [--no-augment] [--json]
  *             [--select auc|precision] [--balance auto|on|off]
  */
-#include <cblas.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -58,8 +57,6 @@ int main(int argc, char **argv)
     dgn_trainer_config tcfg = o.train;
     const char *data = o.data_path, *out = o.out;
     run u = {o.json};
-    if (o.threads)
-        openblas_set_num_threads(o.threads);
     const char *inputs[] = {data, dcfg.valid_path};
     cli_output("-o", out, inputs, 2);
     tcfg.progress = report;

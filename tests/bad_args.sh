@@ -43,7 +43,7 @@ dgn-train|2|--lr 0 must be above 0|$D --lo 500 --hi 600 --lr 0 -o $tmp/x.dgn
 dgn-train|2|--tau -1 must be above 0|$D --lo 500 --hi 600 --tau -1 -o $tmp/x.dgn
 dgn-train|2|--valid-fraction 1 is outside [0, 1)|$D --lo 500 --hi 600 --valid-fraction 1 -o $tmp/x.dgn
 dgn-train|2|--sigma -1 is negative|$D --lo 500 --hi 600 --sigma -1 -o $tmp/x.dgn
-dgn-train|2|--threads 2000 is outside [1, 1024]|$D --lo 500 --hi 600 --threads 2000 -o $tmp/x.dgn
+dgn-train|2|unknown option --threads|$D --lo 500 --hi 600 --threads 2 -o $tmp/x.dgn
 dgn-train|2|--seed -1 is outside [0, 18446744073709551615]|$D --lo 500 --hi 600 --seed -1 -o $tmp/x.dgn
 dgn-train|2|--select: "f1" is not auc or precision|$D --lo 500 --hi 600 --select f1 -o $tmp/x.dgn
 dgn-train|2|--balance: "yes" is not auto, on or off|$D --lo 500 --hi 600 --balance yes -o $tmp/x.dgn
@@ -72,7 +72,7 @@ dgn-screen|2|give exactly one of --grid and --candidates|$M --grid "$G" --candid
 dgn-screen|2|--grid: step 7 does not divide 100 %|$M --grid "step=7, SiO2, Na2O"
 dgn-screen|2|--candidates needs a file name|$M --candidates ''
 dgn-paper|2|--epochs 0 is outside [1, 1000000]|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --epochs 0
-dgn-paper|2|--threads 99999999999 is outside [1, 1024]|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --threads 99999999999
+dgn-paper|2|unknown option --threads|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --threads 2
 dgn-paper|2|--property needs a column name|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --property ''
 dgn-paper|1|has 1 component column(s); the study's full model needs at least 2|$tmp/one_comp.csv --quick --csv $tmp/p.csv --markdown $tmp/p.md
 dgn-paper|2|dgn-paper: unknown option --frobnicate|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --frobnicate
