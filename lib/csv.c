@@ -1,16 +1,14 @@
 #include "csv.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "error.h"
+#include "fileio.h"
 
 static dgn_status init_common(dgn_csv *r, const char *name)
 {
@@ -43,21 +41,6 @@ static void zero(dgn_csv *r)
     r->c_locale = (locale_t)0;
 }
 
-static const char *file_kind(mode_t mode)
-{
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISFIFO(mode))
-        return "a FIFO (named pipe)";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "not a regular file";
-}
-
 dgn_status dgn_csv_open_file(dgn_csv *r, const char *path)
 {
     return dgn_csv_open_file_capped(r, path, DGN_CSV_MAX_BYTES);
@@ -66,76 +49,8 @@ dgn_status dgn_csv_open_file(dgn_csv *r, const char *path)
 dgn_status dgn_csv_open_file_capped(dgn_csv *r, const char *path, size_t max_bytes)
 {
     zero(r);
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return dgn_fail(DGN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return dgn_fail(DGN_E_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return dgn_fail(DGN_E_IO, "%s: is %s, not a regular file (tables are read only "
-                        "from regular files)", path, file_kind(sb.st_mode));
-    }
-    if (sb.st_size < 0 || (uintmax_t)sb.st_size > max_bytes) {
-        close(fd);
-        return dgn_fail(DGN_E_IO, "%s: %jd bytes, more than the %zu bytes a table may "
-                        "have", path, (intmax_t)sb.st_size, max_bytes);
-    }
-    int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0)
-        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-
-    /* st_size is a hint (files in /proc report 0, a file may grow): read to
-     * the end, but never past the cap. */
-    size_t cap = (size_t)sb.st_size + 1 > 4096 ? (size_t)sb.st_size + 1 : 4096, len = 0;
-    if (cap > max_bytes + 2)
-        cap = max_bytes + 2;
-    char *buf = malloc(cap);
-    dgn_status st = buf ? DGN_OK : dgn_fail_nomem("CSV file contents");
-    while (st == DGN_OK) {
-        if (len + 1 >= cap) {
-            if (len > max_bytes) {
-                st = dgn_fail(DGN_E_IO, "%s: grew past the %zu bytes a table may have "
-                              "while being read", path, max_bytes);
-                break;
-            }
-            size_t bigger_cap = cap <= (max_bytes + 2) / 2 ? cap * 2 : max_bytes + 2;
-            char *bigger = realloc(buf, bigger_cap);
-            if (!bigger) {
-                st = dgn_fail_nomem("CSV file contents");
-                break;
-            }
-            buf = bigger;
-            cap = bigger_cap;
-        }
-        ssize_t got = read(fd, buf + len, cap - 1 - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            st = dgn_fail(DGN_E_IO, "%s: read error: %s", path, strerror(errno));
-            break;
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-    }
-    close(fd);
-    if (st == DGN_OK && len > max_bytes)
-        st = dgn_fail(DGN_E_IO, "%s: grew past the %zu bytes a table may have while "
-                      "being read", path, max_bytes);
-    if (st != DGN_OK) {
-        free(buf);
-        return st;
-    }
-    buf[len] = '\0';
-    r->buf = buf;
-    r->len = len;
-    return init_common(r, path);
+    dgn_status st = dgn_read_file(path, max_bytes, "table", &r->buf, &r->len);
+    return st == DGN_OK ? init_common(r, path) : st;
 }
 
 dgn_status dgn_csv_open_buffer(dgn_csv *r, const char *name,

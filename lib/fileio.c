@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "dgn/files.h"
 #include "error.h"
 
-static const char *kind_of(mode_t m)
+const char *dgn_file_kind(mode_t m)
 {
     if (S_ISDIR(m))
         return "a directory";
@@ -27,6 +28,80 @@ static const char *kind_of(mode_t m)
     if (S_ISSOCK(m))
         return "a socket";
     return "not a regular file";
+}
+
+dgn_status dgn_read_file(const char *path, size_t max_bytes, const char *what, char **buf,
+                         size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return dgn_fail(DGN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return dgn_fail(DGN_E_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return dgn_fail(DGN_E_IO, "%s: is %s, not a regular file (%ss are read only from "
+                        "regular files)", path, dgn_file_kind(sb.st_mode), what);
+    }
+    if (sb.st_size < 0 || (uintmax_t)sb.st_size > max_bytes) {
+        close(fd);
+        return dgn_fail(DGN_E_IO, "%s: %jd bytes, above the %zu-byte limit for a %s", path,
+                        (intmax_t)sb.st_size, max_bytes, what);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+
+    /* st_size is a hint (files in /proc report 0, a file may grow): read to
+     * the end, but never past the cap. */
+    size_t cap = (size_t)sb.st_size + 1 > 4096 ? (size_t)sb.st_size + 1 : 4096, n = 0;
+    if (cap > max_bytes + 2)
+        cap = max_bytes + 2;
+    char *b = malloc(cap);
+    dgn_status st = b ? DGN_OK : dgn_fail_nomem("file contents");
+    while (st == DGN_OK) {
+        if (n + 1 >= cap) {
+            if (n > max_bytes)
+                break;
+            size_t bigger_cap = cap <= (max_bytes + 2) / 2 ? cap * 2 : max_bytes + 2;
+            char *bigger = realloc(b, bigger_cap);
+            if (!bigger) {
+                st = dgn_fail_nomem("file contents");
+                break;
+            }
+            b = bigger;
+            cap = bigger_cap;
+        }
+        ssize_t got = read(fd, b + n, cap - 1 - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            st = dgn_fail(DGN_E_IO, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    close(fd);
+    if (st == DGN_OK && n > max_bytes)
+        st = dgn_fail(DGN_E_IO, "%s: grew past the %zu-byte limit for a %s while being read",
+                      path, max_bytes, what);
+    if (st != DGN_OK) {
+        free(b);
+        return st;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return DGN_OK;
 }
 
 /* Where the bytes for path go: the file itself, or for a symbolic link the
@@ -65,7 +140,7 @@ static dgn_status resolve(const char *path, char **target, int *exists, struct s
         free(*target);
         *target = NULL;
         return dgn_fail(DGN_E_INVALID, "%s: is %s, not a regular file; outputs are written "
-                        "only to regular files or new paths", path, kind_of(st->st_mode));
+                        "only to regular files or new paths", path, dgn_file_kind(st->st_mode));
     }
     return DGN_OK;
 }

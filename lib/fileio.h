@@ -1,9 +1,10 @@
-/* Private: files the library writes. */
+/* Private: files the library reads and writes. */
 #ifndef DGN_LIB_FILEIO_H
 #define DGN_LIB_FILEIO_H
 
 #include <locale.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "dgn/common.h"
 
@@ -16,6 +17,19 @@ dgn_status dgn_write_file_atomic(const char *path, const void *buf, size_t len);
 typedef enum dgn_temp_kind { DGN_TEMP_AUTO, DGN_TEMP_NAMED } dgn_temp_kind;
 dgn_status dgn_write_file_with(const char *path, const void *buf, size_t len,
                                dgn_temp_kind kind);
+
+/* "a directory", "a FIFO", "a character device", …: what a path that is
+ * not a regular file is, for messages. */
+const char *dgn_file_kind(mode_t mode);
+
+/* The whole of a regular file, at most max_bytes, into *buf (malloc'd,
+ * NUL-terminated; *len excludes the NUL). Opened without blocking, so a
+ * FIFO is refused at once instead of waiting for a writer; anything but a
+ * regular file is refused, and so is a file over max_bytes, by its size
+ * and again while reading (it may grow). what names the kind of file in
+ * messages ("table", "model file"). DGN_E_IO on every refusal. */
+dgn_status dgn_read_file(const char *path, size_t max_bytes, const char *what, char **buf,
+                         size_t *len);
 
 /* Format numbers in the C locale (a '.' decimal point) between begin and
  * end, whatever the program's locale: files the library writes must read

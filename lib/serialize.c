@@ -12,13 +12,9 @@
  *   u32 count, then each  u32 name length, name, u64 size, bytes
  *   u32 CRC-32            (IEEE) of everything before it
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "endian.h"
 #include "error.h"
@@ -175,64 +171,6 @@ static int get_f32s(reader *r, float *v, size_t n)
     return 1;
 }
 
-/* What a non-regular file is, for messages. */
-static const char *file_kind(mode_t mode)
-{
-    return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO"
-         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
-         : S_ISSOCK(mode) ? "a socket" : "not a regular file";
-}
-
-/* The whole file. O_NONBLOCK: opening a FIFO with no writer must not
- * wait for one; the file is refused right after, by fstat. */
-static dgn_status read_file(const char *path, unsigned char **buf, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return dgn_fail(DGN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return dgn_fail(DGN_E_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return dgn_fail(DGN_E_IO, "%s: is %s, not a model file (need a regular file)",
-                        path, file_kind(sb.st_mode));
-    }
-    if ((uint64_t)sb.st_size > DGN_MODEL_MAX_FILE) {
-        close(fd);
-        return dgn_fail(DGN_E_FORMAT, "%s: %llu bytes is above the model file limit of "
-                        "%llu bytes", path, (unsigned long long)sb.st_size,
-                        (unsigned long long)DGN_MODEL_MAX_FILE);
-    }
-    size_t n = (size_t)sb.st_size, got = 0;
-    *buf = malloc(n ? n : 1);
-    if (!*buf) {
-        close(fd);
-        return dgn_fail_nomem("model file contents");
-    }
-    while (got < n) {
-        ssize_t r = read(fd, *buf + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : 0;
-            close(fd);
-            free(*buf);
-            *buf = NULL;
-            return e ? dgn_fail(DGN_E_IO, "%s: read error: %s", path, strerror(e))
-                     : dgn_fail(DGN_E_IO, "%s: the file shrank while it was read "
-                                "(%zu of %zu bytes)", path, got, n);
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    *len = n;
-    return DGN_OK;
-}
-
 static dgn_status corrupt(const char *path, const char *what)
 {
     return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: %s", path, what);
@@ -383,15 +321,15 @@ dgn_status dgn_model_load(dgn_model **out, const char *path)
     if (!out || !path)
         return dgn_fail(DGN_E_INVALID, "dgn_model_load: NULL argument");
     *out = NULL;
-    unsigned char *buf = NULL;
+    char *buf = NULL;
     size_t len = 0;
-    dgn_status st = read_file(path, &buf, &len);
+    dgn_status st = dgn_read_file(path, DGN_MODEL_MAX_FILE, "model file", &buf, &len);
     if (st != DGN_OK)
         return st;
     if (len == 0)
         st = dgn_fail(DGN_E_FORMAT, "%s: empty file, not a model", path);
     else
-        st = parse(out, path, buf, len);
+        st = parse(out, path, (const unsigned char *)buf, len);
     free(buf);
     return st;
 }

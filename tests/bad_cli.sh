@@ -65,7 +65,7 @@ done < "$bad/MANIFEST"
 # Inputs that cannot live in the corpus: devices, FIFOs, directories. Each
 # is refused at once (a FIFO without a writer must not block the reader).
 mkfifo "$tmp/fifo.csv"
-for input in /dev/zero:"is a character device" "$tmp/fifo.csv":"is a FIFO (named pipe)" \
+for input in /dev/zero:"is a character device" "$tmp/fifo.csv":"is a FIFO" \
              "$tmp":"is a directory"; do
     path=${input%%:*}
     fragment=${input#*:}

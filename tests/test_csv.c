@@ -309,12 +309,12 @@ START_TEST(size_cap)
     ck_assert_int_eq(truncate(path, (off_t)DGN_CSV_MAX_BYTES + 1), 0);
     dgn_csv r;
     ck_assert_int_eq(dgn_csv_open_file(&r, path), DGN_E_IO);
-    ck_assert_error_has(path, "1073741825 bytes, more than the 1073741824 bytes");
+    ck_assert_error_has(path, "1073741825 bytes, above the 1073741824-byte limit for a table");
     dgn_csv_close(&r);
     remove_temp(path);
     /* While reading: /proc files report size 0. */
     ck_assert_int_eq(dgn_csv_open_file_capped(&r, "/proc/self/status", 100), DGN_E_IO);
-    ck_assert_error_has("/proc/self/status", "grew past the 100 bytes");
+    ck_assert_error_has("/proc/self/status", "grew past the 100-byte limit");
     dgn_csv_close(&r);
     ck_assert_int_eq(dgn_csv_open_file_capped(&r, "/proc/self/status", 1 << 20), DGN_OK);
     ck_assert_uint_gt(r.len, 100);
