@@ -39,13 +39,9 @@
         else                                                                 \
             name##_body args;                                                \
     } while (0)
-/* Whether the AVX-512 build runs: for a body's choices that suit one
- * build and not another (register blocking), valid after DGN_ISA_CALL. */
-#define DGN_ISA_AVX512() __builtin_cpu_supports("avx512f")
 #else
 #define DGN_ISA_BUILDS(name, params, args)
 #define DGN_ISA_CALL(name, args) name##_body args
-#define DGN_ISA_AVX512() 0
 #endif
 
 #endif
