@@ -1,6 +1,7 @@
 #include "dgn/dataset.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,13 @@ struct dgn_dataset {
     double lo, hi;
     dgn_units units;
 
-    /* Training rows come first (0 .. n_train), then validation rows, each
-     * in input order. */
-    size_t n_rows, n_train;
+    /* Training rows come first (0 .. n_train), then validation rows
+     * (n_valid), then test rows (the rest), each in input order. */
+    size_t n_rows, n_train, n_valid;
     double *x;      /* [n_rows][n_comp] fractions */
     double *y;      /* [n_rows] property */
     int32_t *label; /* [n_rows] */
-    size_t n_pos_train, n_pos_valid;
+    size_t n_pos_train, n_pos_valid, n_pos_test;
     size_t n_dropped, n_skipped;
 
     double *mean, *std; /* [n_comp], training rows only */
@@ -39,13 +40,34 @@ struct dgn_dataset {
 /* ------------------------------------------------------------------ */
 /* Config                                                               */
 
+/* Bytes of a config of the given version: a caller built against
+ * version 1 passes a struct that ends where test_fraction starts. */
+static size_t config_size(unsigned int version)
+{
+    return version >= 2 ? sizeof(dgn_dataset_config)
+                        : offsetof(dgn_dataset_config, test_fraction);
+}
+
+/* The version-2 fields, or their defaults for an older struct. */
+static double test_fraction_of(const dgn_dataset_config *cfg)
+{
+    return cfg->version >= 2 ? cfg->test_fraction : 0;
+}
+
+static const char *test_path_of(const dgn_dataset_config *cfg)
+{
+    return cfg->version >= 2 ? cfg->test_path : NULL;
+}
+
 dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version)
 {
-    dgn_status st = dgn_check_config_init(cfg, version, DGN_DATASET_CONFIG_VERSION,
-                                          "dgn_dataset_config_init");
-    if (st != DGN_OK)
-        return st;
-    memset(cfg, 0, sizeof *cfg);
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: cfg is NULL");
+    if (version == 0 || version > DGN_DATASET_CONFIG_VERSION)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: version %u is not "
+                        "supported (this library knows versions 1 to %u)", version,
+                        DGN_DATASET_CONFIG_VERSION);
+    memset(cfg, 0, config_size(version));
     cfg->version = version;
     cfg->lo = NAN;
     cfg->hi = NAN;
@@ -56,6 +78,7 @@ dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version
     cfg->sigma = 0.05;
     cfg->seed = 2024;
     cfg->balance_anchors = DGN_BALANCE_AUTO;
+    /* Version 2: test_fraction 0 and test_path NULL, zeroed above. */
     return DGN_OK;
 }
 
@@ -99,6 +122,20 @@ dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
             return BAD_FIELD("components[%zu]: empty name", i);
     if (cfg->property && !cfg->property[0])
         return BAD_FIELD("property: empty name (use NULL for the last column)");
+    if (cfg->version < 2)
+        return DGN_OK;
+    if (!(cfg->test_fraction >= 0 && cfg->test_fraction < 1))
+        return BAD_FIELD("test_fraction: %g is outside [0, 1)", cfg->test_fraction);
+    if (cfg->test_path && cfg->test_fraction > 0)
+        return BAD_FIELD("test_path and test_fraction: give one, not both (test_path "
+                         "\"%s\", test_fraction %g)", cfg->test_path, cfg->test_fraction);
+    if (cfg->test_path && !cfg->test_path[0])
+        return BAD_FIELD("test_path: empty file name (use NULL for no test file)");
+    /* With valid_path, valid_fraction is not used and does not count. */
+    if (!cfg->valid_path && !(cfg->valid_fraction + cfg->test_fraction < 1))
+        return BAD_FIELD("valid_fraction + test_fraction: %g + %g leaves no training "
+                         "rows; the sum must be below 1", cfg->valid_fraction,
+                         cfg->test_fraction);
     return DGN_OK;
 }
 
@@ -483,31 +520,43 @@ static dgn_status group_rows(const table *t, size_t *group, size_t *n_groups)
     return DGN_OK;
 }
 
-/* in_valid[i] = 1 for the rows sent to validation. */
-static dgn_status split_rows(const table *t, const dgn_dataset_config *cfg,
-                             dgn_rng *rng, unsigned char *in_valid)
+/* Which part of the dataset a row of the main table goes to. */
+enum { PART_TRAIN = 0, PART_VALID = 1, PART_TEST = 2 };
+
+/* part[i] for each row of t. One seeded shuffle, of rows or with
+ * group_split of whole compositions, decides all three parts: its first
+ * rows go to validation, the next to test, the rest to training. With no
+ * test rows this draws exactly what the two-way split always drew, and
+ * with no held-out rows at all it draws nothing. */
+static dgn_status split_rows(const table *t, double valid_fraction, double test_fraction,
+                             int group_split, dgn_rng *rng, unsigned char *part)
 {
     size_t n = t->n;
-    memset(in_valid, 0, n);
-    size_t target = (size_t)llround(cfg->valid_fraction * (double)n);
-    if (target >= n)
-        target = n ? n - 1 : 0;
-    if (target == 0)
+    memset(part, PART_TRAIN, n);
+    if (n == 0)
+        return DGN_OK;
+    size_t n_valid = (size_t)llround(valid_fraction * (double)n);
+    if (n_valid >= n)
+        n_valid = n - 1;
+    size_t n_test = (size_t)llround(test_fraction * (double)n);
+    if (n_test > n - 1 - n_valid)
+        n_test = n - 1 - n_valid;
+    if (n_valid + n_test == 0)
         return DGN_OK;
 
     size_t *order = malloc(n * sizeof *order);
-    size_t *group = cfg->group_split ? malloc(n * sizeof *group) : NULL;
-    if (!order || (cfg->group_split && !group)) {
+    size_t *group = group_split ? malloc(n * sizeof *group) : NULL;
+    if (!order || (group_split && !group)) {
         free(order);
         free(group);
         return dgn_fail_nomem("split");
     }
-    if (!cfg->group_split) {
+    if (!group_split) {
         for (size_t i = 0; i < n; i++)
             order[i] = i;
         dgn_rng_shuffle(rng, order, n);
-        for (size_t i = 0; i < target; i++)
-            in_valid[order[i]] = 1;
+        for (size_t i = 0; i < n_valid + n_test; i++)
+            part[order[i]] = i < n_valid ? PART_VALID : PART_TEST;
     } else {
         size_t n_groups = 0;
         dgn_status st = group_rows(t, group, &n_groups);
@@ -516,7 +565,7 @@ static dgn_status split_rows(const table *t, const dgn_dataset_config *cfg,
             free(group);
             return st;
         }
-        /* Whole groups, in shuffled order, until the target is reached. */
+        /* Whole groups, in shuffled order, until each target is reached. */
         size_t *size = calloc(n_groups, sizeof *size);
         unsigned char *take = calloc(n_groups, 1);
         if (!size || !take) {
@@ -531,13 +580,17 @@ static dgn_status split_rows(const table *t, const dgn_dataset_config *cfg,
         for (size_t k = 0; k < n_groups; k++)
             order[k] = k;
         dgn_rng_shuffle(rng, order, n_groups);
-        size_t taken = 0;
-        for (size_t k = 0; k < n_groups && taken < target; k++) {
-            take[order[k]] = 1;
+        size_t k = 0, taken = 0;
+        for (; k < n_groups && taken < n_valid; k++) {
+            take[order[k]] = PART_VALID;
+            taken += size[order[k]];
+        }
+        for (taken = 0; k < n_groups && taken < n_test; k++) {
+            take[order[k]] = PART_TEST;
             taken += size[order[k]];
         }
         for (size_t i = 0; i < n; i++)
-            in_valid[i] = take[group[i]];
+            part[i] = take[group[i]];
         free(size);
         free(take);
     }
@@ -581,12 +634,14 @@ static dgn_status check_classes(const dgn_dataset *ds, size_t n, size_t n_pos,
     return DGN_OK;
 }
 
-/* Lay out train rows of `a` (those with !in_valid) then the validation rows
- * (from `a` with in_valid set, or all of `b`), label them and compute the
- * training statistics. Takes the names. */
+/* Lay out the rows of `a` by part (training, validation, test), with all
+ * of `vt` (a validation file) after a's validation rows and all of `tt`
+ * (a test file) after a's test rows; label them and check the classes.
+ * `want_test`: a test split was asked for, so it must not be empty.
+ * Takes the names. */
 static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
-                           const unsigned char *in_valid, const table *b,
-                           const dgn_dataset_config *cfg, dgn_rng *rng)
+                           const unsigned char *part, const table *vt, const table *tt,
+                           int want_test, const dgn_dataset_config *cfg, dgn_rng *rng)
 {
     size_t c = a->n_comp;
     dgn_dataset *ds = calloc(1, sizeof *ds);
@@ -602,10 +657,10 @@ static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
     ds->units = a->units;
     ds->sigma = cfg->sigma;
     ds->rng = *rng;
-    ds->n_dropped = a->n_dropped + (b ? b->n_dropped : 0);
-    ds->n_skipped = a->n_skipped + (b ? b->n_skipped : 0);
+    ds->n_dropped = a->n_dropped + (vt ? vt->n_dropped : 0) + (tt ? tt->n_dropped : 0);
+    ds->n_skipped = a->n_skipped + (vt ? vt->n_skipped : 0) + (tt ? tt->n_skipped : 0);
 
-    size_t n = a->n + (b ? b->n : 0);
+    size_t n = a->n + (vt ? vt->n : 0) + (tt ? tt->n : 0);
     ds->n_rows = n;
     ds->x = malloc((n ? n : 1) * c * sizeof *ds->x);
     ds->y = malloc((n ? n : 1) * sizeof *ds->y);
@@ -617,25 +672,30 @@ static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
         return dgn_fail_nomem("dataset rows");
     }
 
-    size_t k = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
-            ds->n_train = k;
+    size_t k = 0, start[3] = {0, 0, 0};
+    for (int p = PART_TRAIN; p <= PART_TEST; p++) {
+        start[p] = k;
         for (size_t i = 0; i < a->n; i++) {
-            if ((in_valid && in_valid[i]) != pass)
+            if ((part ? part[i] : PART_TRAIN) != p)
                 continue;
             memcpy(ds->x + k * c, a->x + i * c, c * sizeof *ds->x);
             ds->y[k++] = a->y[i];
         }
+        const table *extra = p == PART_VALID ? vt : p == PART_TEST ? tt : NULL;
+        for (size_t i = 0; extra && i < extra->n; i++) {
+            memcpy(ds->x + k * c, extra->x + i * c, c * sizeof *ds->x);
+            ds->y[k++] = extra->y[i];
+        }
     }
-    for (size_t i = 0; b && i < b->n; i++) {
-        memcpy(ds->x + k * c, b->x + i * c, c * sizeof *ds->x);
-        ds->y[k++] = b->y[i];
-    }
+    ds->n_train = start[PART_VALID];
+    ds->n_valid = start[PART_TEST] - start[PART_VALID];
+    size_t n_test = n - start[PART_TEST];
     for (size_t i = 0; i < n; i++) {
         ds->label[i] = ds->y[i] >= cfg->lo && ds->y[i] <= cfg->hi;
         if (ds->label[i])
-            *(i < ds->n_train ? &ds->n_pos_train : &ds->n_pos_valid) += 1;
+            *(i < start[PART_VALID]  ? &ds->n_pos_train
+              : i < start[PART_TEST] ? &ds->n_pos_valid
+                                     : &ds->n_pos_test) += 1;
     }
 
     dgn_status st = DGN_OK;
@@ -644,9 +704,27 @@ static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
                       "proportions summing outside [%g, %g], %zu skipped)",
                       ds->n_dropped, cfg->sum_min, cfg->sum_max, ds->n_skipped);
     if (st == DGN_OK)
-        st = check_classes(ds, n, ds->n_pos_train + ds->n_pos_valid, "");
+        st = check_classes(ds, n, ds->n_pos_train + ds->n_pos_valid + ds->n_pos_test, "");
     if (st == DGN_OK)
         st = check_classes(ds, ds->n_train, ds->n_pos_train, "training split: ");
+    /* The trainer could not score such a split (dgn_auc needs both
+     * classes): say so here, by name, rather than at the first epoch. */
+    if (st == DGN_OK && ds->n_valid > 0)
+        st = check_classes(ds, ds->n_valid, ds->n_pos_valid, "validation split: ");
+    if (st == DGN_OK && want_test && n_test == 0) {
+        if (tt)
+            st = dgn_fail(DGN_E_DATA, "test split: %s has no rows left (%zu dropped "
+                          "for proportions summing outside [%g, %g], %zu skipped)",
+                          tt->source, tt->n_dropped, cfg->sum_min, cfg->sum_max,
+                          tt->n_skipped);
+        else
+            st = dgn_fail(DGN_E_DATA, "test split: no rows (test_fraction %g of %zu "
+                          "rows%s)", test_fraction_of(cfg), a->n,
+                          cfg->group_split ? ", whole compositions, after validation"
+                                           : "");
+    }
+    if (st == DGN_OK && want_test)
+        st = check_classes(ds, n_test, ds->n_pos_test, "test split: ");
     if (st != DGN_OK) {
         dgn_dataset_destroy(ds);
         return st;
@@ -704,30 +782,45 @@ dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
     if (st != DGN_OK)
         return st;
 
-    table a = {0}, b = {0};
+    table a = {0}, vt = {0}, tt = {0};
     names nm = {0};
-    unsigned char *in_valid = NULL;
+    unsigned char *part = NULL;
     dgn_rng rng;
     dgn_rng_seed(&rng, cfg->seed);
+    const char *test_path = test_path_of(cfg);
 
     st = load_table(&a, &nm, path, cfg, NULL);
     if (st == DGN_OK)
         st = table_clean(&a, cfg);
     if (st == DGN_OK && cfg->valid_path) {
-        st = load_table(&b, NULL, cfg->valid_path, cfg, &nm);
+        st = load_table(&vt, NULL, cfg->valid_path, cfg, &nm);
         if (st == DGN_OK)
-            st = table_clean(&b, cfg);
-    } else if (st == DGN_OK) {
-        in_valid = malloc(a.n ? a.n : 1);
-        st = in_valid ? split_rows(&a, cfg, &rng, in_valid) : dgn_fail_nomem("split");
+            st = table_clean(&vt, cfg);
+    }
+    if (st == DGN_OK && test_path) {
+        st = load_table(&tt, NULL, test_path, cfg, &nm);
+        if (st == DGN_OK)
+            st = table_clean(&tt, cfg);
+    }
+    /* The main table's split: validation rows unless a file gives them,
+     * test rows when test_fraction asks. It runs after the files are read
+     * but consumes the generator the same way whatever they hold. */
+    if (st == DGN_OK) {
+        part = malloc(a.n ? a.n : 1);
+        st = part ? split_rows(&a, cfg->valid_path ? 0 : cfg->valid_fraction,
+                               test_fraction_of(cfg), cfg->group_split, &rng, part)
+                  : dgn_fail_nomem("split");
     }
     if (st == DGN_OK)
-        st = assemble(out, &nm, &a, in_valid, cfg->valid_path ? &b : NULL, cfg, &rng);
+        st = assemble(out, &nm, &a, part, cfg->valid_path ? &vt : NULL,
+                      test_path ? &tt : NULL, test_path || test_fraction_of(cfg) > 0,
+                      cfg, &rng);
 
-    free(in_valid);
+    free(part);
     names_free(&nm);
     table_free(&a);
-    table_free(&b);
+    table_free(&vt);
+    table_free(&tt);
     return st;
 }
 
@@ -744,10 +837,10 @@ dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
     dgn_status st = dgn_dataset_config_validate(cfg);
     if (st != DGN_OK)
         return st;
-    if (cfg->property || cfg->components || cfg->valid_path)
-        return dgn_fail(DGN_E_INVALID, "dataset config: property, components and "
-                        "valid_path select CSV columns and files; leave them NULL "
-                        "with dgn_dataset_from_arrays");
+    if (cfg->property || cfg->components || cfg->valid_path || test_path_of(cfg))
+        return dgn_fail(DGN_E_INVALID, "dataset config: property, components, "
+                        "valid_path and test_path select CSV columns and files; leave "
+                        "them NULL with dgn_dataset_from_arrays");
     if (!x || !property || n_rows == 0 || n_comp == 0)
         return dgn_fail(DGN_E_INVALID, "dgn_dataset_from_arrays: need non-NULL x "
                         "and property with n_rows > 0 and n_comp > 0");
@@ -757,7 +850,7 @@ dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
 
     names nm = {0};
     table a = {0};
-    unsigned char *in_valid = NULL;
+    unsigned char *part = NULL;
     nm.n_comp = n_comp;
     nm.comp = calloc(n_comp, sizeof *nm.comp);
     nm.property = strdup(property_name ? property_name : "property");
@@ -806,12 +899,15 @@ dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
     if (st == DGN_OK)
         st = table_clean(&a, cfg);
     if (st == DGN_OK) {
-        in_valid = malloc(a.n ? a.n : 1);
-        st = in_valid ? split_rows(&a, cfg, &rng, in_valid) : dgn_fail_nomem("split");
+        part = malloc(a.n ? a.n : 1);
+        st = part ? split_rows(&a, cfg->valid_fraction, test_fraction_of(cfg),
+                               cfg->group_split, &rng, part)
+                  : dgn_fail_nomem("split");
     }
     if (st == DGN_OK)
-        st = assemble(out, &nm, &a, in_valid, NULL, cfg, &rng);
-    free(in_valid);
+        st = assemble(out, &nm, &a, part, NULL, NULL, test_fraction_of(cfg) > 0, cfg,
+                      &rng);
+    free(part);
     names_free(&nm);
     table_free(&a);
     return st;
@@ -831,7 +927,8 @@ static int split_range(const dgn_dataset *ds, dgn_split split, size_t *begin, si
     switch (split) {
     case DGN_SPLIT_ALL: *begin = 0; *end = ds->n_rows; return 1;
     case DGN_SPLIT_TRAIN: *begin = 0; *end = ds->n_train; return 1;
-    case DGN_SPLIT_VALID: *begin = ds->n_train; *end = ds->n_rows; return 1;
+    case DGN_SPLIT_VALID: *begin = ds->n_train; *end = ds->n_train + ds->n_valid; return 1;
+    case DGN_SPLIT_TEST: *begin = ds->n_train + ds->n_valid; *end = ds->n_rows; return 1;
     }
     return 0;
 }
@@ -847,9 +944,10 @@ size_t dgn_dataset_n_positive(const dgn_dataset *ds, dgn_split split)
     if (!ds)
         return 0;
     switch (split) {
-    case DGN_SPLIT_ALL: return ds->n_pos_train + ds->n_pos_valid;
+    case DGN_SPLIT_ALL: return ds->n_pos_train + ds->n_pos_valid + ds->n_pos_test;
     case DGN_SPLIT_TRAIN: return ds->n_pos_train;
     case DGN_SPLIT_VALID: return ds->n_pos_valid;
+    case DGN_SPLIT_TEST: return ds->n_pos_test;
     }
     return 0;
 }

@@ -363,6 +363,478 @@ START_TEST(zscores_use_training_rows_only)
 END_TEST
 
 /* ---------------------------------------------------------------- */
+/* Three-way split: training, validation, test                       */
+
+#include <stddef.h>
+
+enum { N3 = 300, C3 = 3 };
+
+/* 300 rows over 60 compositions repeated unevenly; the property values
+ * are distinct, so they name the rows. */
+static void make_repeated(double *x, double *y)
+{
+    for (int i = 0; i < N3; i++) {
+        int g = (i * i + 3 * i) % 60;
+        double a = 0.1 + 0.01 * g, b = 0.2 + 0.005 * (g % 13);
+        x[i * C3 + 0] = a;
+        x[i * C3 + 1] = b;
+        x[i * C3 + 2] = 1.0 - a - b;
+        y[i] = 400 + i;
+    }
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A digest of the two-way partition (validation 0.2, seed 7) and of the
+ * first triplet batches: the values the library gave before the test
+ * split existed. */
+static uint64_t digest(const dgn_dataset *cds)
+{
+    dgn_dataset *ds = (dgn_dataset *)cds;
+    static double v[N3];
+    static float x[3 * 16 * C3];
+    size_t rows[3 * 16], n;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    dgn_split parts[2] = {DGN_SPLIT_TRAIN, DGN_SPLIT_VALID};
+    for (int p = 0; p < 2; p++) {
+        size_t m = dgn_dataset_n_rows(ds, parts[p]);
+        h = fnv(h, &m, sizeof m);
+        dgn_dataset_property_values(ds, parts[p], v, N3);
+        h = fnv(h, v, m * sizeof *v);
+    }
+    for (int b = 0; b < 3; b++) {
+        dgn_dataset_next_triplets(ds, x, sizeof x / sizeof *x, rows, 48, 16, &n);
+        h = fnv(h, rows, 3 * n * sizeof *rows);
+        h = fnv(h, x, 3 * n * C3 * sizeof *x);
+    }
+    return h;
+}
+
+static uint64_t split_hash(int group)
+{
+    static double x[N3 * C3], y[N3];
+    make_repeated(x, y);
+    dgn_dataset_config cfg;
+    dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION);
+    cfg.lo = 500;
+    cfg.hi = 600;
+    cfg.seed = 7;
+    cfg.group_split = group;
+    dgn_dataset *ds = NULL;
+    if (dgn_dataset_from_arrays(&ds, x, y, N3, C3, NULL, NULL, &cfg) != DGN_OK)
+        return 0;
+    uint64_t h = digest(ds);
+    dgn_dataset_destroy(ds);
+    return h;
+}
+
+/* The version-1 layout, as a program built against libdgn 0.1 sees it. */
+typedef struct config_v1 {
+    unsigned int version;
+    const char *property;
+    const char *const *components;
+    size_t n_components;
+    double lo, hi;
+    dgn_units units;
+    double sum_min, sum_max;
+    int skip_bad_rows;
+    double valid_fraction;
+    int group_split;
+    const char *valid_path;
+    double sigma;
+    uint64_t seed;
+    int balance_anchors;
+} config_v1;
+
+_Static_assert(sizeof(config_v1) == offsetof(dgn_dataset_config, test_fraction),
+               "version 2 starts right after the version-1 struct");
+
+static dgn_dataset *repeated(int group, double valid, double test, uint64_t seed)
+{
+    static double x[N3 * C3], y[N3];
+    make_repeated(x, y);
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.valid_fraction = valid;
+    cfg.test_fraction = test;
+    cfg.group_split = group;
+    cfg.seed = seed;
+    dgn_dataset *ds = NULL;
+    ck_assert_msg(dgn_dataset_from_arrays(&ds, x, y, N3, C3, NULL, NULL, &cfg) == DGN_OK,
+                  "%s", dgn_last_error());
+    return ds;
+}
+
+static const dgn_split three[3] = {DGN_SPLIT_TRAIN, DGN_SPLIT_VALID, DGN_SPLIT_TEST};
+
+/* Every row (named by its distinct property value) in exactly one part. */
+START_TEST(three_splits_are_disjoint_and_cover_the_table)
+{
+    for (int group = 0; group < 2; group++) {
+        dgn_dataset *ds = repeated(group, 0.2, 0.2, 7);
+        size_t total = 0;
+        int seen[N3] = {0};
+        for (int p = 0; p < 3; p++) {
+            size_t m = dgn_dataset_n_rows(ds, three[p]);
+            static double v[N3];
+            ck_assert_int_eq(dgn_dataset_property_values(ds, three[p], v, N3), DGN_OK);
+            size_t pos = 0;
+            for (size_t i = 0; i < m; i++) {
+                int r = (int)(v[i] - 400);
+                ck_assert_msg(r >= 0 && r < N3 && v[i] == 400 + r, "value %g", v[i]);
+                ck_assert_msg(!seen[r], "group %d: row %d in two parts", group, r);
+                seen[r] = p + 1;
+                pos += v[i] >= 500 && v[i] <= 600;
+            }
+            ck_assert_uint_eq(pos, dgn_dataset_n_positive(ds, three[p]));
+            total += m;
+            /* Whole compositions overshoot a target by at most one group. */
+            if (p > 0) {
+                ck_assert_uint_ge(m, 60);
+                ck_assert_uint_le(m, group ? 60 + 20 : 60);
+            }
+        }
+        ck_assert_uint_eq(total, N3);
+        ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), N3);
+        ck_assert_uint_eq(dgn_dataset_n_positive(ds, DGN_SPLIT_ALL), 101);
+        for (int r = 0; r < N3; r++)
+            ck_assert_msg(seen[r], "group %d: row %d in no part", group, r);
+        /* DGN_SPLIT_ALL is training, validation, test, in that order. */
+        static double all[N3], part[N3];
+        ck_assert_int_eq(dgn_dataset_property_values(ds, DGN_SPLIT_ALL, all, N3), DGN_OK);
+        size_t off = 0;
+        for (int p = 0; p < 3; p++) {
+            size_t m = dgn_dataset_n_rows(ds, three[p]);
+            dgn_dataset_property_values(ds, three[p], part, N3);
+            ck_assert_int_eq(memcmp(all + off, part, m * sizeof *part), 0);
+            off += m;
+        }
+        dgn_dataset_destroy(ds);
+    }
+}
+END_TEST
+
+/* Parts sharing a composition, bit for bit. */
+static size_t shared_compositions(const dgn_dataset *ds)
+{
+    static float f[3][N3 * C3];
+    size_t m[3], n = 0;
+    for (int p = 0; p < 3; p++) {
+        m[p] = dgn_dataset_n_rows(ds, three[p]);
+        ck_assert_int_eq(dgn_dataset_features(ds, three[p], DGN_VIEW_FRACTION, f[p],
+                                              N3 * C3), DGN_OK);
+    }
+    for (int p = 0; p < 3; p++)
+        for (int q = p + 1; q < 3; q++)
+            for (size_t i = 0; i < m[p]; i++)
+                for (size_t j = 0; j < m[q]; j++)
+                    n += memcmp(f[p] + i * C3, f[q] + j * C3, C3 * sizeof(float)) == 0;
+    return n;
+}
+
+START_TEST(group_split_keeps_compositions_in_one_of_three_parts)
+{
+    dgn_dataset *plain = repeated(0, 0.2, 0.2, 7), *grouped = repeated(1, 0.2, 0.2, 7);
+    ck_assert_uint_gt(shared_compositions(plain), 50);
+    ck_assert_uint_eq(shared_compositions(grouped), 0);
+    ck_assert_uint_gt(dgn_dataset_n_rows(grouped, DGN_SPLIT_TEST), 0);
+    dgn_dataset_destroy(plain);
+    dgn_dataset_destroy(grouped);
+    /* Other seeds too: a split that only happened to work would not. */
+    for (uint64_t seed = 1; seed < 6; seed++) {
+        grouped = repeated(1, 0.2, 0.2, seed);
+        ck_assert_uint_eq(shared_compositions(grouped), 0);
+        dgn_dataset_destroy(grouped);
+    }
+}
+END_TEST
+
+/* test_fraction 0 gives the two-way split of version 1 and of the library
+ * before the test split existed (digests taken from that library), for
+ * the rows and for the triplets. */
+START_TEST(no_test_fraction_is_the_old_split_bit_for_bit)
+{
+    static double x[N3 * C3], y[N3];
+    make_repeated(x, y);
+    const uint64_t before[2] = {0x6c8a307bca385d46ULL, 0x7da8d58266c3ebf4ULL};
+    for (int group = 0; group < 2; group++) {
+        ck_assert_uint_eq(split_hash(group), before[group]);
+        /* The same from an exactly version-1-sized allocation. */
+        config_v1 *v1 = malloc(offsetof(dgn_dataset_config, test_fraction));
+        ck_assert_ptr_nonnull(v1);
+        ck_assert_int_eq(dgn_dataset_config_init((dgn_dataset_config *)v1, 1), DGN_OK);
+        v1->lo = 500;
+        v1->hi = 600;
+        v1->seed = 7;
+        v1->group_split = group;
+        dgn_dataset *a = NULL;
+        ck_assert_int_eq(dgn_dataset_from_arrays(&a, x, y, N3, C3, NULL, NULL,
+                                                 (dgn_dataset_config *)v1), DGN_OK);
+        free(v1);
+        ck_assert_uint_eq(digest(a), before[group]);
+        ck_assert_uint_eq(dgn_dataset_n_rows(a, DGN_SPLIT_TEST), 0);
+        dgn_dataset_destroy(a);
+    }
+}
+END_TEST
+
+START_TEST(a_version_1_struct_loads)
+{
+    config_v1 old;
+    ck_assert_int_eq(dgn_dataset_config_init((dgn_dataset_config *)&old, 1), DGN_OK);
+    ck_assert_uint_eq(old.version, 1);
+    ck_assert_double_eq(old.valid_fraction, 0.2);
+    ck_assert_int_eq(old.balance_anchors, DGN_BALANCE_AUTO);
+    /* On the heap at exactly its size, so that ASan sees any read past it. */
+    config_v1 *v1 = malloc(sizeof old);
+    ck_assert_ptr_nonnull(v1);
+    memcpy(v1, &old, sizeof old);
+    v1->lo = 500;
+    v1->hi = 600;
+    v1->valid_fraction = 0.25;
+    v1->seed = 1; /* holds out one row of each class */
+    ck_assert_int_eq(dgn_dataset_config_validate((dgn_dataset_config *)v1), DGN_OK);
+    dgn_dataset *ds = NULL;
+    /* Four rows of each class: two held out leave both in training. */
+    char *path = write_temp_str("a,b,T\n70,30,550\n60,40,450\n50,50,520\n40,60,300\n"
+                                "45,55,580\n35,65,350\n55,45,590\n65,35,310\n");
+    ck_assert_msg(dgn_dataset_load_csv(&ds, path, (dgn_dataset_config *)v1) == DGN_OK, "%s",
+                  dgn_last_error());
+    remove_temp(path);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_VALID), 2);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_TEST), 0);
+    dgn_dataset_destroy(ds);
+    free(v1);
+    /* A version this library does not know is refused. */
+    dgn_dataset_config cfg;
+    ck_assert_int_eq(dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION + 1),
+                     DGN_E_INVALID);
+    ck_assert_error_has("version");
+}
+END_TEST
+
+static void expect_same_training(dgn_dataset *a, dgn_dataset *b)
+{
+    size_t c = dgn_dataset_n_components(a);
+    ck_assert_uint_eq(c, dgn_dataset_n_components(b));
+    double ma[8], sa[8], mb[8], sb[8];
+    ck_assert_int_eq(dgn_dataset_zscore_stats(a, ma, sa, 8), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_zscore_stats(b, mb, sb, 8), DGN_OK);
+    ck_assert_int_eq(memcmp(ma, mb, c * sizeof *ma), 0);
+    ck_assert_int_eq(memcmp(sa, sb, c * sizeof *sa), 0);
+    ck_assert_int_eq(dgn_dataset_balanced(a), dgn_dataset_balanced(b));
+    for (int p = 0; p < 2; p++) {
+        size_t n = dgn_dataset_n_rows(a, three[p]);
+        ck_assert_uint_eq(n, dgn_dataset_n_rows(b, three[p]));
+        float *fa = malloc((n + 1) * c * sizeof *fa), *fb = malloc((n + 1) * c * sizeof *fb);
+        ck_assert_int_eq(dgn_dataset_features(a, three[p], DGN_VIEW_ZSCORE, fa, n * c), DGN_OK);
+        ck_assert_int_eq(dgn_dataset_features(b, three[p], DGN_VIEW_ZSCORE, fb, n * c), DGN_OK);
+        ck_assert_int_eq(memcmp(fa, fb, n * c * sizeof *fa), 0);
+        free(fa);
+        free(fb);
+    }
+    for (int epoch = 0; epoch < 2; epoch++) {
+        float xa[3 * 8 * 8], xb[3 * 8 * 8];
+        size_t ra[24], rb[24], na, nb;
+        do {
+            ck_assert_int_eq(dgn_dataset_next_triplets(a, xa, 3 * 8 * c, ra, 24, 8, &na), DGN_OK);
+            ck_assert_int_eq(dgn_dataset_next_triplets(b, xb, 3 * 8 * c, rb, 24, 8, &nb), DGN_OK);
+            ck_assert_uint_eq(na, nb);
+            ck_assert_int_eq(memcmp(ra, rb, 3 * na * sizeof *ra), 0);
+            ck_assert_int_eq(memcmp(xa, xb, 3 * na * c * sizeof *xa), 0);
+        } while (na);
+        dgn_dataset_shuffle(a);
+        dgn_dataset_shuffle(b);
+    }
+}
+
+/* Training statistics and triplets do not depend on what the test rows
+ * hold: two test files with nothing in common, and a main table whose
+ * test-fraction rows are rewritten. */
+START_TEST(test_rows_do_not_reach_statistics_or_triplets)
+{
+    const char *main_csv = "a,b,c,T\n70,30,0,550\n60,40,0,450\n50,45,5,520\n40,50,10,300\n"
+                           "65,25,10,580\n55,35,10,610\n45,45,10,505\n35,60,5,700\n";
+    char *t1 = write_temp_str("T,c,b,a\n550,0,10,90\n560,0,20,80\n100,50,25,25\n");
+    char *t2 = write_temp_str("a,b,c,T\n5,5,90,590\n1,98,1,800\n2,2,96,501\n3,3,94,502\n"
+                              "33,33,34,10\n");
+    char *vf = write_temp_str("a,b,c,T\n70,20,10,555\n20,70,10,333\n");
+    for (int with_valid_file = 0; with_valid_file < 2; with_valid_file++) {
+        dgn_dataset_config cfg = base_config(500, 600);
+        cfg.valid_fraction = 0.25;
+        cfg.seed = 1; /* validation rows of both classes */
+        cfg.valid_path = with_valid_file ? vf : NULL;
+        cfg.sigma = 0.05;
+        cfg.test_path = t1;
+        dgn_dataset *a = load_ok(main_csv, &cfg);
+        cfg.test_path = t2;
+        dgn_dataset *b = load_ok(main_csv, &cfg);
+        cfg.test_path = NULL;
+        dgn_dataset *none = load_ok(main_csv, &cfg);
+        ck_assert_uint_eq(dgn_dataset_n_rows(a, DGN_SPLIT_TEST), 3);
+        ck_assert_uint_eq(dgn_dataset_n_rows(b, DGN_SPLIT_TEST), 5);
+        ck_assert_uint_eq(dgn_dataset_n_positive(b, DGN_SPLIT_TEST), 3);
+        /* Two validation rows either way: the file's, or 0.25 of 8. */
+        ck_assert_uint_eq(dgn_dataset_n_rows(a, DGN_SPLIT_VALID), 2);
+        /* The test rows are z-scored with the training statistics. */
+        double mean[3], sd[3];
+        float z[3];
+        dgn_dataset_zscore_stats(a, mean, sd, 3);
+        ck_assert_int_eq(dgn_dataset_features(a, DGN_SPLIT_TEST, DGN_VIEW_ZSCORE, z, 3),
+                         DGN_E_SHAPE);
+        float zt[9];
+        ck_assert_int_eq(dgn_dataset_features(a, DGN_SPLIT_TEST, DGN_VIEW_ZSCORE, zt, 9), DGN_OK);
+        ck_assert_float_eq_tol(zt[0], (float)((0.9 - mean[0]) / sd[0]), 1e-6f);
+        expect_same_training(a, b);
+        dgn_dataset_destroy(a);
+        a = load_ok(main_csv, &cfg);
+        expect_same_training(a, none);
+        dgn_dataset_destroy(a);
+        dgn_dataset_destroy(b);
+        dgn_dataset_destroy(none);
+    }
+    remove_temp(t1);
+    remove_temp(t2);
+    remove_temp(vf);
+
+    /* test_fraction: rewrite the rows that land in the test part (their
+     * compositions and properties, keeping the classes present) and load
+     * again; the partition and everything trained on are unchanged. */
+    static double x[N3 * C3], y[N3];
+    make_repeated(x, y);
+    dgn_dataset *a = repeated(0, 0.2, 0.2, 9);
+    static double tv[N3];
+    size_t nt = dgn_dataset_n_rows(a, DGN_SPLIT_TEST);
+    dgn_dataset_property_values(a, DGN_SPLIT_TEST, tv, N3);
+    for (size_t i = 0; i < nt; i++) {
+        int r = (int)(tv[i] - 400);
+        x[r * C3 + 0] = 0.9;
+        x[r * C3 + 1] = 0.05;
+        x[r * C3 + 2] = 0.05;
+        y[r] = 1000 + r;
+    }
+    y[(int)(tv[0] - 400)] = 550; /* one target row, so the class check passes */
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.valid_fraction = 0.2;
+    cfg.test_fraction = 0.2;
+    cfg.seed = 9;
+    dgn_dataset *b = NULL;
+    ck_assert_msg(dgn_dataset_from_arrays(&b, x, y, N3, C3, NULL, NULL, &cfg) == DGN_OK,
+                  "%s", dgn_last_error());
+    expect_same_training(a, b);
+    dgn_dataset_destroy(a);
+    dgn_dataset_destroy(b);
+}
+END_TEST
+
+START_TEST(test_split_errors_name_the_fields)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.test_fraction = 1;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("test_fraction", "outside [0, 1)");
+    cfg.test_fraction = NAN;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("test_fraction");
+    cfg.test_fraction = -0.1;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("test_fraction");
+
+    cfg = base_config(500, 600);
+    cfg.valid_fraction = 0.5;
+    cfg.test_fraction = 0.5;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("valid_fraction + test_fraction", "0.5 + 0.5");
+    cfg.valid_path = "v.csv"; /* valid_fraction is not used then */
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_OK);
+
+    cfg = base_config(500, 600);
+    cfg.test_fraction = 0.2;
+    cfg.test_path = "t.csv";
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("test_path and test_fraction", "t.csv", "0.2");
+    cfg.test_fraction = 0;
+    cfg.test_path = "";
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_error_has("test_path");
+    /* Allowed: a validation file with either kind of test split. */
+    cfg.test_path = "t.csv";
+    cfg.valid_path = "v.csv";
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_OK);
+    cfg.test_path = NULL;
+    cfg.test_fraction = 0.3;
+    ck_assert_int_eq(dgn_dataset_config_validate(&cfg), DGN_OK);
+
+    /* Arrays: no test file; a test fraction works. */
+    static double x[N3 * C3], y[N3];
+    make_repeated(x, y);
+    cfg = base_config(500, 600);
+    cfg.test_path = "t.csv";
+    dgn_dataset *ds = NULL;
+    ck_assert_int_eq(dgn_dataset_from_arrays(&ds, x, y, N3, C3, NULL, NULL, &cfg),
+                     DGN_E_INVALID);
+    ck_assert_error_has("test_path");
+    ck_assert_ptr_null(ds);
+
+    /* A requested test split with one class, or none, is refused. */
+    cfg = base_config(500, 600);
+    char *t = write_temp_str("a,b,T\n70,30,550\n50,50,590\n");
+    cfg.test_path = t;
+    load_fails("a,b,T\n70,30,550\n60,40,450\n", &cfg, DGN_E_DATA);
+    ck_assert_error_has("test split: every row has T in [500, 600]", "other class is empty");
+    remove_temp(t);
+    t = write_temp_str("a,b,T\n70,40,550\n50,60,590\n");
+    cfg.test_path = t;
+    load_fails("a,b,T\n70,30,550\n60,40,450\n", &cfg, DGN_E_DATA);
+    ck_assert_error_has("test split", t, "no rows left", "2 dropped");
+    remove_temp(t);
+    t = write_temp_str("a,T\n70,550\n");
+    cfg.test_path = t;
+    load_fails("a,b,T\n70,30,550\n60,40,450\n", &cfg, DGN_E_INVALID);
+    ck_assert_error_has(t, "no column named \"b\"");
+    remove_temp(t);
+
+    /* The validation split too, when it has rows. */
+    cfg = base_config(500, 600);
+    t = write_temp_str("a,b,T\n70,30,450\n50,50,490\n");
+    cfg.valid_path = t;
+    load_fails("a,b,T\n70,30,550\n60,40,450\n", &cfg, DGN_E_DATA);
+    ck_assert_error_has("validation split: no row has T in [500, 600]", "target class is empty");
+    remove_temp(t);
+
+    cfg = base_config(500, 600);
+    cfg.test_fraction = 0.1;
+    load_fails("a,b,T\n70,30,550\n60,40,450\n50,50,500\n", &cfg, DGN_E_DATA);
+    ck_assert_error_has("test split: no rows", "test_fraction 0.1 of 3 rows");
+    /* Whichever rows a seed holds out, the load either keeps both classes
+     * in the test part or names the split that lost one. */
+    cfg.test_fraction = 0.5;
+    cfg.seed = 1;
+    for (uint64_t seed = 1; seed < 40; seed++) {
+        cfg.seed = seed;
+        dgn_dataset *d = NULL;
+        char *p = write_temp_str("a,b,T\n70,30,550\n60,40,450\n50,50,500\n40,60,400\n");
+        dgn_status st = dgn_dataset_load_csv(&d, p, &cfg);
+        remove_temp(p);
+        if (st == DGN_OK) {
+            ck_assert_uint_eq(dgn_dataset_n_rows(d, DGN_SPLIT_TEST), 2);
+            ck_assert_uint_eq(dgn_dataset_n_positive(d, DGN_SPLIT_TEST), 1);
+            dgn_dataset_destroy(d);
+        } else {
+            ck_assert_int_eq(st, DGN_E_DATA);
+            ck_assert_msg(strstr(dgn_last_error(), "training split: ") ||
+                          strstr(dgn_last_error(), "test split: "), "%s", dgn_last_error());
+        }
+    }
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
 /* Triplets                                                          */
 
 START_TEST(triplets_have_the_right_classes)
@@ -716,6 +1188,12 @@ int main(void)
     tcase_add_test(tc, split_is_deterministic_per_seed);
     tcase_add_test(tc, group_split_keeps_duplicates_together);
     tcase_add_test(tc, zscores_use_training_rows_only);
+    tcase_add_test(tc, three_splits_are_disjoint_and_cover_the_table);
+    tcase_add_test(tc, group_split_keeps_compositions_in_one_of_three_parts);
+    tcase_add_test(tc, no_test_fraction_is_the_old_split_bit_for_bit);
+    tcase_add_test(tc, a_version_1_struct_loads);
+    tcase_add_test(tc, test_rows_do_not_reach_statistics_or_triplets);
+    tcase_add_test(tc, test_split_errors_name_the_fields);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("triplets");

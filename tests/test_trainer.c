@@ -320,6 +320,114 @@ START_TEST(same_seeds_same_weights)
 }
 END_TEST
 
+/* ---- the test split never reaches training or the epoch selection ------- */
+
+/* Toy rows as CSV text (the toy problem's target), from a generator state. */
+static char *toy_csv(unsigned st, int n)
+{
+    size_t cap = 64 + (size_t)n * 128, len = 0;
+    char *s = malloc(cap);
+    ck_assert_ptr_nonnull(s);
+    len += (size_t)snprintf(s, cap, "a,b,c,d,T\n");
+    for (int i = 0; i < n; i++) {
+        double x[4], sum = 0;
+        for (int j = 0; j < 4; j++) {
+            st = st * 1664525u + 1013904223u;
+            x[j] = 0.05 + (double)(st >> 8) / 16777216.0;
+            sum += x[j];
+        }
+        for (int j = 0; j < 4; j++)
+            x[j] /= sum;
+        len += (size_t)snprintf(s + len, cap - len, "%.17g,%.17g,%.17g,%.17g,%.17g\n",
+                                x[0], x[1], x[2], x[3], 1000 * x[0]);
+    }
+    return s;
+}
+
+typedef struct auc_trace {
+    size_t n;
+    double auc[8];
+} auc_trace;
+
+static int trace(const dgn_epoch_report *r, void *user)
+{
+    auc_trace *t = user;
+    if (t->n < 8)
+        t->auc[t->n++] = r->auc;
+    return 0;
+}
+
+START_TEST(test_rows_never_reach_the_trainer)
+{
+    char *text = toy_csv(5, 400), *t1 = toy_csv(77, 150), *t2 = toy_csv(991, 90);
+    char *main_csv = write_temp_str(text), *test[2] = {write_temp_str(t1), write_temp_str(t2)};
+    free(text);
+    free(t1);
+    free(t2);
+    float *w[2], centre[2][8];
+    size_t np = 0, best_epoch[2];
+    auc_trace tr[2] = {{0}, {0}};
+    double test_auc[2];
+    for (int run = 0; run < 2; run++) {
+        dgn_dataset_config dc;
+        dgn_dataset_config_init(&dc, DGN_DATASET_CONFIG_VERSION);
+        dc.lo = 300;
+        dc.hi = 600;
+        dc.sigma = 0.02;
+        dc.seed = 8;
+        dc.test_path = test[run];
+        dgn_dataset *ds = NULL;
+        ck_assert_msg(dgn_dataset_load_csv(&ds, main_csv, &dc) == DGN_OK, "%s",
+                      dgn_last_error());
+        ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_TEST), run ? 90 : 150);
+        dgn_model *m = toy_model();
+        dgn_trainer_config cfg;
+        dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+        cfg.batch = 32;
+        cfg.epochs = 4;
+        cfg.patience = 0;
+        cfg.progress = trace;
+        cfg.progress_user = &tr[run];
+        dgn_trainer *t = NULL;
+        ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+        dgn_epoch_report best;
+        ck_assert_msg(dgn_trainer_fit(t, &best) == DGN_OK, "%s", dgn_last_error());
+        best_epoch[run] = best.epoch;
+        ck_assert_int_eq(dgn_trainer_centre(t, centre[run], 8), DGN_OK);
+        np = dgn_model_n_params(m);
+        w[run] = malloc(np * sizeof **w);
+        size_t off = 0;
+        for (size_t i = 0; i < dgn_model_n_tensors(m); i++) {
+            float *v;
+            size_t size;
+            dgn_model_tensor(m, i, NULL, &v, NULL, &size);
+            memcpy(w[run] + off, v, size * sizeof *v);
+            off += size;
+        }
+        double patk;
+        ck_assert_int_eq(dgn_evaluate_split(&test_auc[run], &patk, cfg.k, m, centre[run], ds,
+                                            DGN_SPLIT_TEST), DGN_OK);
+        ck_assert(isfinite(test_auc[run]) && test_auc[run] > 0.5);
+        dgn_trainer_destroy(t);
+        dgn_model_destroy(m);
+        dgn_dataset_destroy(ds);
+    }
+    ck_assert_int_eq(memcmp(w[0], w[1], np * sizeof **w), 0);
+    ck_assert_int_eq(memcmp(centre[0], centre[1], sizeof centre[0]), 0);
+    ck_assert_uint_eq(best_epoch[0], best_epoch[1]);
+    ck_assert_uint_eq(tr[0].n, 4);
+    ck_assert_uint_eq(tr[1].n, 4);
+    ck_assert_int_eq(memcmp(tr[0].auc, tr[1].auc, 4 * sizeof *tr[0].auc), 0);
+    /* The two test files are scored, and differ. */
+    ck_assert_double_ne(test_auc[0], test_auc[1]);
+    free(w[0]);
+    free(w[1]);
+    remove_temp(main_csv);
+    remove_temp(test[0]);
+    remove_temp(test[1]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("trainer");
@@ -334,6 +442,7 @@ int main(void)
     tcase_add_test(tc, callback_and_patience_stop_early);
     tcase_add_test(tc, step_by_step_and_validation);
     tcase_add_test(tc, same_seeds_same_weights);
+    tcase_add_test(tc, test_rows_never_reach_the_trainer);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

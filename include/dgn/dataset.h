@@ -8,8 +8,11 @@
  *   3. cleaning: rows whose proportions sum outside [sum_min, sum_max] are
  *      dropped and counted;
  *   4. labels: 1 when lo <= property <= hi, else 0;
- *   5. split: seeded training/validation split by fraction, optionally
- *      keeping identical compositions on one side, or a separate file;
+ *   5. split: training, validation and (optionally) test rows, chosen
+ *      by fraction with one seeded shuffle, optionally keeping identical
+ *      compositions in one part, or read from separate files. The test
+ *      split is for reporting only: nothing in the library (statistics,
+ *      triplets, the trainer's epoch selection) looks at it;
  *   6. z-scores from the training rows only;
  *   7. triplets: anchor, same-class positive, other-class negative, each
  *      augmented as x_i * (1 + eps), eps ~ N(0, sigma), then z-scored.
@@ -38,10 +41,12 @@ typedef enum dgn_units {
     DGN_UNITS_PERCENT = 2   /* proportions sum to 100 */
 } dgn_units;
 
+/* Rows are laid out training, then validation, then test. Append-only. */
 typedef enum dgn_split {
-    DGN_SPLIT_ALL = 0,
+    DGN_SPLIT_ALL = 0,   /* every row of every split */
     DGN_SPLIT_TRAIN = 1,
-    DGN_SPLIT_VALID = 2
+    DGN_SPLIT_VALID = 2, /* validation rows only: early stopping, choices */
+    DGN_SPLIT_TEST = 3   /* test rows only: reported, never chosen on */
 } dgn_split;
 
 typedef enum dgn_view {
@@ -49,11 +54,13 @@ typedef enum dgn_view {
     DGN_VIEW_ZSCORE = 1    /* (x - mean) / std with training statistics */
 } dgn_view;
 
-#define DGN_DATASET_CONFIG_VERSION 1
+#define DGN_DATASET_CONFIG_VERSION 2
 
 #define DGN_BALANCE_AUTO (-1)
 
-/* Grows only at the end; fill with dgn_dataset_config_init(). */
+/* Grows only at the end; fill with dgn_dataset_config_init(). Version 1
+ * ends after balance_anchors; version 2 adds test_fraction and test_path,
+ * which the library reads only when version >= 2. */
 typedef struct dgn_dataset_config {
     unsigned int version;
 
@@ -78,7 +85,8 @@ typedef struct dgn_dataset_config {
     int skip_bad_rows;
 
     double valid_fraction;   /* 0.2; in [0, 1) */
-    int group_split;         /* 1: identical compositions share a side; 0 */
+    int group_split;         /* 1: identical compositions share a part
+                                (train, validation, test); 0 */
     const char *valid_path;  /* CSV used as the validation split instead of
                                 valid_fraction; NULL */
 
@@ -91,25 +99,43 @@ typedef struct dgn_dataset_config {
      * DGN_BALANCE_AUTO: 1 when the smaller class is under 20 % of the
      * training rows (see docs/training.md). DGN_BALANCE_AUTO */
     int balance_anchors;
+
+    /* Version 2. */
+
+    /* Fraction of the main table's cleaned rows held out as the test
+     * split, drawn by the same shuffle as the validation rows (which come
+     * first). 0: no test split, and the split and triplets are bit for bit
+     * those of version 1. In [0, 1), with valid_fraction + test_fraction
+     * < 1 when valid_fraction is used (no valid_path). 0 */
+    double test_fraction;
+    /* CSV used as the test split, columns matched by name as for
+     * valid_path; exclusive with test_fraction. NULL */
+    const char *test_path;
 } dgn_dataset_config;
 
 /* Fill *cfg with the defaults above for the given struct version
- * (pass DGN_DATASET_CONFIG_VERSION). */
+ * (pass DGN_DATASET_CONFIG_VERSION). Versions 1 and 2 are accepted; only
+ * the fields of that version are written, so a version-1 struct (which is
+ * smaller) is safe to pass. */
 DGN_API dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg,
                                            unsigned int version);
 
 /* Check a config without loading anything; the error names the bad field. */
 DGN_API dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg);
 
-/* Load, clean, label and split a CSV file. */
+/* Load, clean, label and split a CSV file. DGN_E_DATA when the training
+ * split or a requested test split (test_fraction > 0 or test_path) has
+ * no rows, or when it or a non-empty validation split has only one
+ * class; the message names the split. */
 DGN_API dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
                                         const dgn_dataset_config *cfg);
 
 /* The same from caller arrays, copied. x is [n_rows][n_comp] in the units
  * of cfg->units (AUTO detects), property is [n_rows]. names holds n_comp
  * component names, or is NULL for "c1", "c2", ...; property_name may be
- * NULL for "property". cfg->property, cfg->components and cfg->valid_path
- * select CSV columns and files and must be NULL here. */
+ * NULL for "property". cfg->property, cfg->components, cfg->valid_path
+ * and cfg->test_path select CSV columns and files and must be NULL here;
+ * test_fraction works as for a file. */
 DGN_API dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
                                            const double *x, const double *property,
                                            size_t n_rows, size_t n_comp,
@@ -123,9 +149,10 @@ DGN_API void dgn_dataset_destroy(dgn_dataset *ds);
 DGN_API size_t dgn_dataset_n_components(const dgn_dataset *ds);
 DGN_API size_t dgn_dataset_n_rows(const dgn_dataset *ds, dgn_split split);
 DGN_API size_t dgn_dataset_n_positive(const dgn_dataset *ds, dgn_split split);
-/* Rows dropped because their proportions summed outside the window. */
+/* Rows dropped because their proportions summed outside the window, over
+ * every file read (main, validation, test). */
 DGN_API size_t dgn_dataset_n_dropped(const dgn_dataset *ds);
-/* Malformed rows skipped under skip_bad_rows. */
+/* Malformed rows skipped under skip_bad_rows, over every file read. */
 DGN_API size_t dgn_dataset_n_skipped(const dgn_dataset *ds);
 /* 1 when anchors are class-balanced (balance_anchors, AUTO resolved). */
 DGN_API int dgn_dataset_balanced(const dgn_dataset *ds);
@@ -145,7 +172,8 @@ DGN_API dgn_status dgn_dataset_zscore_stats(const dgn_dataset *ds,
                                             double *mean, double *std,
                                             size_t cap);
 
-/* Rows of a split in file order, without augmentation. x: [n][n_comp],
+/* Rows of a split in file order, without augmentation (DGN_SPLIT_ALL:
+ * training rows, then validation, then test). x: [n][n_comp],
  * x_cap counted in floats. */
 DGN_API dgn_status dgn_dataset_features(const dgn_dataset *ds, dgn_split split,
                                         dgn_view view, float *x, size_t x_cap);
