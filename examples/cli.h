@@ -270,25 +270,16 @@ extern const char train_usage[], eval_usage[], screen_usage[], paper_usage[];
         }                                                                    \
     } while (0)
 
-/* The validation split must have rows of both classes before any epoch:
- * the AUC needs both. what names the split in the message; returns 0, or
- * 1 with msg set. */
+/* The validation split must have rows before any epoch (the loader
+ * already refuses one with a single class). what names the split in the
+ * message; returns 0, or 1 with msg set. */
 static inline int cli_check_validation(const dgn_dataset *ds, const char *what, char *msg,
                                        size_t cap)
 {
-    size_t n = dgn_dataset_n_rows(ds, DGN_SPLIT_VALID),
-           pos = dgn_dataset_n_positive(ds, DGN_SPLIT_VALID);
-    if (n == 0) {
+    if (dgn_dataset_n_rows(ds, DGN_SPLIT_VALID) == 0) {
         snprintf(msg, cap, "%s has no rows to validate on (%zu rows dropped for their "
                  "sums, %zu skipped)", what, dgn_dataset_n_dropped(ds),
                  dgn_dataset_n_skipped(ds));
-        return 1;
-    }
-    if (pos == 0 || pos == n) {
-        snprintf(msg, cap, "%s has one class only: %s %zu rows %s %s in [%g, %g], and the "
-                 "AUC needs both", what, pos ? "all" : "none of its", n, pos ? "have" : "has",
-                 dgn_dataset_property_name(ds), dgn_dataset_target_lo(ds),
-                 dgn_dataset_target_hi(ds));
         return 1;
     }
     return 0;

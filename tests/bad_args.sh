@@ -22,7 +22,10 @@ head -n 1001 "$data" > "$D"
 awk -F, 'NR == 1 || $NF < 450' "$D" | head -n 100 > "$tmp/one_class.csv"
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR <= 50 { $8 = $8 * 3; print }' "$D" \
     > "$tmp/all_dropped.csv"
-printf 'W%% SiO2,TG\n100,550\n100,450\n100,650\n100,520\n100,300\n' > "$tmp/one_comp.csv"
+# 60 rows, Tg 300..699, so that every range of dgn-paper's study has both
+# classes on both sides of its split.
+awk 'BEGIN { print "W% SiO2,TG"; for (i = 0; i < 60; i++) print "100," 300 + (i * 37) % 400 }' \
+    > "$tmp/one_comp.csv"
 # A 5,000-byte value, as an argument and as a column name before a bad cell.
 long=START$(head -c 4990 /dev/zero | tr '\0' x)END
 printf '%s,W%% Na2O,TG\nabc,50,500\n' "$long" > "$tmp/long_name.csv"
@@ -54,7 +57,7 @@ dgn-train|2|--group-split applies to the --valid-fraction split|$D --lo 500 --hi
 dgn-train|2|--epochs needs a value|$D --lo 500 --hi 600 -o $tmp/x.dgn --epochs
 dgn-train|2|-o MODEL.dgn is required|$D --lo 500 --hi 600
 dgn-train|2|add --no-interaction|$tmp/one_comp.csv --lo 500 --hi 600 --valid-fraction 0 -o $tmp/x.dgn
-dgn-train|1|--valid $tmp/one_class.csv has one class only: none of its 99 rows|$D --lo 500 --hi 600 --valid $tmp/one_class.csv -o $tmp/x.dgn
+dgn-train|1|validation split: no row has TG in [500, 600]: the target class is empty|$D --lo 500 --hi 600 --valid $tmp/one_class.csv -o $tmp/x.dgn
 dgn-train|1|--valid $tmp/all_dropped.csv has no rows to validate on (49 rows dropped|$D --lo 500 --hi 600 --valid $tmp/all_dropped.csv -o $tmp/x.dgn
 dgn-train|2|xxxxEND" is not a number|$D --lo $long --hi 600 -o $tmp/x.dgn
 dgn-train|1|END"): "abc" is not a number|$tmp/long_name.csv --lo 500 --hi 600 -o $tmp/x.dgn
