@@ -34,7 +34,8 @@ static int need_name(cli_args *p, const char *opt, const char *v, const char *wh
 
 const char train_usage[] =
     "usage: dgn-train DATA.csv --lo LO --hi HI -o MODEL.dgn [--property NAME]\n"
-    "                 [--valid VALID.csv | --valid-fraction F] [--group-split] [--seed N]\n"
+    "                 [--valid VALID.csv | --valid-fraction F]\n"
+    "                 [--test TEST.csv | --test-fraction F] [--group-split] [--seed N]\n"
     "                 [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]\n"
     "                 [--no-interaction] [--no-augment] [--json]\n"
     "                 [--select auc|precision] [--balance auto|on|off]\n";
@@ -43,7 +44,9 @@ const char train_usage[] =
 static const cli_flag train_flags[] = {
     {"dataset config: lo and hi", "--lo and --hi"},
     {"dataset config: lo", "--lo"},
+    {"dataset config: valid_fraction and test_fraction", "--valid-fraction and --test-fraction"},
     {"dataset config: valid_fraction", "--valid-fraction"},
+    {"dataset config: test_fraction", "--test-fraction"},
     {"dataset config: sigma", "--sigma"},
     {"dataset config: property", "--property"},
     {"dataset config: balance_anchors", "--balance"},
@@ -64,7 +67,8 @@ int train_parse(train_options *o, cli_args *p)
         dgn_model_config_init(&o->model, DGN_MODEL_CONFIG_VERSION) != DGN_OK ||
         dgn_trainer_config_init(&o->train, DGN_TRAINER_CONFIG_VERSION) != DGN_OK)
         return cli_bad(p, "%s", dgn_last_error());
-    const char *lo = NULL, *hi = NULL, *fraction = NULL, *sigma = NULL, *v;
+    const char *lo = NULL, *hi = NULL, *fraction = NULL, *test_fraction = NULL, *sigma = NULL,
+               *v;
     int no_augment = 0;
     for (; p->i < p->argc; p->i++) {
         const char *a = p->argv[p->i];
@@ -92,6 +96,16 @@ int train_parse(train_options *o, cli_args *p)
             TRY(cli_real(p, a, fraction, &o->data.valid_fraction));
             if (!(o->data.valid_fraction >= 0 && o->data.valid_fraction < 1))
                 return cli_bad(p, "%s %s is outside [0, 1)", a, cli_excerpt(p, 0, fraction));
+        } else if (!strcmp(a, "--test")) {
+            VALUE(v);
+            TRY(need_name(p, a, v, "a file name"));
+            o->data.test_path = v;
+        } else if (!strcmp(a, "--test-fraction")) {
+            VALUE(test_fraction);
+            TRY(cli_real(p, a, test_fraction, &o->data.test_fraction));
+            if (!(o->data.test_fraction >= 0 && o->data.test_fraction < 1))
+                return cli_bad(p, "%s %s is outside [0, 1)", a,
+                               cli_excerpt(p, 0, test_fraction));
         } else if (!strcmp(a, "--group-split")) {
             o->data.group_split = 1;
         } else if (!strcmp(a, "--seed")) {
@@ -161,9 +175,16 @@ int train_parse(train_options *o, cli_args *p)
         return cli_bad(p, "-o MODEL.dgn is required");
     if (o->data.valid_path && fraction)
         return cli_bad(p, "--valid and --valid-fraction exclude each other");
-    if (o->data.valid_path && o->data.group_split)
-        return cli_bad(p, "--group-split applies to the --valid-fraction split, "
-                          "not to a --valid file");
+    if (o->data.test_path && test_fraction)
+        return cli_bad(p, "--test and --test-fraction exclude each other");
+    /* --group-split applies to the rows split off the table by fractions. */
+    int split_off = !o->data.valid_path || o->data.test_fraction > 0;
+    if (o->data.group_split && !split_off)
+        return cli_bad(p, "--group-split applies to the --valid-fraction and "
+                          "--test-fraction splits, not to --valid and --test files");
+    if (!o->data.valid_path && o->data.valid_fraction + o->data.test_fraction >= 1)
+        return cli_bad(p, "--valid-fraction %g and --test-fraction %g leave no training rows",
+                       o->data.valid_fraction, o->data.test_fraction);
     if (no_augment && sigma)
         return cli_bad(p, "--no-augment and --sigma exclude each other");
     if (no_augment)

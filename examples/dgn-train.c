@@ -57,8 +57,8 @@ int main(int argc, char **argv)
     dgn_trainer_config tcfg = o.train;
     const char *data = o.data_path, *out = o.out;
     run u = {o.json};
-    const char *inputs[] = {data, dcfg.valid_path};
-    cli_output("-o", out, inputs, 2);
+    const char *inputs[] = {data, dcfg.valid_path, dcfg.test_path};
+    cli_output("-o", out, inputs, 3);
     tcfg.progress = report;
     tcfg.progress_user = &u;
     if (dcfg.valid_path && same_file(dcfg.valid_path, data))
@@ -68,10 +68,11 @@ int main(int argc, char **argv)
 
     dgn_dataset *ds;
     CHECK(dgn_dataset_load_csv(&ds, data, &dcfg));
-    fprintf(stderr, "%s: %zu rows (%zu training, %zu validation), %zu components, "
+    size_t n_test = dgn_dataset_n_rows(ds, DGN_SPLIT_TEST);
+    fprintf(stderr, "%s: %zu rows (%zu training, %zu validation, %zu test), %zu components, "
             "%zu with %s in [%g, %g]; %zu dropped, %zu skipped; anchors %s\n", data,
             dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN),
-            dgn_dataset_n_rows(ds, DGN_SPLIT_VALID), dgn_dataset_n_components(ds),
+            dgn_dataset_n_rows(ds, DGN_SPLIT_VALID), n_test, dgn_dataset_n_components(ds),
             dgn_dataset_n_positive(ds, DGN_SPLIT_ALL), dgn_dataset_property_name(ds),
             dcfg.lo, dcfg.hi, dgn_dataset_n_dropped(ds), dgn_dataset_n_skipped(ds),
             dgn_dataset_balanced(ds) ? "class-balanced" : "one per training row");
@@ -106,6 +107,21 @@ int main(int argc, char **argv)
     CHECK(dgn_model_save(model, out));
     fprintf(stderr, "best epoch %zu: auc %.4f, p@%zu %.3f; saved %s\n", best.epoch, best.auc,
             best.k, best.precision_at_k, out);
+    /* The test rows, scored once, after every choice is made. */
+    double test_auc = NAN, test_p = NAN;
+    if (n_test) {
+        float *centre = malloc(mcfg.out_dim * sizeof *centre);
+        if (!centre) {
+            fprintf(stderr, "%s: out of memory\n", cli_program);
+            return 1;
+        }
+        CHECK(dgn_trainer_centre(trainer, centre, mcfg.out_dim));
+        CHECK(dgn_evaluate_split(&test_auc, &test_p, best.k, model, centre, ds,
+                                 DGN_SPLIT_TEST));
+        free(centre);
+        fprintf(stderr, "test (%zu rows, used for no choice): auc %.4f, p@%zu %.3f\n", n_test,
+                test_auc, best.k, test_p);
+    }
     if (u.json) {
         cli_json j;
         json_open(&j, stdout);
@@ -113,6 +129,9 @@ int main(int argc, char **argv)
         json_number(&j, "auc", "%.6f", best.auc);
         json_number(&j, "precision_at_k", "%.6f", best.precision_at_k);
         json_count(&j, "k", best.k);
+        json_count(&j, "test_rows", n_test);
+        json_number(&j, "test_auc", "%.6f", test_auc);
+        json_number(&j, "test_precision_at_k", "%.6f", test_p);
         json_text(&j, "model", out);
         json_close(&j);
     }

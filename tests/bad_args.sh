@@ -53,11 +53,14 @@ dgn-train|2|--balance: "yes" is not auto, on or off|$D --lo 500 --hi 600 --balan
 dgn-train|2|--property needs a column name|$D --lo 500 --hi 600 --property '' -o $tmp/x.dgn
 dgn-train|2|--no-augment and --sigma exclude each other|$D --lo 500 --hi 600 --no-augment --sigma 0.1 -o $tmp/x.dgn
 dgn-train|2|--valid and --valid-fraction exclude each other|$D --lo 500 --hi 600 --valid $D --valid-fraction 0.1 -o $tmp/x.dgn
-dgn-train|2|--group-split applies to the --valid-fraction split|$D --lo 500 --hi 600 --valid $D --group-split -o $tmp/x.dgn
+dgn-train|2|--group-split applies to the --valid-fraction and --test-fraction splits|$D --lo 500 --hi 600 --valid $D --group-split -o $tmp/x.dgn
 dgn-train|2|--epochs needs a value|$D --lo 500 --hi 600 -o $tmp/x.dgn --epochs
 dgn-train|2|-o MODEL.dgn is required|$D --lo 500 --hi 600
 dgn-train|2|add --no-interaction|$tmp/one_comp.csv --lo 500 --hi 600 --valid-fraction 0 -o $tmp/x.dgn
 dgn-train|1|validation split: no row has TG in [500, 600]: the target class is empty|$D --lo 500 --hi 600 --valid $tmp/one_class.csv -o $tmp/x.dgn
+dgn-train|2|--test and --test-fraction exclude each other|$D --lo 500 --hi 600 --test $D --test-fraction 0.2 -o $tmp/x.dgn
+dgn-train|2|--test-fraction 1 is outside [0, 1)|$D --lo 500 --hi 600 --test-fraction 1 -o $tmp/x.dgn
+dgn-train|2|--valid-fraction 0.5 and --test-fraction 0.5 leave no training rows|$D --lo 500 --hi 600 --valid-fraction 0.5 --test-fraction 0.5 -o $tmp/x.dgn
 dgn-train|1|--valid $tmp/all_dropped.csv has no rows to validate on (49 rows dropped|$D --lo 500 --hi 600 --valid $tmp/all_dropped.csv -o $tmp/x.dgn
 dgn-train|2|xxxxEND" is not a number|$D --lo $long --hi 600 -o $tmp/x.dgn
 dgn-train|1|END"): "abc" is not a number|$tmp/long_name.csv --lo 500 --hi 600 -o $tmp/x.dgn
