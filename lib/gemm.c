@@ -59,30 +59,36 @@ typedef struct tile_args {
 #define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
 __attribute__((target("avx512f"))) static DGN_ALWAYS_INLINE __m512
-finish_avx512(__m512 y, const tile_args *t, size_t r, size_t v, __mmask16 m)
+finish_avx512(__m512 y, const tile_args *t, size_t r, size_t v, const int FULL, __mmask16 m)
 {
     if (!t->fin)
         return y;
     y = _mm512_mul_ps(_mm512_set1_ps(t->alpha), y);
     if (t->beta != 0) {
-        __m512 old = _mm512_maskz_loadu_ps(m, t->o + r * t->ldo + 16 * v);
+        const float *o = t->o + r * t->ldo + 16 * v;
+        __m512 old = FULL ? _mm512_loadu_ps(o) : _mm512_maskz_loadu_ps(m, o);
         y = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(t->beta), old), y);
     }
     return y;
 }
 
+/* FULL: a whole 32-column panel, read and written without masks (GCC
+ * otherwise keeps the masks, and a B vector, on the stack). */
 __attribute__((target("avx512f"))) static DGN_ALWAYS_INLINE void
-tile_avx512(const size_t MR, const size_t NV, const tile_args *t, __mmask16 m0, __mmask16 m1)
+tile_avx512(const size_t MR, const size_t NV, const int FULL, const tile_args *t, __mmask16 m0,
+            __mmask16 m1)
 {
+#define LOAD(m, src) (FULL ? _mm512_loadu_ps(src) : _mm512_maskz_loadu_ps(m, src))
+#define SAVE(m, dst, v) (FULL ? _mm512_storeu_ps(dst, v) : _mm512_mask_storeu_ps(dst, m, v))
 #define DECL(r) __m512 a##r = _mm512_setzero_ps(), b##r = a##r;
     ROWS12(DECL)
 #undef DECL
     if (t->init) {
 #define INIT(r)                                                                        \
     if (MR > r) {                                                                      \
-        a##r = _mm512_maskz_loadu_ps(m0, t->c + r * t->ldc);                           \
+        a##r = LOAD(m0, t->c + r * t->ldc);                                            \
         if (NV > 1)                                                                    \
-            b##r = _mm512_maskz_loadu_ps(m1, t->c + r * t->ldc + 16);                  \
+            b##r = LOAD(m1, t->c + r * t->ldc + 16);                                   \
     }
         ROWS12(INIT)
 #undef INIT
@@ -90,8 +96,8 @@ tile_avx512(const size_t MR, const size_t NV, const tile_args *t, __mmask16 m0, 
     const float *ap = t->a, *bp = t->b;
     size_t ars = t->ars, acs = t->acs, ldb = t->ldb;
     for (size_t p = 0; p < t->K; p++, ap += acs, bp += ldb) {
-        __m512 y0 = _mm512_maskz_loadu_ps(m0, bp);
-        __m512 y1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, bp + 16) : y0;
+        __m512 y0 = LOAD(m0, bp);
+        __m512 y1 = NV > 1 ? LOAD(m1, bp + 16) : y0;
 #define FMA(r)                                                                         \
     if (MR > r) {                                                                      \
         __m512 x = _mm512_set1_ps(ap[r * ars]);                                        \
@@ -104,13 +110,14 @@ tile_avx512(const size_t MR, const size_t NV, const tile_args *t, __mmask16 m0, 
     }
 #define STORE(r)                                                                       \
     if (MR > r) {                                                                      \
-        _mm512_mask_storeu_ps(t->c + r * t->ldc, m0, finish_avx512(a##r, t, r, 0, m0));  \
+        SAVE(m0, t->c + r * t->ldc, finish_avx512(a##r, t, r, 0, FULL, m0));           \
         if (NV > 1)                                                                    \
-            _mm512_mask_storeu_ps(t->c + r * t->ldc + 16, m1,                          \
-                                  finish_avx512(b##r, t, r, 1, m1));                   \
+            SAVE(m1, t->c + r * t->ldc + 16, finish_avx512(b##r, t, r, 1, FULL, m1));  \
     }
     ROWS12(STORE)
 #undef STORE
+#undef LOAD
+#undef SAVE
 }
 
 /* M rows of one panel of w <= 32 columns. */
@@ -121,10 +128,12 @@ __attribute__((target("avx512f"))) static void rows_avx512(tile_args t, size_t M
     size_t i = 0;
 #define STEP(MR)                                                                       \
     do {                                                                               \
-        if (w > 16)                                                                    \
-            tile_avx512(MR, 2, &t, m0, m1);                                            \
+        if (w == 32)                                                                   \
+            tile_avx512(MR, 2, 1, &t, m0, m1);                                         \
+        else if (w > 16)                                                               \
+            tile_avx512(MR, 2, 0, &t, m0, m1);                                         \
         else                                                                           \
-            tile_avx512(MR, 1, &t, m0, m1);                                            \
+            tile_avx512(MR, 1, 0, &t, m0, m1);                                         \
         i += MR;                                                                       \
         t.a += MR * t.ars;                                                             \
         t.c += MR * t.ldc;                                                             \
