@@ -132,7 +132,6 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
     CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
     dgn_trainer *t;
     CHECK(dgn_trainer_create(&t, m, ds, &tc));
-    openblas_set_num_threads(threads);
 
     double loss, t0 = 0;
     size_t n, triplets = 0;
@@ -158,8 +157,6 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
     dgn_screener_config sc;
     CHECK(dgn_screener_config_init(&sc, DGN_SCREENER_CONFIG_VERSION));
     sc.threads = (size_t)threads;
-    if (threads > 1)
-        openblas_set_num_threads(1); /* threads at the screening level */
     dgn_screener *s;
     CHECK(dgn_screener_create(&s, m, &sc));
     CHECK(dgn_screener_set_grid(s, grid));
@@ -171,7 +168,6 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
 
     /* The same number of rows through the forward pass (dgn_model_scores),
      * to show what the fold contributes: training rows, tiled. */
-    openblas_set_num_threads(threads);
     size_t c = mc.n_components, n_train = dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN);
     size_t n_rows = total > n_train ? (size_t)total : n_train;
     float *rows = malloc(n_rows * c * sizeof *rows), *scores = malloc(n_rows * sizeof *scores);
@@ -186,6 +182,8 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
     CHECK(dgn_model_scores(scores, total, m, centre, rows, total));
     double forward_s = now() - t2;
 
+    /* The reference: OpenBLAS's sgemm at this many threads. */
+    openblas_set_num_threads(threads);
     double flops = screen_flops(&mc), peak = sgemm_gflops(2048);
     double tflops = train_flops(&mc, 3.0 * (double)tc.batch);
     printf("{\"threads\": %d, \"train_triplets\": %zu, \"train_seconds\": %.4f, "
@@ -193,12 +191,14 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
            "\"screen_candidates_per_s\": %.1f, \"forward_candidates_per_s\": %.1f, "
            "\"flops_per_candidate\": %.0f, \"model_flops_per_candidate\": %.0f, "
            "\"screen_gflops\": %.3f, \"train_flops_per_triplet\": %.0f, "
-           "\"train_gflops\": %.3f, \"sgemm_gflops\": %.3f, \"openblas\": \"%s\"}\n",
+           "\"train_gflops\": %.3f, \"sgemm_gflops\": %.3f, \"openblas\": \"%s\", "
+           "\"kernels\": \"%s\"}\n",
            threads, triplets, train_s, (double)triplets / train_s,
            (unsigned long long)total, screen_s, (double)total / screen_s,
            (double)total / forward_s, flops, model_flops(&mc),
            flops * (double)total / screen_s / 1e9, tflops,
-           tflops * (double)triplets / train_s / 1e9, peak, openblas_get_config());
+           tflops * (double)triplets / train_s / 1e9, peak, openblas_get_config(),
+           dgn_kernel_build());
     free(rows);
     free(scores);
     free(centre);
