@@ -447,8 +447,8 @@ def performance_doc(res, docs):
               "n × n stages in the vector lanes, forward and backward, BatchNorm, "
               "dropout, Adam and the triplet sampling, which are passes over memory "
               "rather than arithmetic. Training runs on one thread whatever the thread "
-              "count (the library threads only the screener), so its 2-thread column "
-              "shows no gain. Profile with "
+              "count (the library threads only the screener), so its two rows differ by "
+              "this machine's noise, not by threads. Profile with "
               "`perf record build/examples/dgn-train …` or `… dgn-screen …`.", ""]
     with open(os.path.join(docs, "performance.md"), "w") as f:
         f.write("\n".join(lines))
