@@ -128,6 +128,7 @@ static int speed(const char *data, int threads, size_t steps, const char *grid)
 {
     dgn_dataset *ds = load(data, 500, 600, 0);
     dgn_model *m = model_for(ds);
+    CHECK(dgn_model_set_threads(m, (size_t)threads));
     dgn_trainer_config tc;
     CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
     dgn_trainer *t;

@@ -446,9 +446,9 @@ def performance_doc(res, docs):
               "products of the folded projection and its backward; the rest is the same "
               "n × n stages in the vector lanes, forward and backward, BatchNorm, "
               "dropout, Adam and the triplet sampling, which are passes over memory "
-              "rather than arithmetic. Training runs on one thread whatever the thread "
-              "count (the library threads only the screener), so its two rows differ by "
-              "this machine's noise, not by threads. Profile with "
+              "rather than arithmetic. At 2 threads the model shares its large products "
+              "between the two (`dgn_model_set_threads`, whole columns each); the n × n "
+              "stages, BatchNorm, dropout and Adam stay on one thread. Profile with "
               "`perf record build/examples/dgn-train …` or `… dgn-screen …`.", ""]
     with open(os.path.join(docs, "performance.md"), "w") as f:
         f.write("\n".join(lines))

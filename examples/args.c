@@ -37,7 +37,7 @@ const char train_usage[] =
     "                 [--valid VALID.csv | --valid-fraction F]\n"
     "                 [--test TEST.csv | --test-fraction F] [--group-split] [--seed N]\n"
     "                 [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]\n"
-    "                 [--no-interaction] [--no-augment] [--json]\n"
+    "                 [--no-interaction] [--no-augment] [--threads N] [--json]\n"
     "                 [--select auc|precision] [--balance auto|on|off]\n";
 
 /* Longer fields first: "lo and hi" before "lo". */
@@ -67,6 +67,7 @@ int train_parse(train_options *o, cli_args *p)
         dgn_model_config_init(&o->model, DGN_MODEL_CONFIG_VERSION) != DGN_OK ||
         dgn_trainer_config_init(&o->train, DGN_TRAINER_CONFIG_VERSION) != DGN_OK)
         return cli_bad(p, "%s", dgn_last_error());
+    o->threads = 1;
     const char *lo = NULL, *hi = NULL, *fraction = NULL, *test_fraction = NULL, *sigma = NULL,
                *v;
     int no_augment = 0;
@@ -136,6 +137,10 @@ int train_parse(train_options *o, cli_args *p)
             o->model.interaction = 0;
         } else if (!strcmp(a, "--no-augment")) {
             no_augment = 1;
+        } else if (!strcmp(a, "--threads")) {
+            VALUE(v);
+            TRY(cli_whole(p, a, v, 1, CLI_MAX_THREADS, &n));
+            o->threads = (size_t)n;
         } else if (!strcmp(a, "--select")) {
             VALUE(v);
             if (!strcmp(v, "auc"))

@@ -219,6 +219,7 @@ typedef struct train_options {
     dgn_trainer_config train;
     const char *data_path, *out;
     const char *batch_text; /* as given, for messages after loading */
+    size_t threads;         /* the model's threads: 1 */
     int json;
 } train_options;
 

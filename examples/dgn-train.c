@@ -3,7 +3,7 @@
  *   dgn-train DATA.csv --lo LO --hi HI -o MODEL.dgn [--property NAME]
  *             [--valid VALID.csv | --valid-fraction F] [--group-split] [--seed N]
  *             [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]
- *             [--no-interaction] [--no-augment] [--json]
+ *             [--no-interaction] [--no-augment] [--threads N] [--json]
  *             [--select auc|precision] [--balance auto|on|off]
  */
 #include <sys/stat.h>
@@ -100,6 +100,7 @@ int main(int argc, char **argv)
     mcfg = o.model;
     dgn_model *model;
     CHECK(dgn_model_create(&model, &mcfg));
+    CHECK(dgn_model_set_threads(model, o.threads));
     dgn_trainer *trainer;
     CHECK(dgn_trainer_create(&trainer, model, ds, &tcfg));
     dgn_epoch_report best;

@@ -246,17 +246,18 @@ void dgn_folded_attention_backward(float *dG, float *dM, float *dx, float *dT,
 }
 
 void dgn_folded_projection_forward(float *Y1, const float *T, const float *Wf, size_t B,
-                                   size_t n, size_t h)
+                                   size_t n, size_t h, dgn_pool *pool)
 {
-    GEMM(T_, N_, B, h, n * n, 1.0f, T, dgn_round_lanes(B), Wf, h, 0.0f, Y1, h);
+    dgn_gemm_on(pool, T_, N_, B, h, n * n, 1.0f, T, dgn_round_lanes(B), Wf, h, 0.0f, Y1, h);
 }
 
 void dgn_folded_projection_backward(float *dWf, float *dT, const float *dY1, const float *T,
-                                    const float *Wf, size_t B, size_t n, size_t h)
+                                    const float *Wf, size_t B, size_t n, size_t h,
+                                    dgn_pool *pool)
 {
     size_t L = dgn_round_lanes(B);
-    GEMM(N_, N_, n * n, h, B, 1.0f, T, L, dY1, h, 0.0f, dWf, h);
-    GEMM(N_, T_, n * n, B, h, 1.0f, Wf, h, dY1, h, 0.0f, dT, L);
+    dgn_gemm_on(pool, N_, N_, n * n, h, B, 1.0f, T, L, dY1, h, 0.0f, dWf, h);
+    dgn_gemm_on(pool, N_, T_, n * n, B, h, 1.0f, Wf, h, dY1, h, 0.0f, dT, L);
     for (size_t r = 0; r < n * n; r++)
         for (size_t b = B; b < L; b++)
             dT[r * L + b] = 0.0f;

@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#include "pool.h"
+
 /* The graph convolution's mixing matrix from the factors V [n][f], as
  * the n x n stages take it: Mp = M and Mt = Mᵀ (exactly; the GEMM that
  * forms M is symmetric only to rounding), each with dgn_mix_rows(n) rows
@@ -60,11 +62,13 @@ void dgn_folded_attention_backward(float *dG, float *dM, float *dx, float *dT,
                                    const float *xt, const float *Mp, const float *Mt,
                                    const float *G, size_t B, size_t n);
 
-/* Y1 [B][h] = Tᵀ·Wf over the first B lanes of T. */
+/* Y1 [B][h] = Tᵀ·Wf over the first B lanes of T, on pool's threads
+ * (NULL: the caller's; the bits are the same). */
 void dgn_folded_projection_forward(float *Y1, const float *T, const float *Wf, size_t B,
-                                   size_t n, size_t h);
+                                   size_t n, size_t h, dgn_pool *pool);
 /* dWf = T·dY1; dT = Wf·dY1ᵀ, zero in the padding lanes. */
 void dgn_folded_projection_backward(float *dWf, float *dT, const float *dY1, const float *T,
-                                    const float *Wf, size_t B, size_t n, size_t h);
+                                    const float *Wf, size_t B, size_t n, size_t h,
+                                    dgn_pool *pool);
 
 #endif

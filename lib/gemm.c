@@ -5,6 +5,7 @@
 
 #include "isa.h"
 #include "lanes.h"
+#include "pool.h"
 
 #ifdef DGN_HAVE_ISA_DISPATCH
 #include <immintrin.h>
@@ -305,4 +306,40 @@ void dgn_gemm(dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K, float al
               size_t ldc)
 {
     dgn_gemm_with(DGN_LANES_BEST, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+typedef struct gemm_job {
+    dgn_trans ta, tb;
+    size_t M, N, K, lda, ldb, ldc, per;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+} gemm_job;
+
+/* Columns [t·per, (t+1)·per) of C. */
+static void gemm_task(void *arg, size_t t)
+{
+    const gemm_job *g = arg;
+    size_t j0 = t * g->per, j1 = j0 + g->per < g->N ? j0 + g->per : g->N;
+    if (j0 >= j1)
+        return;
+    const float *B = g->tb ? g->B + j0 * g->ldb : g->B + j0;
+    dgn_gemm(g->ta, g->tb, g->M, j1 - j0, g->K, g->alpha, g->A, g->lda, B, g->ldb, g->beta,
+             g->C + j0, g->ldc);
+}
+
+void dgn_gemm_on(dgn_pool *pool, dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K,
+                 float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                 float beta, float *C, size_t ldc)
+{
+    size_t threads = dgn_pool_threads(pool);
+    /* Small products are not worth waking the workers for. */
+    if (threads == 1 || N < 64 || (double)M * (double)N * (double)K < (double)(1 << 20)) {
+        dgn_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    /* Whole 32-column panels per thread. */
+    size_t per = ((N + threads - 1) / threads + 31) / 32 * 32;
+    gemm_job g = {ta, tb, M, N, K, lda, ldb, ldc, per, alpha, beta, A, B, C};
+    dgn_pool_run(pool, gemm_task, &g, (N + per - 1) / per);
 }

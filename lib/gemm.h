@@ -23,6 +23,14 @@ void dgn_gemm(dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K, float al
               const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
               size_t ldc);
 
+/* The same product with its columns shared among a pool's threads (pool.h;
+ * NULL or one thread: dgn_gemm). Each element is computed as above, so the
+ * result does not depend on the thread count. */
+typedef struct dgn_pool dgn_pool;
+void dgn_gemm_on(dgn_pool *pool, dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K,
+                 float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                 float beta, float *C, size_t ldc);
+
 /* The same product by one build (DGN_LANES_* of lanes.h), for the tests
  * that hold every build to the same bits; a build this CPU cannot run
  * does nothing and returns -1. */

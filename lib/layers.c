@@ -218,10 +218,10 @@ void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
 /* ---- linear --------------------------------------------------------------- */
 
 void dgn_linear_forward(float *Y, const float *X, const float *W, const float *b,
-                        size_t B, size_t in, size_t out)
+                        size_t B, size_t in, size_t out, dgn_pool *pool)
 {
     /* Y = X·W */
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, B, out, in,
+    dgn_gemm_on(pool, DGN_NOTRANS, DGN_NOTRANS, B, out, in,
                 1.0f, X, in, W, out, 0.0f, Y, out);
     if (b)
         for (size_t r = 0; r < B; r++)
@@ -230,10 +230,11 @@ void dgn_linear_forward(float *Y, const float *X, const float *W, const float *b
 }
 
 void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
-                         const float *X, const float *W, size_t B, size_t in, size_t out)
+                         const float *X, const float *W, size_t B, size_t in, size_t out,
+                         dgn_pool *pool)
 {
     /* dW += Xᵀ·dY */
-    dgn_gemm(DGN_TRANS, DGN_NOTRANS, in, out, B,
+    dgn_gemm_on(pool, DGN_TRANS, DGN_NOTRANS, in, out, B,
                 1.0f, X, in, dY, out, 1.0f, dW, out);
     if (db)
         for (size_t r = 0; r < B; r++)
@@ -241,7 +242,7 @@ void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
                 db[j] += dY[r * out + j];
     /* dX = dY·Wᵀ */
     if (dX)
-        dgn_gemm(DGN_NOTRANS, DGN_TRANS, B, in, out,
+        dgn_gemm_on(pool, DGN_NOTRANS, DGN_TRANS, B, in, out,
                     1.0f, dY, out, W, out, 0.0f, dX, in);
 }
 

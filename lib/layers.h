@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "pool.h"
+
 #include "isa.h"
 #include "rng.h"
 
@@ -63,12 +65,14 @@ void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                             size_t B, size_t n, size_t d,
                             float *dQ, float *dK, float *dV, float *dS);
 
-/* Y = X·W (+ b when b is not NULL). X [B][in], W [in][out]. */
+/* Y = X·W (+ b when b is not NULL). X [B][in], W [in][out]. The products
+ * run on pool's threads (NULL: the caller's; the bits are the same). */
 void dgn_linear_forward(float *Y, const float *X, const float *W, const float *b,
-                        size_t B, size_t in, size_t out);
+                        size_t B, size_t in, size_t out, dgn_pool *pool);
 /* dW += Xᵀ·dY; db (may be NULL) += Σ_b dY; dX (may be NULL) = dY·Wᵀ. */
 void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
-                         const float *X, const float *W, size_t B, size_t in, size_t out);
+                         const float *X, const float *W, size_t B, size_t in, size_t out,
+                         dgn_pool *pool);
 
 /* Batch normalisation over B rows of h features. Training mode uses the
  * batch's biased statistics (kept in mean, inv_std and xhat for backward)

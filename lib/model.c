@@ -162,6 +162,7 @@ void dgn_model_destroy(dgn_model *m)
 {
     if (!m)
         return;
+    dgn_pool_destroy(m->pool);
     free(m->params);
     free(m->grads);
     free(m->run_mean);
@@ -348,6 +349,33 @@ dgn_status dgn_model_get_config(const dgn_model *m, dgn_model_config *cfg)
     return DGN_OK;
 }
 
+#define MAX_THREADS 1024
+
+dgn_status dgn_model_set_threads(dgn_model *m, size_t threads)
+{
+    if (!m)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_threads: NULL model");
+    if (threads < 1 || threads > MAX_THREADS)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_threads: %zu threads is outside "
+                        "[1, %d]", threads, MAX_THREADS);
+    if (dgn_pool_threads(m->pool) == threads)
+        return DGN_OK;
+    dgn_pool *p = NULL;
+    if (threads > 1) {
+        dgn_status st = dgn_pool_create(&p, threads);
+        if (st != DGN_OK)
+            return st;
+    }
+    dgn_pool_destroy(m->pool);
+    m->pool = p;
+    return DGN_OK;
+}
+
+size_t dgn_model_threads(const dgn_model *m)
+{
+    return m ? dgn_pool_threads(m->pool) : 0;
+}
+
 dgn_status dgn_model_set_training(dgn_model *m, int training)
 {
     if (!m)
@@ -412,7 +440,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
                          m->W1, nc, d, h);
         dgn_folded_attention_forward(fb->T, fb->P, fb->S, fb->R, fb->xt, fb->acc, m->xin,
                                      fb->M, fb->Mt, fb->G, n, nc);
-        dgn_folded_projection_forward(m->Y1, fb->T, fb->Wf, n, nc, h);
+        dgn_folded_projection_forward(m->Y1, fb->T, fb->Wf, n, nc, h, m->pool);
     } else if (c->interaction) {
         dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
         dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0);
@@ -423,7 +451,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
         dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1);
     }
     if (!folded)
-        dgn_linear_forward(m->Y1, m->U, m->W1, NULL, n, nc * d, h);
+        dgn_linear_forward(m->Y1, m->U, m->W1, NULL, n, nc * d, h, m->pool);
     if (m->training)
         dgn_batchnorm_forward_train(m->N, m->xhat, m->bmean, m->binv, m->run_mean,
                                     m->run_var, m->Y1, m->gamma, m->beta, n, h,
@@ -433,7 +461,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
                                    m->run_mean, m->run_var, n, h, BN_EPS);
     dgn_relu_dropout_forward(m->A, m->mask, m->N, n * h, c->dropout,
                              m->training ? &m->rng : NULL);
-    dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k);
+    dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k, m->pool);
     dgn_l2norm_forward(m->F, m->rnorm, m->Y2, n, k);
     memcpy(f, m->F, n * k * sizeof *f);
     m->last_n = n;
@@ -481,7 +509,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
                                    "is %g", i / k, i % k, (double)df[i]));
 
     dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k);
-    dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k);
+    dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k, m->pool);
     dgn_relu_dropout_backward(m->dN, m->dA, m->N,
                               m->training && c->dropout > 0 ? m->mask : NULL, n * h);
     if (m->training)
@@ -494,7 +522,8 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
         dgn_fold_buffers *fb = &m->fb;
         memset(fb->dG, 0, nc * nc * sizeof *fb->dG);
         memset(m->dM, 0, nc * nc * sizeof *m->dM);
-        dgn_folded_projection_backward(fb->dWf, fb->dT, m->dY1, fb->T, fb->Wf, n, nc, h);
+        dgn_folded_projection_backward(fb->dWf, fb->dT, m->dY1, fb->T, fb->Wf, n, nc, h,
+                                       m->pool);
         dgn_folded_attention_backward(fb->dG, m->dM, dx, fb->dT, fb->tmp, fb->dxt, fb->acc,
                                       fb->dMl, fb->P, fb->S, fb->R, fb->xt, fb->M, fb->Mt, fb->G, n,
                                       nc);
@@ -507,7 +536,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
         dgn_graph_mix_backward(m->dV, m->dM, m->Vn, m->vnorm, nc, c->rank, m->dVn);
         return DGN_OK;
     }
-    dgn_linear_backward(m->dW1, NULL, m->dU, m->dY1, m->U, m->W1, n, nc * d, h);
+    dgn_linear_backward(m->dW1, NULL, m->dU, m->dY1, m->U, m->W1, n, nc * d, h, m->pool);
     if (c->interaction) {
         dgn_attention_backward(m->dWq, m->dWk, m->dWv, m->dZ, m->dU, m->Z, m->Q, m->K,
                                m->Vv, m->P, m->Wq, m->Wk, m->Wv, n, nc, d,

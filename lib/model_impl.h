@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "dgn/model.h"
+#include "pool.h"
 #include "rng.h"
 
 enum { DGN_MAX_TENSORS = 10 };
@@ -48,6 +49,7 @@ struct dgn_model {
     dgn_model_config cfg;
     int training;
     dgn_rng rng;
+    dgn_pool *pool; /* NULL: one thread (dgn_model_set_threads) */
 
     /* Trainable parameters and their gradients, each one block. */
     float *params, *grads;

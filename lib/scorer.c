@@ -237,7 +237,7 @@ static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer
         /* P in R and T in S: only T is needed. */
         dgn_folded_attention_forward(w->S, w->R, w->S, w->R, w->xt, w->acc, x, s->M, s->Mt,
                                      s->G, B, n);
-        dgn_folded_projection_forward(w->Y1, w->S, s->T, B, n, h);
+        dgn_folded_projection_forward(w->Y1, w->S, s->T, B, n, h, NULL);
     } else {
         dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, B, h, n, 1.0f, x, n, s->T, h, 0.0f, w->Y1, h);
     }
@@ -248,7 +248,7 @@ static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer
             y[j] = v > 0 ? v : 0;
         }
     }
-    dgn_linear_forward(w->Y2, w->Y1, s->W2, s->b2, B, h, k);
+    dgn_linear_forward(w->Y2, w->Y1, s->W2, s->b2, B, h, k, NULL);
     for (size_t b = 0; b < B; b++)
         scores[b] = centre_score(s->centre, w->Y2 + b * k, k);
 }

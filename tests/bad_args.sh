@@ -46,7 +46,7 @@ dgn-train|2|--lr 0 must be above 0|$D --lo 500 --hi 600 --lr 0 -o $tmp/x.dgn
 dgn-train|2|--tau -1 must be above 0|$D --lo 500 --hi 600 --tau -1 -o $tmp/x.dgn
 dgn-train|2|--valid-fraction 1 is outside [0, 1)|$D --lo 500 --hi 600 --valid-fraction 1 -o $tmp/x.dgn
 dgn-train|2|--sigma -1 is negative|$D --lo 500 --hi 600 --sigma -1 -o $tmp/x.dgn
-dgn-train|2|unknown option --threads|$D --lo 500 --hi 600 --threads 2 -o $tmp/x.dgn
+dgn-train|2|--threads 2000 is outside [1, 1024]|$D --lo 500 --hi 600 --threads 2000 -o $tmp/x.dgn
 dgn-train|2|--seed -1 is outside [0, 18446744073709551615]|$D --lo 500 --hi 600 --seed -1 -o $tmp/x.dgn
 dgn-train|2|--select: "f1" is not auc or precision|$D --lo 500 --hi 600 --select f1 -o $tmp/x.dgn
 dgn-train|2|--balance: "yes" is not auto, on or off|$D --lo 500 --hi 600 --balance yes -o $tmp/x.dgn

@@ -9,6 +9,7 @@
 
 #include "gemm.h"
 #include "lanes.h"
+#include "pool.h"
 #include "testutil.h"
 
 static float uniform(uint32_t *s)
@@ -132,6 +133,47 @@ START_TEST(repeated_calls_agree)
 }
 END_TEST
 
+/* Columns shared among threads: the same bits as one thread, for each
+ * operand layout, at widths that do and do not split into whole panels. */
+START_TEST(threads_give_the_same_bits)
+{
+    uint32_t seed = 11;
+    static const size_t shapes[][3] = {{150, 256, 90}, {97, 1000, 33}, {361, 77, 130},
+                                       {64, 64, 256}};
+    for (size_t threads = 2; threads <= 3; threads++) {
+        dgn_pool *pool = NULL;
+        ck_assert_int_eq(dgn_pool_create(&pool, threads), DGN_OK);
+        ck_assert_uint_eq(dgn_pool_threads(pool), threads);
+        for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; sh++)
+            for (int op = 0; op < 4; op++) {
+                int ta = op & 1, tb = op >> 1;
+                size_t M = shapes[sh][0], N = shapes[sh][1], K = shapes[sh][2];
+                size_t lda = ta ? M : K, ldb = tb ? K : N;
+                float *A = malloc(M * K * sizeof *A), *B = malloc(N * K * sizeof *B);
+                float *one = malloc(M * N * sizeof *one), *many = malloc(M * N * sizeof *many);
+                ck_assert(A && B && one && many);
+                for (size_t i = 0; i < M * K; i++)
+                    A[i] = uniform(&seed);
+                for (size_t i = 0; i < N * K; i++)
+                    B[i] = uniform(&seed);
+                for (size_t i = 0; i < M * N; i++)
+                    one[i] = many[i] = uniform(&seed);
+                dgn_gemm((dgn_trans)ta, (dgn_trans)tb, M, N, K, 0.5f, A, lda, B, ldb, 1.0f,
+                         one, N);
+                dgn_gemm_on(pool, (dgn_trans)ta, (dgn_trans)tb, M, N, K, 0.5f, A, lda, B, ldb,
+                            1.0f, many, N);
+                ck_assert_msg(memcmp(one, many, M * N * sizeof *one) == 0,
+                              "%zu threads, op %d, %zu x %zu x %zu", threads, op, M, N, K);
+                free(A);
+                free(B);
+                free(one);
+                free(many);
+            }
+        dgn_pool_destroy(pool);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gemm");
@@ -140,6 +182,7 @@ int main(void)
     tcase_add_loop_test(tc, every_build_sums_in_one_order, 0, 4);
     tcase_add_test(tc, network_shapes_sum_in_one_order);
     tcase_add_test(tc, repeated_calls_agree);
+    tcase_add_test(tc, threads_give_the_same_bits);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

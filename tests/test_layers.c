@@ -37,7 +37,7 @@ static void forward(ctx *c)
                               c->p[0], c->p[1], c->p[2], B, NC, D);
         break;
     case LINEAR:
-        dgn_linear_forward(c->out, c->x, c->p[0], c->p[1], B, IN, OUT);
+        dgn_linear_forward(c->out, c->x, c->p[0], c->p[1], B, IN, OUT, NULL);
         break;
     case BN_TRAIN:
         dgn_batchnorm_forward_train(c->out, c->s[0], c->s[1], c->s[2], c->s[3], c->s[4],
@@ -79,7 +79,7 @@ static void backward(ctx *c)
                                c->p[2], B, NC, D, c->s[5], c->s[6], c->s[7], c->s[8]);
         break;
     case LINEAR:
-        dgn_linear_backward(c->dp[0], c->dp[1], c->dx, c->w, c->x, c->p[0], B, IN, OUT);
+        dgn_linear_backward(c->dp[0], c->dp[1], c->dx, c->w, c->x, c->p[0], B, IN, OUT, NULL);
         break;
     case BN_TRAIN:
         dgn_batchnorm_backward_train(c->dp[0], c->dp[1], c->dx, c->w, c->s[0], c->s[2],

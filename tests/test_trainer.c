@@ -274,6 +274,58 @@ END_TEST
 
 /* The same seeds give the same weights, bit for bit: sampling, noise,
  * dropout and every kernel are deterministic. */
+/* Training on 2 threads gives the weights of 1 thread, bit for bit, on a
+ * model whose products are large enough to be shared. */
+START_TEST(threads_give_the_same_weights)
+{
+    float *w[2];
+    size_t np = 0;
+    for (int run = 0; run < 2; run++) {
+        dgn_dataset *ds = toy_data(5);
+        dgn_model_config mc;
+        dgn_model_config_init(&mc, DGN_MODEL_CONFIG_VERSION);
+        mc.n_components = 4;
+        mc.embed_dim = 8;
+        mc.hidden = 128;
+        mc.out_dim = 64;
+        mc.max_batch = 192;
+        dgn_model *m = NULL;
+        ck_assert_int_eq(dgn_model_create(&m, &mc), DGN_OK);
+        ck_assert_int_eq(dgn_model_set_threads(m, (size_t)run + 1), DGN_OK);
+        ck_assert_uint_eq(dgn_model_threads(m), (size_t)run + 1);
+        dgn_trainer_config cfg;
+        dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+        cfg.batch = 64;
+        dgn_trainer *t = NULL;
+        ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+        double loss;
+        size_t n;
+        for (int s = 0; s < 8; s++) {
+            ck_assert_int_eq(dgn_trainer_step(t, &loss, &n), DGN_OK);
+            if (n == 0)
+                ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
+        }
+        np = dgn_model_n_params(m);
+        w[run] = malloc(np * sizeof **w);
+        size_t off = 0;
+        for (size_t i = 0; i < dgn_model_n_tensors(m); i++) {
+            float *v;
+            size_t size;
+            dgn_model_tensor(m, i, NULL, &v, NULL, &size);
+            memcpy(w[run] + off, v, size * sizeof *v);
+            off += size;
+        }
+        dgn_trainer_destroy(t);
+        dgn_model_destroy(m);
+        dgn_dataset_destroy(ds);
+    }
+    ck_assert_int_eq(memcmp(w[0], w[1], np * sizeof **w), 0);
+    free(w[0]);
+    free(w[1]);
+    ck_assert_int_eq(dgn_model_set_threads(NULL, 2), DGN_E_INVALID);
+}
+END_TEST
+
 START_TEST(same_seeds_same_weights)
 {
     float *w[2];
@@ -442,6 +494,7 @@ int main(void)
     tcase_add_test(tc, callback_and_patience_stop_early);
     tcase_add_test(tc, step_by_step_and_validation);
     tcase_add_test(tc, same_seeds_same_weights);
+    tcase_add_test(tc, threads_give_the_same_weights);
     tcase_add_test(tc, test_rows_never_reach_the_trainer);
     suite_add_tcase(s, tc);
     return run_suite(s);

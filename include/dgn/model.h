@@ -65,6 +65,15 @@ DGN_API dgn_status dgn_model_get_config(const dgn_model *model, dgn_model_config
 DGN_API dgn_status dgn_model_set_training(dgn_model *model, int training);
 DGN_API int dgn_model_training(const dgn_model *model);
 
+/* Run the large matrix products of forward and backward on `threads`
+ * threads, the caller's among them (1, the default: the caller's only).
+ * The results are the same bits at any thread count (docs/api.md,
+ * "Reproducibility"). This call starts or stops the threads, and
+ * allocates; forward, backward and step then never do. Not saved with
+ * the model. dgn_model_threads reports the count (0 for NULL). */
+DGN_API dgn_status dgn_model_set_threads(dgn_model *model, size_t threads);
+DGN_API size_t dgn_model_threads(const dgn_model *model);
+
 /* f [n][out_dim] from x [n][n_components]; 1 <= n <= max_batch (n >= 2 in
  * training mode, for the batch statistics). f_cap counts floats. Training
  * mode runs the network with its weights multiplied out when that needs

@@ -68,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             require(o.data_path && o.out && o.data.lo <= o.data.hi);
             require(o.train.batch >= 1 && o.train.batch <= CLI_MAX_BATCH);
             require(o.model.max_batch == 3 * o.train.batch);
+            require(o.threads >= 1 && o.threads <= CLI_MAX_THREADS);
             cli_args q;
             cli_args_init(&q, argc, argv);
             int m = train_check_model(&o, &q, 1 + data[0] / 4 % 3);

@@ -1,0 +1,28 @@
+/* Private: a model's worker threads, started at create and reused by every
+ * forward and backward call, so that those calls never allocate.
+ *
+ * dgn_pool_run(p, fn, arg, n) calls fn(arg, t) for every task t < n and
+ * returns when all are done: the caller takes the tasks t ≡ 0, worker w
+ * those t ≡ w (mod threads). Tasks must write disjoint memory; then the
+ * result is the same whatever the thread count. One caller at a time.
+ */
+#ifndef DGN_LIB_POOL_H
+#define DGN_LIB_POOL_H
+
+#include <stddef.h>
+
+#include "dgn/common.h"
+
+typedef struct dgn_pool dgn_pool;
+typedef void (*dgn_task_fn)(void *arg, size_t task);
+
+/* threads counts the caller: 1 starts nothing (and *out may then be used
+ * as a pool of one). */
+dgn_status dgn_pool_create(dgn_pool **out, size_t threads);
+void dgn_pool_destroy(dgn_pool *p);
+/* 1 for a NULL pool. */
+size_t dgn_pool_threads(const dgn_pool *p);
+/* A NULL pool runs every task on the caller. */
+void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks);
+
+#endif
