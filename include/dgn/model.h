@@ -14,8 +14,9 @@
  *
  * Work buffers are sized by max_batch at create time: forward, backward
  * and zero_grad never allocate. All arithmetic is single precision, on
- * libdgn's own kernels, on the calling thread: a seed gives the same bits
- * on any x86-64 CPU (docs/api.md, "Reproducibility").
+ * libdgn's own kernels, on the calling thread and, after
+ * dgn_model_set_threads, the model's own: a seed gives the same bits on
+ * any x86-64 CPU and at any thread count (docs/api.md, "Reproducibility").
  *
  * Ownership: the model copies its config and metadata. Pointers from
  * dgn_model_tensor and dgn_model_meta are borrowed and stay valid until
