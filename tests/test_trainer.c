@@ -272,8 +272,40 @@ START_TEST(step_by_step_and_validation)
 }
 END_TEST
 
-/* The same seeds give the same weights, bit for bit: sampling, noise,
- * dropout and every kernel are deterministic. */
+/* Train m on ds for `steps` steps of `batch` triplets and return a copy of
+ * every weight (*np of them); destroys m and ds. */
+static float *trained_weights(dgn_model *m, dgn_dataset *ds, size_t batch, int steps,
+                              size_t *np)
+{
+    dgn_trainer_config cfg;
+    dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+    cfg.batch = batch;
+    dgn_trainer *t = NULL;
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+    double loss;
+    size_t n;
+    for (int s = 0; s < steps; s++) {
+        ck_assert_int_eq(dgn_trainer_step(t, &loss, &n), DGN_OK);
+        if (n == 0)
+            ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
+    }
+    *np = dgn_model_n_params(m);
+    float *w = malloc(*np * sizeof *w);
+    ck_assert_ptr_nonnull(w);
+    size_t off = 0;
+    for (size_t i = 0; i < dgn_model_n_tensors(m); i++) {
+        float *v;
+        size_t size;
+        dgn_model_tensor(m, i, NULL, &v, NULL, &size);
+        memcpy(w + off, v, size * sizeof *v);
+        off += size;
+    }
+    dgn_trainer_destroy(t);
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+    return w;
+}
+
 /* Training on 2 threads gives the weights of 1 thread, bit for bit, on a
  * model whose products are large enough to be shared. */
 START_TEST(threads_give_the_same_weights)
@@ -281,7 +313,6 @@ START_TEST(threads_give_the_same_weights)
     float *w[2];
     size_t np = 0;
     for (int run = 0; run < 2; run++) {
-        dgn_dataset *ds = toy_data(5);
         dgn_model_config mc;
         dgn_model_config_init(&mc, DGN_MODEL_CONFIG_VERSION);
         mc.n_components = 4;
@@ -293,31 +324,7 @@ START_TEST(threads_give_the_same_weights)
         ck_assert_int_eq(dgn_model_create(&m, &mc), DGN_OK);
         ck_assert_int_eq(dgn_model_set_threads(m, (size_t)run + 1), DGN_OK);
         ck_assert_uint_eq(dgn_model_threads(m), (size_t)run + 1);
-        dgn_trainer_config cfg;
-        dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
-        cfg.batch = 64;
-        dgn_trainer *t = NULL;
-        ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
-        double loss;
-        size_t n;
-        for (int s = 0; s < 8; s++) {
-            ck_assert_int_eq(dgn_trainer_step(t, &loss, &n), DGN_OK);
-            if (n == 0)
-                ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
-        }
-        np = dgn_model_n_params(m);
-        w[run] = malloc(np * sizeof **w);
-        size_t off = 0;
-        for (size_t i = 0; i < dgn_model_n_tensors(m); i++) {
-            float *v;
-            size_t size;
-            dgn_model_tensor(m, i, NULL, &v, NULL, &size);
-            memcpy(w[run] + off, v, size * sizeof *v);
-            off += size;
-        }
-        dgn_trainer_destroy(t);
-        dgn_model_destroy(m);
-        dgn_dataset_destroy(ds);
+        w[run] = trained_weights(m, toy_data(5), 64, 8, &np);
     }
     ck_assert_int_eq(memcmp(w[0], w[1], np * sizeof **w), 0);
     free(w[0]);
@@ -326,39 +333,14 @@ START_TEST(threads_give_the_same_weights)
 }
 END_TEST
 
+/* The same seeds give the same weights, bit for bit: sampling, noise,
+ * dropout and every kernel are deterministic. */
 START_TEST(same_seeds_same_weights)
 {
     float *w[2];
     size_t np = 0;
-    for (int run = 0; run < 2; run++) {
-        dgn_dataset *ds = toy_data(5);
-        dgn_model *m = toy_model();
-        dgn_trainer_config cfg;
-        dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
-        cfg.batch = 32;
-        dgn_trainer *t = NULL;
-        ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
-        double loss;
-        size_t n;
-        for (int s = 0; s < 12; s++) {
-            ck_assert_int_eq(dgn_trainer_step(t, &loss, &n), DGN_OK);
-            if (n == 0)
-                ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
-        }
-        np = dgn_model_n_params(m);
-        w[run] = malloc(np * sizeof **w);
-        size_t off = 0;
-        for (size_t i = 0; i < dgn_model_n_tensors(m); i++) {
-            float *v;
-            size_t size;
-            dgn_model_tensor(m, i, NULL, &v, NULL, &size);
-            memcpy(w[run] + off, v, size * sizeof *v);
-            off += size;
-        }
-        dgn_trainer_destroy(t);
-        dgn_model_destroy(m);
-        dgn_dataset_destroy(ds);
-    }
+    for (int run = 0; run < 2; run++)
+        w[run] = trained_weights(toy_model(), toy_data(5), 32, 12, &np);
     ck_assert_int_eq(memcmp(w[0], w[1], np * sizeof **w), 0);
     /* ... and they did train: the embedding moved from its initial value. */
     dgn_model *fresh = toy_model();
