@@ -3,8 +3,13 @@
  *   dgn-bench speed DATA.csv --threads T [--steps N] [--grid SPEC]
  *       training triplets/s, screening candidates/s and GFLOP/s, and the
  *       sgemm GFLOP/s of this machine at T threads, as one JSON line
- *   dgn-bench split DATA.csv --lo LO --hi HI [--group-split] OUT_PREFIX
- *       the training and validation rows dgn-train would use, as CSV
+ *   dgn-bench split DATA.csv --lo LO --hi HI [--group-split] [--seed N]
+ *                   [--property NAME] [--test-fraction F] OUT_PREFIX
+ *       the training, validation (and, with F > 0, test) rows dgn-train
+ *       would use, as fractions in CSV: OUT_PREFIX-{train,valid,test}.csv
+ *   dgn-bench encode DATA.csv MODEL.dgn OUT.csv
+ *       every row's label and feature f (evaluation mode), for studying
+ *       other scores than the centre's (bench/quality.py)
  *   dgn-bench curves DATA.csv --lo LO --hi HI --epochs N OUT_DIR
  *       per-epoch loss and AUC, ROC points and validation features at the
  *       first, middle and last epoch
@@ -23,14 +28,23 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static dgn_dataset *load(const char *path, double lo, double hi, int group)
+typedef struct split_options {
+    double lo, hi, test_fraction;
+    int group;
+    uint64_t seed;
+    const char *property;
+} split_options;
+
+static dgn_dataset *load(const char *path, const split_options *o)
 {
     dgn_dataset_config c;
     CHECK(dgn_dataset_config_init(&c, DGN_DATASET_CONFIG_VERSION));
-    c.property = "TG";
-    c.lo = lo;
-    c.hi = hi;
-    c.group_split = group;
+    c.property = o->property;
+    c.lo = o->lo;
+    c.hi = o->hi;
+    c.group_split = o->group;
+    c.seed = o->seed;
+    c.test_fraction = o->test_fraction;
     dgn_dataset *ds;
     CHECK(dgn_dataset_load_csv(&ds, path, &c));
     return ds;
@@ -124,9 +138,10 @@ static double sgemm_gflops(int n)
     return best;
 }
 
-static int speed(const char *data, int threads, size_t steps, const char *grid)
+static int speed(const char *data, const split_options *o, int threads, size_t steps,
+                 const char *grid)
 {
-    dgn_dataset *ds = load(data, 500, 600, 0);
+    dgn_dataset *ds = load(data, o);
     dgn_model *m = model_for(ds);
     CHECK(dgn_model_set_threads(m, (size_t)threads));
     dgn_trainer_config tc;
@@ -235,22 +250,75 @@ static void write_split(const dgn_dataset *ds, dgn_split split, const char *path
     free(y);
 }
 
-static int split(const char *data, double lo, double hi, int group, const char *prefix)
+static int split(const char *data, const split_options *o, const char *prefix)
 {
-    dgn_dataset *ds = load(data, lo, hi, group);
+    dgn_dataset *ds = load(data, o);
     char path[4096];
     snprintf(path, sizeof path, "%s-train.csv", prefix);
     write_split(ds, DGN_SPLIT_TRAIN, path);
     snprintf(path, sizeof path, "%s-valid.csv", prefix);
     write_split(ds, DGN_SPLIT_VALID, path);
+    if (o->test_fraction > 0) {
+        snprintf(path, sizeof path, "%s-test.csv", prefix);
+        write_split(ds, DGN_SPLIT_TEST, path);
+    }
     dgn_dataset_destroy(ds);
     return 0;
 }
 
-/* Per-epoch curves, and ROC points and features at three epochs. */
-static int curves(const char *data, double lo, double hi, size_t epochs, const char *dir)
+static int encode(const char *data, const char *model_path, const char *out)
 {
-    dgn_dataset *ds = load(data, lo, hi, 0);
+    dgn_model *m;
+    CHECK(dgn_model_load(&m, model_path));
+    dgn_model_config mc;
+    CHECK(dgn_model_get_config(m, &mc));
+    size_t c = mc.n_components, k = mc.out_dim;
+    const char **names = malloc(c * sizeof *names);
+    double *mean = malloc(c * sizeof *mean), *sd = malloc(c * sizeof *sd);
+    if (!names || !mean || !sd)
+        { fprintf(stderr, "dgn-bench: out of memory\n"); exit(1); }
+    for (size_t j = 0; j < c; j++)
+        names[j] = dgn_model_component_name(m, j);
+    dgn_dataset_config dc;
+    CHECK(dgn_dataset_config_init(&dc, DGN_DATASET_CONFIG_VERSION));
+    CHECK(dgn_model_target_range(m, &dc.lo, &dc.hi));
+    dc.property = dgn_model_property_name(m);
+    dc.components = names;
+    dc.n_components = c;
+    dc.valid_fraction = 0;
+    dgn_dataset *ds;
+    CHECK(dgn_dataset_load_csv(&ds, data, &dc));
+    size_t n = dgn_dataset_n_rows(ds, DGN_SPLIT_ALL);
+    float *x = malloc(n * c * sizeof *x), *f = malloc(n * k * sizeof *f);
+    int32_t *y = malloc(n * sizeof *y);
+    if (!x || !f || !y)
+        { fprintf(stderr, "dgn-bench: out of memory\n"); exit(1); }
+    CHECK(dgn_model_zscore_stats(m, mean, sd, c));
+    CHECK(dgn_dataset_features_zscored(ds, DGN_SPLIT_ALL, mean, sd, x, n * c));
+    CHECK(dgn_dataset_labels(ds, DGN_SPLIT_ALL, y, n));
+    CHECK(dgn_model_set_training(m, 0));
+    CHECK(dgn_model_encode(m, f, n * k, x, n));
+    FILE *o = fopen(out, "w");
+    if (!o)
+        { fprintf(stderr, "dgn-bench: %s: %s\n", out, strerror(errno)); exit(1); }
+    for (size_t i = 0; i < n; i++) {
+        fprintf(o, "%d", (int)y[i]);
+        for (size_t j = 0; j < k; j++)
+            fprintf(o, ",%.7g", (double)f[i * k + j]);
+        fprintf(o, "\n");
+    }
+    if (fclose(o))
+        { fprintf(stderr, "dgn-bench: %s: %s\n", out, strerror(errno)); exit(1); }
+    free(x); free(f); free(y); free(names); free(mean); free(sd);
+    dgn_dataset_destroy(ds);
+    dgn_model_destroy(m);
+    return 0;
+}
+
+/* Per-epoch curves, and ROC points and features at three epochs. */
+static int curves(const char *data, const split_options *o, size_t epochs, const char *dir)
+{
+    dgn_dataset *ds = load(data, o);
     dgn_model *m = model_for(ds);
     dgn_trainer_config tc;
     CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
@@ -316,15 +384,15 @@ static int curves(const char *data, double lo, double hi, size_t epochs, const c
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: dgn-bench speed|split|curves DATA.csv [options]\n");
+        fprintf(stderr, "usage: dgn-bench speed|split|encode|curves DATA.csv [options]\n");
         return 2;
     }
-    const char *mode = argv[1], *data = argv[2], *pos = NULL;
+    const char *mode = argv[1], *data = argv[2], *pos = NULL, *pos2 = NULL;
     const char *grid = "step=5, SiO2=35:75, Al2O3=0:15, B2O3=0:15, Na2O=0:20, K2O=0:10, "
                        "Li2O=0:10, ZnO=0:10, SrO=0:10, CaO=0:20, MgO=0:10, TiO2=0:10, P2O5=0:10";
-    int threads = 1, group = 0;
+    int threads = 1;
     size_t steps = 60, epochs = 30;
-    double lo = 500, hi = 600;
+    split_options so = {.lo = 500, .hi = 600, .seed = 2024, .property = "TG"};
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--threads"))
@@ -336,22 +404,32 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--grid"))
             grid = cli_value(argc, argv, &i);
         else if (!strcmp(a, "--lo"))
-            lo = cli_double(a, cli_value(argc, argv, &i));
+            so.lo = cli_double(a, cli_value(argc, argv, &i));
         else if (!strcmp(a, "--hi"))
-            hi = cli_double(a, cli_value(argc, argv, &i));
+            so.hi = cli_double(a, cli_value(argc, argv, &i));
         else if (!strcmp(a, "--group-split"))
-            group = 1;
+            so.group = 1;
+        else if (!strcmp(a, "--seed"))
+            so.seed = cli_count(a, cli_value(argc, argv, &i));
+        else if (!strcmp(a, "--property"))
+            so.property = cli_value(argc, argv, &i);
+        else if (!strcmp(a, "--test-fraction"))
+            so.test_fraction = cli_double(a, cli_value(argc, argv, &i));
         else if (a[0] == '-')
             cli_die("unknown option %s", a);
-        else
+        else if (!pos)
             pos = a;
+        else
+            pos2 = a;
     }
     if (!strcmp(mode, "speed"))
-        return speed(data, threads, steps, grid);
+        return speed(data, &so, threads, steps, grid);
     if (!strcmp(mode, "split") && pos)
-        return split(data, lo, hi, group, pos);
+        return split(data, &so, pos);
+    if (!strcmp(mode, "encode") && pos && pos2)
+        return encode(data, pos, pos2);
     if (!strcmp(mode, "curves") && pos)
-        return curves(data, lo, hi, epochs, pos);
+        return curves(data, &so, epochs, pos);
     cli_die("unknown mode or missing output: %s", mode);
     return 2;
 }
