@@ -38,7 +38,9 @@ const char train_usage[] =
     "                 [--test TEST.csv | --test-fraction F] [--group-split] [--seed N]\n"
     "                 [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]\n"
     "                 [--no-interaction] [--no-augment] [--threads N] [--json]\n"
-    "                 [--select auc|precision] [--balance auto|on|off]\n";
+    "                 [--select auc|precision] [--balance auto|on|off]\n"
+    "                 [--patience N] [--steps N] [--min-steps N]\n"
+    "                 [--schedule constant|cosine] [--warmup N] [--score centre|contrast]\n";
 
 /* Longer fields first: "lo and hi" before "lo". */
 static const cli_flag train_flags[] = {
@@ -56,6 +58,8 @@ static const cli_flag train_flags[] = {
     {"trainer config: lr", "--lr"},
     {"trainer config: tau", "--tau"},
     {"trainer config: select", "--select"},
+    {"trainer config: min_steps", "--min-steps"},
+    {"trainer config: max_steps", "--steps"},
     {"model config: max_batch", "--batch"},
     {"model config: interaction", "--no-interaction"},
     {NULL, NULL}};
@@ -149,6 +153,29 @@ int train_parse(train_options *o, cli_args *p)
                 o->train.select = DGN_METRIC_PRECISION_AT_K;
             else
                 return cli_bad(p, "--select: \"%s\" is not auc or precision",
+                               cli_excerpt(p, 0, v));
+        } else if (!strcmp(a, "--patience") || !strcmp(a, "--steps") ||
+                   !strcmp(a, "--min-steps") || !strcmp(a, "--warmup")) {
+            size_t *x = a[2] == 'p'   ? &o->train.patience
+                        : a[2] == 's' ? &o->train.max_steps
+                        : a[2] == 'm' ? &o->train.min_steps
+                                      : &o->train.warmup_steps;
+            VALUE(v);
+            TRY(cli_whole(p, a, v, 0, CLI_MAX_STEPS, &n));
+            *x = (size_t)n;
+        } else if (!strcmp(a, "--schedule")) {
+            VALUE(v);
+            if (!strcmp(v, "constant") || !strcmp(v, "cosine"))
+                o->train.schedule = !strcmp(v, "cosine") ? DGN_LR_COSINE : DGN_LR_CONSTANT;
+            else
+                return cli_bad(p, "--schedule: \"%s\" is not constant or cosine",
+                               cli_excerpt(p, 0, v));
+        } else if (!strcmp(a, "--score")) {
+            VALUE(v);
+            if (!strcmp(v, "centre") || !strcmp(v, "contrast"))
+                o->train.score = !strcmp(v, "contrast") ? DGN_SCORE_CONTRAST : DGN_SCORE_CENTRE;
+            else
+                return cli_bad(p, "--score: \"%s\" is not centre or contrast",
                                cli_excerpt(p, 0, v));
         } else if (!strcmp(a, "--balance")) {
             VALUE(v);

@@ -210,6 +210,7 @@ static inline int cli_map_config(cli_args *p, const char *msg, const cli_flag *m
 /* 3 x batch rows must fit the model's max_batch limit (2^20, lib/model.c). */
 #define CLI_MAX_BATCH (((uint64_t)1 << 20) / 3)
 #define CLI_MAX_EPOCHS 1000000
+#define CLI_MAX_STEPS 1000000000
 #define CLI_MAX_TOP ((uint64_t)1 << 24)
 #define CLI_MAX_SHARDS ((uint64_t)1 << 32)
 

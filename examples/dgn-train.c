@@ -5,6 +5,8 @@
  *             [--epochs N] [--batch N] [--lr X] [--tau X] [--sigma X]
  *             [--no-interaction] [--no-augment] [--threads N] [--json]
  *             [--select auc|precision] [--balance auto|on|off]
+ *             [--patience N] [--steps N] [--min-steps N]
+ *             [--schedule constant|cosine] [--warmup N] [--score centre|contrast]
  */
 #include <sys/stat.h>
 

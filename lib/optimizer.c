@@ -64,3 +64,15 @@ void dgn_adam_step(dgn_adam *a, float *params, const float *grads)
     float step = (float)(a->lr * root_c2 / c1), eps = (float)(a->eps * root_c2);
     DGN_ISA_CALL(adam_update, (params, grads, a->m, a->v, a->n, b1, b2, wd, step, eps));
 }
+
+double dgn_lr_at(int cosine, double lr, size_t warmup, size_t budget, size_t step)
+{
+    if (!cosine)
+        return lr;
+    if (step < warmup)
+        return lr * (double)(step + 1) / (double)warmup;
+    if (budget <= warmup)
+        return lr;
+    double done = (double)(step - warmup) / (double)(budget - warmup);
+    return done >= 1 ? 0 : 0.5 * lr * (1 + cos(3.14159265358979323846 * done));
+}

@@ -22,4 +22,9 @@ void dgn_adam_free(dgn_adam *a);
 /* One update of params[n] from grads[n]. */
 void dgn_adam_step(dgn_adam *a, float *params, const float *grads);
 
+/* The learning rate of step `step` (0-based): lr when !cosine; else a
+ * linear warm-up to lr over `warmup` steps, then a cosine decay reaching 0
+ * at `budget` steps (and 0 after). */
+double dgn_lr_at(int cosine, double lr, size_t warmup, size_t budget, size_t step);
+
 #endif

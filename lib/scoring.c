@@ -98,45 +98,82 @@ static dgn_status check_pair(const dgn_model *m, const dgn_dataset *ds, const ch
     return DGN_OK;
 }
 
+/* Mean features [k] of the training targets and, with neg, of the other
+ * training rows, in evaluation mode. Only the rows needed go through the
+ * network, packed to the front so they pass in full batches; the targets
+ * are summed in file order either way, so pos has the same bits with or
+ * without neg. */
+static dgn_status class_means(dgn_model *m, const dgn_dataset *ds, float *pos, float *neg)
+{
+    size_t k = m->cfg.out_dim, c = m->cfg.n_components, n;
+    float *x, *f = malloc(m->cfg.max_batch * k * sizeof *f);
+    int32_t *y;
+    if (!f)
+        return dgn_fail_nomem("feature batch");
+    dgn_status st = split_rows(ds, DGN_SPLIT_TRAIN, &x, &y, &n);
+    if (st != DGN_OK) {
+        free(f);
+        return st;
+    }
+    size_t used = 0, count[2] = {0, 0};
+    for (size_t i = 0; i < n; i++)
+        if (y[i] || neg) {
+            memmove(x + used * c, x + i * c, c * sizeof *x);
+            y[used++] = y[i];
+        }
+    double *sum = calloc(2 * k, sizeof *sum); /* [2][k]: others, targets */
+    if (!sum)
+        st = dgn_fail_nomem("centre");
+    dgn_model_set_training(m, 0);
+    for (size_t i = 0; st == DGN_OK && i < used; i += m->cfg.max_batch) {
+        size_t b = used - i < m->cfg.max_batch ? used - i : m->cfg.max_batch;
+        st = dgn_model_forward(m, f, m->cfg.max_batch * k, x + i * c, b);
+        for (size_t r = 0; st == DGN_OK && r < b; r++) {
+            int cls = y[i + r] != 0;
+            count[cls]++;
+            for (size_t j = 0; j < k; j++)
+                sum[cls * k + j] += f[r * k + j];
+        }
+    }
+    for (size_t j = 0; st == DGN_OK && j < k; j++) {
+        pos[j] = (float)(sum[k + j] / (double)count[1]);
+        if (neg)
+            neg[j] = (float)(sum[j] / (double)count[0]);
+    }
+    free(sum);
+    free(f);
+    free(x);
+    free(y);
+    return st;
+}
+
 dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *m, const dgn_dataset *ds)
 {
     dgn_status st = check_pair(m, ds, "dgn_class_centre");
     if (st != DGN_OK)
         return st;
-    size_t k = m->cfg.out_dim, c = m->cfg.n_components, n;
+    size_t k = m->cfg.out_dim;
     if (!centre || cap < k)
         return dgn_fail(DGN_E_SHAPE, "dgn_class_centre: capacity %zu < %zu features", cap, k);
-    float *x, *f = malloc(m->cfg.max_batch * k * sizeof *f);
-    int32_t *y;
-    if (!f)
-        return dgn_fail_nomem("feature batch");
-    if ((st = split_rows(ds, DGN_SPLIT_TRAIN, &x, &y, &n)) != DGN_OK) {
-        free(f);
+    return class_means(m, ds, centre, NULL);
+}
+
+dgn_status dgn_contrast_centre(float *w, size_t cap, dgn_model *m, const dgn_dataset *ds)
+{
+    dgn_status st = check_pair(m, ds, "dgn_contrast_centre");
+    if (st != DGN_OK)
         return st;
-    }
-    /* Pack the targets to the front so they go through in full batches. */
-    size_t n_pos = 0;
-    for (size_t i = 0; i < n; i++)
-        if (y[i])
-            memmove(x + n_pos++ * c, x + i * c, c * sizeof *x);
-    double *sum = calloc(k, sizeof *sum);
-    if (!sum)
-        st = dgn_fail_nomem("centre");
-    dgn_model_set_training(m, 0);
-    for (size_t i = 0; st == DGN_OK && i < n_pos; i += m->cfg.max_batch) {
-        size_t b = n_pos - i < m->cfg.max_batch ? n_pos - i : m->cfg.max_batch;
-        st = dgn_model_forward(m, f, m->cfg.max_batch * k, x + i * c, b);
-        for (size_t r = 0; st == DGN_OK && r < b; r++)
-            for (size_t j = 0; j < k; j++)
-                sum[j] += f[r * k + j];
-    }
-    if (st == DGN_OK)
-        for (size_t j = 0; j < k; j++)
-            centre[j] = (float)(sum[j] / (double)n_pos);
-    free(sum);
-    free(f);
-    free(x);
-    free(y);
+    size_t k = m->cfg.out_dim;
+    if (!w || cap < k)
+        return dgn_fail(DGN_E_SHAPE, "dgn_contrast_centre: capacity %zu < %zu features", cap,
+                        k);
+    float *neg = malloc(k * sizeof *neg);
+    if (!neg)
+        return dgn_fail_nomem("centre");
+    st = class_means(m, ds, w, neg);
+    for (size_t j = 0; st == DGN_OK && j < k; j++)
+        w[j] -= neg[j];
+    free(neg);
     return st;
 }
 

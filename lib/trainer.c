@@ -1,6 +1,8 @@
 #include "dgn/trainer.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +28,26 @@ struct dgn_trainer {
     float *best_params, *best_stats;
     dgn_epoch_report best;
     size_t since_best;
+    size_t steps, budget; /* steps taken; steps the schedule spans */
 };
+
+/* Bytes of a config of the given version: a version-1 struct ends after
+ * progress_user. */
+static size_t config_size(unsigned int version)
+{
+    return version >= 2 ? sizeof(dgn_trainer_config)
+                        : offsetof(dgn_trainer_config, progress_user) + sizeof(void *);
+}
 
 dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version)
 {
-    dgn_status st = dgn_check_config_init(cfg, version, DGN_TRAINER_CONFIG_VERSION,
-                                          "dgn_trainer_config_init");
-    if (st != DGN_OK)
-        return st;
-    memset(cfg, 0, sizeof *cfg);
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_config_init: cfg is NULL");
+    if (version == 0 || version > DGN_TRAINER_CONFIG_VERSION)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_config_init: version %u is not "
+                        "supported (this library knows versions 1 to %u)", version,
+                        DGN_TRAINER_CONFIG_VERSION);
+    memset(cfg, 0, config_size(version));
     cfg->version = version;
     cfg->batch = 128;
     cfg->epochs = 60;
@@ -78,6 +91,14 @@ dgn_status dgn_trainer_config_validate(const dgn_trainer_config *c)
         return BAD_FIELD("select: %d is not a dgn_metric value", (int)c->select);
     if (c->k < 1)
         return BAD_FIELD("k: must be at least 1");
+    if (c->version < 2)
+        return DGN_OK;
+    if (c->schedule != DGN_LR_CONSTANT && c->schedule != DGN_LR_COSINE)
+        return BAD_FIELD("schedule: %d is not a dgn_lr_schedule value", (int)c->schedule);
+    if (c->score != DGN_SCORE_CENTRE && c->score != DGN_SCORE_CONTRAST)
+        return BAD_FIELD("score: %d is not a dgn_score value", (int)c->score);
+    if (c->max_steps && c->min_steps > c->max_steps)
+        return BAD_FIELD("min_steps: %zu is above max_steps %zu", c->min_steps, c->max_steps);
     return DGN_OK;
 }
 
@@ -117,8 +138,12 @@ dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model, dgn_dataset *
     dgn_trainer *t = calloc(1, sizeof *t);
     if (!t)
         return dgn_fail_nomem("trainer");
-    t->cfg = *cfg;
+    memcpy(&t->cfg, cfg, config_size(cfg->version)); /* older: the zeros are v1's */
     t->model = model;
+    size_t per_epoch = (dgn_dataset_n_rows(data, DGN_SPLIT_TRAIN) + cfg->batch - 1) / cfg->batch;
+    t->budget = per_epoch > SIZE_MAX / cfg->epochs ? SIZE_MAX : per_epoch * cfg->epochs;
+    if (t->cfg.max_steps && t->cfg.max_steps < t->budget)
+        t->budget = t->cfg.max_steps;
     t->data = data;
     size_t rows = 3 * cfg->batch;
     t->x = malloc(rows * c * sizeof *t->x);
@@ -149,6 +174,9 @@ dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
     dgn_model *m = t->model;
     size_t c = m->cfg.n_components, k = m->cfg.out_dim, b = t->cfg.batch, n;
     *loss = 0;
+    *n_triplets = 0;
+    if (t->cfg.max_steps && t->steps >= t->cfg.max_steps)
+        return DGN_OK; /* the budget is spent: the epoch ends here */
     dgn_status st = dgn_dataset_next_triplets(t->data, t->x, 3 * b * c, NULL, 0, b, &n);
     *n_triplets = n;
     if (st != DGN_OK || n == 0)
@@ -160,7 +188,10 @@ dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
     dgn_model_zero_grad(m);
     if ((st = dgn_model_backward(m, NULL, 0, t->df, 3 * n)) != DGN_OK)
         return st;
+    t->adam.lr = dgn_lr_at(t->cfg.schedule == DGN_LR_COSINE, t->cfg.lr, t->cfg.warmup_steps,
+                           t->budget, t->steps);
     dgn_adam_step(&t->adam, m->params, m->grads);
+    t->steps++;
     return DGN_OK;
 }
 
@@ -195,6 +226,9 @@ dgn_status dgn_trainer_epoch(dgn_trainer *t, dgn_epoch_report *report)
     }
     if (st != DGN_OK)
         return st;
+    if (triplets == 0)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_epoch: the step budget (max_steps %zu) "
+                        "is spent", t->cfg.max_steps);
     t->epoch++;
 
     memset(report, 0, sizeof *report);
@@ -203,7 +237,9 @@ dgn_status dgn_trainer_epoch(dgn_trainer *t, dgn_epoch_report *report)
     report->k = t->cfg.k;
     report->auc = report->precision_at_k = NAN;
     size_t k = t->model->cfg.out_dim;
-    st = dgn_class_centre(t->centre, k, t->model, t->data);
+    st = t->cfg.score == DGN_SCORE_CONTRAST
+             ? dgn_contrast_centre(t->centre, k, t->model, t->data)
+             : dgn_class_centre(t->centre, k, t->model, t->data);
     if (st == DGN_OK && dgn_dataset_n_rows(t->data, DGN_SPLIT_VALID) > 0)
         st = dgn_evaluate_split(&report->auc, &report->precision_at_k, t->cfg.k, t->model,
                                 t->centre, t->data, DGN_SPLIT_VALID);
@@ -244,7 +280,10 @@ dgn_status dgn_trainer_fit(dgn_trainer *t, dgn_epoch_report *best)
             return st;
         if (t->cfg.progress && t->cfg.progress(&r, t->cfg.progress_user))
             break;
-        if (t->cfg.patience && t->since_best >= t->cfg.patience)
+        if (t->cfg.patience && t->since_best >= t->cfg.patience &&
+            t->steps >= t->cfg.min_steps)
+            break;
+        if (t->cfg.max_steps && t->steps >= t->cfg.max_steps)
             break;
     }
     dgn_model *m = t->model;
@@ -257,11 +296,15 @@ dgn_status dgn_trainer_fit(dgn_trainer *t, dgn_epoch_report *best)
     dgn_c_numbers scope = dgn_c_numbers_begin();
     snprintf(settings, sizeof settings,
              "best_epoch=%zu\nepochs_run=%zu\nbatch=%zu\nlr=%g\nweight_decay=%g\n"
-             "tau=%g\nselect=%s\nk=%zu\npatience=%zu\nvalid_auc=%.6f\n"
+             "tau=%g\nselect=%s\nk=%zu\npatience=%zu\nsteps_run=%zu\nmax_steps=%zu\n"
+             "min_steps=%zu\nschedule=%s\nwarmup_steps=%zu\nscore=%s\nvalid_auc=%.6f\n"
              "valid_precision_at_k=%.6f\n",
              t->best.epoch, t->epoch, t->cfg.batch, t->cfg.lr, t->cfg.weight_decay,
              t->cfg.tau, t->cfg.select == DGN_METRIC_AUC ? "auc" : "precision_at_k",
-             t->cfg.k, t->cfg.patience, t->best.auc, t->best.precision_at_k);
+             t->cfg.k, t->cfg.patience, t->steps, t->cfg.max_steps, t->cfg.min_steps,
+             t->cfg.schedule == DGN_LR_COSINE ? "cosine" : "constant", t->cfg.warmup_steps,
+             t->cfg.score == DGN_SCORE_CONTRAST ? "contrast" : "centre", t->best.auc,
+             t->best.precision_at_k);
     dgn_c_numbers_end(scope);
     st = dgn_model_attach_context(m, t->data, t->centre, settings);
     if (st == DGN_OK && best)

@@ -274,12 +274,10 @@ END_TEST
 
 /* Train m on ds for `steps` steps of `batch` triplets and return a copy of
  * every weight (*np of them); destroys m and ds. */
-static float *trained_weights(dgn_model *m, dgn_dataset *ds, size_t batch, int steps,
-                              size_t *np)
+static float *trained_weights_with(dgn_model *m, dgn_dataset *ds, const dgn_trainer_config *c,
+                                   int steps, size_t *np)
 {
-    dgn_trainer_config cfg;
-    dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
-    cfg.batch = batch;
+    dgn_trainer_config cfg = *c;
     dgn_trainer *t = NULL;
     ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
     double loss;
@@ -304,6 +302,15 @@ static float *trained_weights(dgn_model *m, dgn_dataset *ds, size_t batch, int s
     dgn_model_destroy(m);
     dgn_dataset_destroy(ds);
     return w;
+}
+
+static float *trained_weights(dgn_model *m, dgn_dataset *ds, size_t batch, int steps,
+                              size_t *np)
+{
+    dgn_trainer_config cfg;
+    dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+    cfg.batch = batch;
+    return trained_weights_with(m, ds, &cfg, steps, np);
 }
 
 /* Training on 2 threads gives the weights of 1 thread, bit for bit, on a
@@ -351,6 +358,156 @@ START_TEST(same_seeds_same_weights)
     dgn_model_destroy(fresh);
     free(w[0]);
     free(w[1]);
+}
+END_TEST
+
+/* ---- the step budget, the schedule and the score ------------------------- */
+
+START_TEST(lr_schedule_shape)
+{
+    ck_assert_double_eq(dgn_lr_at(0, 0.01, 10, 100, 57), 0.01);
+    /* Warm-up: linear up to lr at the last warm-up step. */
+    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 0), 0.001, 1e-15);
+    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 4), 0.005, 1e-15);
+    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 9), 0.01, 1e-15);
+    /* Cosine: lr at its start, half way down at the middle, 0 at the end. */
+    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 10), 0.01, 1e-15);
+    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 60), 0.005, 1e-15);
+    ck_assert_double_lt(dgn_lr_at(1, 0.01, 10, 110, 109), 1e-5);
+    ck_assert_double_gt(dgn_lr_at(1, 0.01, 10, 110, 109), 0);
+    ck_assert_double_eq(dgn_lr_at(1, 0.01, 10, 110, 110), 0);
+    ck_assert_double_eq(dgn_lr_at(1, 0.01, 10, 110, 500), 0);
+    for (size_t s = 11; s < 110; s++)
+        ck_assert_double_lt(dgn_lr_at(1, 0.01, 10, 110, s), dgn_lr_at(1, 0.01, 10, 110, s - 1));
+    /* No room for a decay: lr after the warm-up. */
+    ck_assert_double_eq(dgn_lr_at(1, 0.01, 10, 5, 20), 0.01);
+}
+END_TEST
+
+static size_t settings_count(const dgn_model *m, const char *key)
+{
+    const char *s = strstr(dgn_model_settings(m), key);
+    ck_assert_ptr_nonnull(s);
+    return (size_t)strtoull(s + strlen(key), NULL, 10);
+}
+
+/* 480 training rows in batches of 32: 15 steps an epoch. */
+START_TEST(step_budget_and_min_steps)
+{
+    dgn_dataset *ds = toy_data(2);
+    ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN), 480);
+    dgn_model *m = toy_model();
+    dgn_trainer_config cfg;
+    dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+    cfg.batch = 32;
+    cfg.epochs = 10;
+    cfg.max_steps = 40; /* 15 + 15 + 10 */
+    seen s = {0};
+    cfg.progress = record;
+    cfg.progress_user = &s;
+    dgn_trainer *t = NULL;
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+    dgn_epoch_report best;
+    ck_assert_msg(dgn_trainer_fit(t, &best) == DGN_OK, "%s", dgn_last_error());
+    ck_assert_uint_eq(s.calls, 3);
+    ck_assert_uint_eq(settings_count(m, "steps_run="), 40);
+    /* Spent: a further step does nothing, a further epoch is refused. */
+    double loss;
+    size_t n = 1;
+    ck_assert_int_eq(dgn_trainer_step(t, &loss, &n), DGN_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(dgn_trainer_epoch(t, &best), DGN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(dgn_last_error(), "max_steps 40"));
+    dgn_trainer_destroy(t);
+
+    /* Nothing improves at this lr: patience 2 would stop after 3 epochs,
+     * min_steps holds it to 150 steps (10 epochs). */
+    cfg.max_steps = 0;
+    cfg.epochs = 50;
+    cfg.lr = 1e-9;
+    cfg.patience = 2;
+    cfg.min_steps = 150;
+    s = (seen){0};
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+    ck_assert_int_eq(dgn_trainer_fit(t, &best), DGN_OK);
+    ck_assert_uint_ge(s.calls, 10);
+    ck_assert_uint_lt(s.calls, 50);
+    dgn_trainer_destroy(t);
+
+    cfg.max_steps = 100;
+    ck_assert_int_eq(dgn_trainer_config_validate(&cfg), DGN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(dgn_last_error(), "min_steps"));
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
+/* A version-1 struct trains as version 1 did: as version 2 with a
+ * constant rate and the centre score. The cosine schedule differs. */
+START_TEST(version_1_config_trains_as_before)
+{
+    dgn_trainer_config v1, v2;
+    memset(&v1, 0xab, sizeof v1); /* a v1 caller's struct ends early: no v2 field is read */
+    ck_assert_int_eq(dgn_trainer_config_init(&v1, 1), DGN_OK);
+    ck_assert_uint_eq(v1.version, 1);
+    ck_assert_int_eq(dgn_trainer_config_validate(&v1), DGN_OK);
+    ck_assert_int_eq(dgn_trainer_config_init(&v2, DGN_TRAINER_CONFIG_VERSION), DGN_OK);
+    v1.batch = v2.batch = 32;
+    v2.schedule = DGN_LR_CONSTANT;
+    v2.score = DGN_SCORE_CENTRE;
+    v2.warmup_steps = 3; /* ignored by a constant rate */
+    size_t np;
+    float *a = trained_weights_with(toy_model(), toy_data(5), &v1, 20, &np);
+    float *b = trained_weights_with(toy_model(), toy_data(5), &v2, 20, &np);
+    ck_assert_int_eq(memcmp(a, b, np * sizeof *a), 0);
+    v2.schedule = DGN_LR_COSINE;
+    float *c = trained_weights_with(toy_model(), toy_data(5), &v2, 20, &np);
+    ck_assert_int_ne(memcmp(a, c, np * sizeof *a), 0);
+    free(a);
+    free(b);
+    free(c);
+    ck_assert_int_eq(dgn_trainer_config_init(&v1, DGN_TRAINER_CONFIG_VERSION + 1),
+                     DGN_E_INVALID);
+}
+END_TEST
+
+/* dgn_contrast_centre is the targets' mean feature minus the others', and
+ * its target part has the bits of dgn_class_centre. */
+START_TEST(contrast_centre_is_the_difference_of_class_means)
+{
+    dgn_dataset *ds = toy_data(4);
+    dgn_model *m = toy_model();
+    size_t n = dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN);
+    float *x = malloc(n * 4 * sizeof *x), *f = malloc(n * 8 * sizeof *f);
+    int32_t *y = malloc(n * sizeof *y);
+    ck_assert(x && f && y);
+    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_TRAIN, DGN_VIEW_ZSCORE, x, n * 4), DGN_OK);
+    ck_assert_int_eq(dgn_dataset_labels(ds, DGN_SPLIT_TRAIN, y, n), DGN_OK);
+    ck_assert_int_eq(dgn_model_set_training(m, 0), DGN_OK);
+    ck_assert_int_eq(dgn_model_encode(m, f, n * 8, x, n), DGN_OK);
+    double sum[2][8] = {{0}};
+    size_t count[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        count[y[i] != 0]++;
+        for (size_t j = 0; j < 8; j++)
+            sum[y[i] != 0][j] += f[i * 8 + j];
+    }
+    ck_assert(count[0] > 0 && count[1] > 0);
+    float centre[8], contrast[8];
+    ck_assert_int_eq(dgn_class_centre(centre, 8, m, ds), DGN_OK);
+    ck_assert_int_eq(dgn_contrast_centre(contrast, 8, m, ds), DGN_OK);
+    for (size_t j = 0; j < 8; j++) {
+        float pos = (float)(sum[1][j] / (double)count[1]);
+        float neg = (float)(sum[0][j] / (double)count[0]);
+        ck_assert_float_eq(centre[j], pos);
+        ck_assert_float_eq(contrast[j], pos - neg);
+    }
+    ck_assert_int_eq(dgn_contrast_centre(contrast, 7, m, ds), DGN_E_SHAPE);
+    free(x);
+    free(f);
+    free(y);
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
 }
 END_TEST
 
@@ -469,6 +626,7 @@ int main(void)
     tcase_add_test(tc, loss_gradient);
     tcase_add_test(tc, loss_values);
     tcase_add_test(tc, adam_matches_formula);
+    tcase_add_test(tc, lr_schedule_shape);
     suite_add_tcase(s, tc);
     tc = tcase_create("training");
     tcase_set_timeout(tc, 120);
@@ -478,6 +636,9 @@ int main(void)
     tcase_add_test(tc, same_seeds_same_weights);
     tcase_add_test(tc, threads_give_the_same_weights);
     tcase_add_test(tc, test_rows_never_reach_the_trainer);
+    tcase_add_test(tc, step_budget_and_min_steps);
+    tcase_add_test(tc, version_1_config_trains_as_before);
+    tcase_add_test(tc, contrast_centre_is_the_difference_of_class_means);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

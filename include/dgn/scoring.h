@@ -30,6 +30,14 @@ DGN_API dgn_status dgn_model_encode(dgn_model *model, float *f, size_t f_cap,
 DGN_API dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *model,
                                     const dgn_dataset *data);
 
+/* The training targets' mean feature minus the other training rows' [out_dim],
+ * in evaluation mode: scoring by it ranks rows by how much nearer they are
+ * to the targets than to the rest (the trainer's DGN_SCORE_CONTRAST). It is
+ * used wherever a centre is: dgn_model_scores, the screener, the model's
+ * stored context. */
+DGN_API dgn_status dgn_contrast_centre(float *w, size_t cap, dgn_model *model,
+                                       const dgn_dataset *data);
+
 /* scores [n] = ⟨centre, f(x_i)⟩ for z-scored rows x, in evaluation mode. */
 DGN_API dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *model,
                                     const float *centre, const float *x, size_t n);

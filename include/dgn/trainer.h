@@ -48,7 +48,25 @@ typedef struct dgn_epoch_report {
 /* Called after every epoch; a non-zero return stops training. */
 typedef int (*dgn_progress_fn)(const dgn_epoch_report *report, void *user);
 
-#define DGN_TRAINER_CONFIG_VERSION 1
+/* The learning rate over the run. */
+typedef enum dgn_lr_schedule {
+    DGN_LR_CONSTANT = 0, /* lr throughout (version 1) */
+    DGN_LR_COSINE = 1    /* linear warm-up over warmup_steps, then cosine decay to
+                            0 at the step budget (max_steps, or epochs x the
+                            steps of one epoch) */
+} dgn_lr_schedule;
+
+/* The centre that scores rows (⟨centre, f⟩) and that the model keeps. */
+typedef enum dgn_score {
+    DGN_SCORE_CENTRE = 0,  /* mean feature of the training targets: the paper's
+                              (dgn_class_centre) */
+    DGN_SCORE_CONTRAST = 1 /* that minus the other rows' mean feature
+                              (dgn_contrast_centre) */
+} dgn_score;
+
+/* Version 2 adds max_steps, min_steps, schedule, warmup_steps and score;
+ * a version-1 struct ends at progress_user and trains as version 1 did. */
+#define DGN_TRAINER_CONFIG_VERSION 2
 
 /* Grows only at the end; fill with dgn_trainer_config_init(). */
 typedef struct dgn_trainer_config {
@@ -67,6 +85,15 @@ typedef struct dgn_trainer_config {
                               0 never stops early: 8 */
     dgn_progress_fn progress; /* NULL: silent */
     void *progress_user;
+    /* Version 2. */
+    size_t max_steps;      /* optimiser steps at most, over all epochs; 0: only
+                              epochs limit: 0 */
+    size_t min_steps;      /* patience cannot stop training before this many
+                              steps, so a small table (few steps per epoch)
+                              still trains long enough: 0 */
+    dgn_lr_schedule schedule; /* DGN_LR_CONSTANT */
+    size_t warmup_steps;   /* with DGN_LR_COSINE: 0 */
+    dgn_score score;       /* DGN_SCORE_CENTRE */
 } dgn_trainer_config;
 
 DGN_API dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version);
