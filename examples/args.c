@@ -366,6 +366,7 @@ int screen_parse(screen_options *o, cli_args *p)
 
 const char paper_usage[] =
     "usage: dgn-paper DATA.csv [--property TG] [--epochs N] [--seed N] [--quick]\n"
+    "                 [--split-seeds N] [--net-seeds N] [--threads N]\n"
     "                 [--csv OUT.csv] [--markdown OUT.md]\n";
 
 int paper_parse(paper_options *o, cli_args *p)
@@ -374,6 +375,8 @@ int paper_parse(paper_options *o, cli_args *p)
     o->property = "TG";
     o->epochs = 60;
     o->seed = 2024;
+    o->split_seeds = o->net_seeds = 3;
+    o->threads = 1;
     o->csv = "paper-results.csv";
     o->markdown = "paper-results.md";
     for (; p->i < p->argc; p->i++) {
@@ -391,7 +394,15 @@ int paper_parse(paper_options *o, cli_args *p)
             o->epochs = (size_t)n;
         } else if (!strcmp(a, "--seed")) {
             VALUE(v);
-            TRY(cli_whole(p, a, v, 0, UINT64_MAX, &o->seed));
+            TRY(cli_whole(p, a, v, 0, UINT64_MAX - 1000, &o->seed));
+        } else if (!strcmp(a, "--split-seeds") || !strcmp(a, "--net-seeds")) {
+            VALUE(v);
+            TRY(cli_whole(p, a, v, 1, 100, &n));
+            *(a[2] == 's' ? &o->split_seeds : &o->net_seeds) = (size_t)n;
+        } else if (!strcmp(a, "--threads")) {
+            VALUE(v);
+            TRY(cli_whole(p, a, v, 1, CLI_MAX_THREADS, &n));
+            o->threads = (size_t)n;
         } else if (!strcmp(a, "--quick")) {
             o->quick = 1;
         } else if (!strcmp(a, "--csv")) {

@@ -238,7 +238,7 @@ typedef struct screen_options {
 
 typedef struct paper_options {
     const char *data_path, *property, *csv, *markdown;
-    size_t epochs;
+    size_t epochs, split_seeds, net_seeds, threads;
     uint64_t seed;
     int quick;
 } paper_options;

@@ -1,0 +1,254 @@
+"""The development suite: DeepGlassNet against RF, MLP and KNN on test rows.
+
+Every task is a table and a target range. Each split seed cuts the table
+into training (60 %), validation (20 %) and test (20 %) rows with
+`dgn-bench split`, by whole compositions (group) or by rows (random); the
+test rows are scored by every model and used for no choice. DeepGlassNet
+is `dgn-train` with the library's defaults (plus --dgn-args) and one run
+per network seed; its validation split picks the epoch. The baselines fit
+the training rows only, with scikit-learn's defaults as in
+bench/baselines.py, one fit per network seed (their random_state).
+"DGN xK" is the mean score of the K network seeds' models on each test row.
+
+Writes OUT/quality.csv (one line per task, split seed, model and seed) and
+OUT/quality.md (mean and sd over all split and network seeds); prints
+the markdown.
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+DATA = "data/sciglass_tg_wt.csv"
+PAPER = [(300, 400), (400, 500), (500, 600), (600, 700),
+         (400, 450), (450, 500), (500, 550), (550, 600),
+         (500, 520), (520, 540), (540, 560), (560, 580),
+         (500, 510), (510, 520), (520, 530), (530, 540)]
+
+
+def tasks(quick):
+    """(name, table kind, lo, hi, splits); table kinds are made by table()."""
+    if quick:
+        return [("paper 500-600", "full", 500, 600, ["group"]),
+                ("rows 2k 500-600", "rows2000", 500, 600, ["group"])]
+    out = [(f"paper {lo}-{hi}", "full", lo, hi, ["group", "random"]) for lo, hi in PAPER]
+    out += [(f"rows {n // 1000}k 500-600", f"rows{n}", 500, 600, ["group"])
+            for n in (2000, 5000, 10000)]
+    out += [("tail below 350", "full", 0, 350, ["group"]),
+            ("tail above 700", "full", 700, 1e6, ["group"]),
+            ("fractions shuffled 500-600", "shuffled", 500, 600, ["group"])]
+    return out
+
+
+def table(kind, work, quick):
+    """The CSV of a table kind, written once into work/."""
+    path = os.path.join(work, f"table-{kind}.csv")
+    if os.path.exists(path):
+        return path
+    with open(DATA) as f:
+        header = f.readline().rstrip("\n").split(",")
+    rows = np.loadtxt(DATA, delimiter=",", skiprows=1, ndmin=2)
+    if quick:
+        rows = rows[np.random.default_rng(7).permutation(len(rows))[:4000]]
+    if kind.startswith("rows"):
+        n = int(kind[4:])
+        rows = rows[np.random.default_rng(n).permutation(len(rows))[:n]]
+    elif kind == "shuffled":
+        # Fractions instead of percents, the component columns reordered.
+        order = np.random.default_rng(3).permutation(len(header) - 1)
+        comp = rows[:, :-1] / 100.0
+        rows = np.column_stack([comp[:, order], rows[:, -1]])
+        header = [header[j].replace("W% ", "w ") for j in order] + [header[-1]]
+    with open(path, "w") as f:
+        f.write(",".join(header) + "\n")
+        for r in rows:
+            f.write(",".join(f"{v:.10g}" for v in r) + "\n")
+    return path
+
+
+def load(path, lo, hi):
+    d = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    return d[:, :-1], ((d[:, -1] >= lo) & (d[:, -1] <= hi)).astype(int)
+
+
+def precision_at(scores, labels, k=100):
+    order = np.lexsort((np.arange(len(scores)), -scores))  # score desc, then row
+    return float(labels[order[:k]].mean())
+
+
+def baselines(quick, seed):
+    return {
+        "RF": lambda: RandomForestClassifier(n_estimators=20 if quick else 200, n_jobs=-1,
+                                             random_state=seed),
+        "MLP": lambda: MLPClassifier(hidden_layer_sizes=(128, 64),
+                                     max_iter=20 if quick else 200, early_stopping=True,
+                                     random_state=seed),
+        "KNN": lambda: KNeighborsClassifier(n_neighbors=15),
+    }
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.exit(f"quality.py: {' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
+    return r.stdout
+
+
+def study(name, split, ss, ns, pre, model, bench, e, yt):
+    enc = pre + f"-{ns}-enc-train.csv"
+    run([bench, "encode", pre + "-train.csv", model, enc])
+    tr = np.loadtxt(enc, delimiter=",", ndmin=2)
+    y, f, ft = tr[:, 0].astype(int), tr[:, 2:], e[:, 2:]
+    c1, c0 = f[y == 1].mean(0), f[y == 0].mean(0)
+    sim = ft @ f.T
+    near = np.argpartition(-sim, 15, axis=1)[:, :15]
+    scores = {"centre": ft @ c1, "contrast": ft @ (c1 - c0),
+              "knn15": y[near].mean(1) + 1e-3 * (ft @ (c1 - c0))}
+    return [dict(task=name, split=split, split_seed=ss, model=f"DGN:{k}", seed=ns,
+                 valid_auc="", auc=roc_auc_score(yt, s), p100=precision_at(s, yt), seconds=0)
+            for k, s in scores.items()]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True, help="the build directory")
+    ap.add_argument("--out", required=True, help="where quality.csv and quality.md go")
+    ap.add_argument("--split-seeds", type=int, default=1)
+    ap.add_argument("--net-seeds", type=int, default=1)
+    ap.add_argument("--only", default="", help="comma-separated task name prefixes")
+    ap.add_argument("--dgn-args", default="", help="extra dgn-train options")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--study-scores", action="store_true",
+                    help="also score each network's test rows by other rules, from its "
+                         "features: centre, contrast, 15 nearest training rows")
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    work = os.path.join(a.out, "work")
+    os.makedirs(work, exist_ok=True)
+    bench = os.path.join(a.bin, "bench", "dgn-bench")
+    train = os.path.join(a.bin, "examples", "dgn-train")
+    extra = a.dgn_args.split()
+    if a.quick:
+        extra += ["--epochs", "3"]
+    rows = []
+    start = time.time()
+    for name, kind, lo, hi, splits in tasks(a.quick):
+        if a.only and not any(name.startswith(p) for p in a.only.split(",")):
+            continue
+        src = table(kind, work, a.quick)
+        for split in splits:
+            for ss in range(1, a.split_seeds + 1):
+                pre = os.path.join(work, f"{kind}-{lo:g}-{hi:g}-{split}-{ss}")
+                cmd = [bench, "split", src, "--lo", str(lo), "--hi", str(hi), "--seed",
+                       str(ss), "--test-fraction", "0.2"]
+                run(cmd + (["--group-split"] if split == "group" else []) + [pre])
+                X, y = load(pre + "-train.csv", lo, hi)
+                Xt, yt = load(pre + "-test.csv", lo, hi)
+                scaler = StandardScaler().fit(X)
+                ens = []
+                for ns in range(1, a.net_seeds + 1):
+                    t0 = time.time()
+                    model = f"{pre}-{ns}.dgn"
+                    out = run([train, pre + "-train.csv", "--lo", str(lo), "--hi", str(hi),
+                               "--valid", pre + "-valid.csv", "--test", pre + "-test.csv",
+                               "-o", model, "--seed", str(100 + ns), "--threads",
+                               str(a.threads), "--json"] + extra)
+                    final = json.loads(out.strip().splitlines()[-1])
+                    enc = pre + f"-{ns}-enc.csv"
+                    run([bench, "encode", pre + "-test.csv", model, enc])
+                    e = np.loadtxt(enc, delimiter=",", ndmin=2)
+                    assert (e[:, 0].astype(int) == yt).all(), "test rows out of step"
+                    ens.append(e[:, 1])
+                    if a.study_scores:
+                        rows += study(name, split, ss, ns, pre, model, bench, e, yt)
+                    rows.append(dict(task=name, split=split, split_seed=ss, model="DGN",
+                                     seed=ns, valid_auc=final["auc"],
+                                     auc=final["test_auc"],
+                                     p100=final["test_precision_at_k"],
+                                     seconds=round(time.time() - t0, 1)))
+                    for bname, make in baselines(a.quick, ns).items():
+                        if bname == "KNN" and ns > 1:
+                            continue  # deterministic
+                        t0 = time.time()
+                        clf = make().fit(scaler.transform(X), y)
+                        s = clf.predict_proba(scaler.transform(Xt))[:, 1]
+                        rows.append(dict(task=name, split=split, split_seed=ss,
+                                         model=bname, seed=ns, valid_auc="",
+                                         auc=roc_auc_score(yt, s),
+                                         p100=precision_at(s, yt),
+                                         seconds=round(time.time() - t0, 1)))
+                if len(ens) > 1:
+                    s = np.mean(ens, axis=0)
+                    rows.append(dict(task=name, split=split, split_seed=ss,
+                                     model=f"DGN x{len(ens)}", seed=0, valid_auc="",
+                                     auc=roc_auc_score(yt, s), p100=precision_at(s, yt),
+                                     seconds=0))
+                print(f"{name} {split} split {ss}: "
+                      + ", ".join(f"{r['model']} {r['auc']:.4f}" for r in rows
+                                  if r["task"] == name and r["split"] == split
+                                  and r["split_seed"] == ss and r["seed"] <= 1),
+                      file=sys.stderr, flush=True)
+    with open(os.path.join(a.out, "quality.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    md = summary(rows, a, time.time() - start)
+    with open(os.path.join(a.out, "quality.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
+def summary(rows, a, seconds):
+    models = []
+    for r in rows:
+        if r["model"] not in models:
+            models.append(r["model"])
+    keys = []
+    for r in rows:
+        if (r["task"], r["split"]) not in keys:
+            keys.append((r["task"], r["split"]))
+    lines = [f"Test AUC / P@100, mean ± sd over {a.split_seeds} split seed(s) × "
+             f"{a.net_seeds} network seed(s); `{' '.join(sys.argv)}` "
+             f"({seconds / 60:.0f} min).", "",
+             "| task | split | " + " | ".join(models) + " |",
+             "|---|---|" + "---|" * len(models)]
+    means = {}
+    for task, split in keys:
+        cells = []
+        for m in models:
+            v = [(r["auc"], r["p100"]) for r in rows
+                 if r["task"] == task and r["split"] == split and r["model"] == m]
+            if not v:
+                cells.append("")
+                continue
+            auc = np.array([x[0] for x in v])
+            p = np.array([x[1] for x in v])
+            means[(task, split, m)] = auc.mean()
+            sd = f" ± {auc.std(ddof=1):.4f}" if len(v) > 1 else ""
+            cells.append(f"{auc.mean():.4f}{sd} / {p.mean():.2f}")
+        lines.append(f"| {task} | {split} | " + " | ".join(cells) + " |")
+    paper = [(t, s) for t, s in keys if t.startswith("paper") and s == "group"]
+    if paper:
+        dgn = "DGN" if "DGN x" not in " ".join(models) else \
+            [m for m in models if m.startswith("DGN x")][0]
+        for ref in ("RF", "MLP"):
+            d = [means[(t, s, dgn)] - means[(t, s, ref)] for t, s in paper]
+            lines += ["", f"{dgn} against {ref} on the paper's intervals, group split: "
+                      f"at least {ref}'s AUC on {sum(x >= 0 for x in d)} of {len(d)}; "
+                      f"worst {min(d):+.4f}, mean {np.mean(d):+.4f}."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
