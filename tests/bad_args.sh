@@ -78,7 +78,7 @@ dgn-screen|2|give exactly one of --grid and --candidates|$M --grid "$G" --candid
 dgn-screen|2|--grid: step 7 does not divide 100 %|$M --grid "step=7, SiO2, Na2O"
 dgn-screen|2|--candidates needs a file name|$M --candidates ''
 dgn-paper|2|--epochs 0 is outside [1, 1000000]|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --epochs 0
-dgn-paper|2|unknown option --threads|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --threads 2
+dgn-paper|2|--split-seeds 0 is outside [1, 100]|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --split-seeds 0
 dgn-paper|2|--property needs a column name|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --property ''
 dgn-paper|1|has 1 component column(s); the study's full model needs at least 2|$tmp/one_comp.csv --quick --csv $tmp/p.csv --markdown $tmp/p.md
 dgn-paper|2|dgn-paper: unknown option --frobnicate|$D --quick --csv $tmp/p.csv --markdown $tmp/p.md --frobnicate

@@ -125,8 +125,9 @@ check_bad "--k" "$bin/dgn-eval" "$tmp/m.dgn" "$tmp/valid.csv" --k 0
 echo "bad arguments fail with one line"
 
 "$bin/dgn-paper" "$data" --quick --csv "$tmp/paper.csv" --markdown "$tmp/paper.md" 2> "$tmp/paper.log"
-[ "$(wc -l < "$tmp/paper.csv")" -eq 5 ] || fail "dgn-paper --quick wrote $(wc -l < "$tmp/paper.csv") lines"
-grep -q "group-split,500,600" "$tmp/paper.csv" || fail "dgn-paper: no group split row"
+[ "$(wc -l < "$tmp/paper.csv")" -eq 6 ] || fail "dgn-paper --quick wrote $(wc -l < "$tmp/paper.csv") lines"
+grep -q "^random-split,300,400," "$tmp/paper.csv" || fail "dgn-paper: no random split row"
+grep -q "^paper-form,300,400," "$tmp/paper.csv" || fail "dgn-paper: no row for the paper's form"
 grep -q "### Width 100" "$tmp/paper.md" || fail "dgn-paper: no markdown tables"
 echo "dgn-paper --quick writes its CSV and tables"
 echo "1 passed, 0 failed"
