@@ -8,8 +8,8 @@
  *       the training, validation (and, with F > 0, test) rows dgn-train
  *       would use, as fractions in CSV: OUT_PREFIX-{train,valid,test}.csv
  *   dgn-bench encode DATA.csv MODEL.dgn OUT.csv
- *       every row's label and feature f (evaluation mode), for studying
- *       other scores than the centre's (bench/quality.py)
+ *       every row's label, score (by the model's centre) and feature f, in
+ *       file order, for ensembles and other scores (bench/quality.py)
  *   dgn-bench curves DATA.csv --lo LO --hi HI --epochs N OUT_DIR
  *       per-epoch loss and AUC, ROC points and validation features at the
  *       first, middle and last epoch
@@ -289,27 +289,30 @@ static int encode(const char *data, const char *model_path, const char *out)
     dgn_dataset *ds;
     CHECK(dgn_dataset_load_csv(&ds, data, &dc));
     size_t n = dgn_dataset_n_rows(ds, DGN_SPLIT_ALL);
-    float *x = malloc(n * c * sizeof *x), *f = malloc(n * k * sizeof *f);
+    float *x = malloc(n * c * sizeof *x), *f = malloc(n * k * sizeof *f),
+          *score = malloc(n * sizeof *score), *centre = malloc(k * sizeof *centre);
     int32_t *y = malloc(n * sizeof *y);
-    if (!x || !f || !y)
+    if (!x || !f || !y || !score || !centre)
         { fprintf(stderr, "dgn-bench: out of memory\n"); exit(1); }
     CHECK(dgn_model_zscore_stats(m, mean, sd, c));
     CHECK(dgn_dataset_features_zscored(ds, DGN_SPLIT_ALL, mean, sd, x, n * c));
     CHECK(dgn_dataset_labels(ds, DGN_SPLIT_ALL, y, n));
     CHECK(dgn_model_set_training(m, 0));
     CHECK(dgn_model_encode(m, f, n * k, x, n));
+    CHECK(dgn_model_class_centre(m, centre, k));
+    CHECK(dgn_model_scores(score, n, m, centre, x, n));
     FILE *o = fopen(out, "w");
     if (!o)
         { fprintf(stderr, "dgn-bench: %s: %s\n", out, strerror(errno)); exit(1); }
     for (size_t i = 0; i < n; i++) {
-        fprintf(o, "%d", (int)y[i]);
+        fprintf(o, "%d,%.9g", (int)y[i], (double)score[i]);
         for (size_t j = 0; j < k; j++)
             fprintf(o, ",%.7g", (double)f[i * k + j]);
         fprintf(o, "\n");
     }
     if (fclose(o))
         { fprintf(stderr, "dgn-bench: %s: %s\n", out, strerror(errno)); exit(1); }
-    free(x); free(f); free(y); free(names); free(mean); free(sd);
+    free(x); free(f); free(y); free(score); free(centre); free(names); free(mean); free(sd);
     dgn_dataset_destroy(ds);
     dgn_model_destroy(m);
     return 0;

@@ -6,8 +6,9 @@ into training (60 %), validation (20 %) and test (20 %) rows with
 test rows are scored by every model and used for no choice. DeepGlassNet
 is `dgn-train` with the library's defaults (plus --dgn-args) and one run
 per network seed; its validation split picks the epoch. The baselines fit
-the training rows only, with scikit-learn's defaults as in
-bench/baselines.py, one fit per network seed (their random_state).
+the training rows only (RF 200 trees, MLP 128-64 with early stopping on its
+own holdout, KNN k = 15, on standardised inputs), one fit per network seed
+(their random_state).
 "DGN xK" is the mean score of the K network seeds' models on each test row.
 
 Writes OUT/quality.csv (one line per task, split seed, model and seed) and
@@ -123,6 +124,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="the build directory")
     ap.add_argument("--out", required=True, help="where quality.csv and quality.md go")
+    ap.add_argument("--work", help="where the split files and models go (OUT/work)")
     ap.add_argument("--split-seeds", type=int, default=1)
     ap.add_argument("--net-seeds", type=int, default=1)
     ap.add_argument("--only", default="", help="comma-separated task name prefixes")
@@ -134,7 +136,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    work = os.path.join(a.out, "work")
+    work = a.work or os.path.join(a.out, "work")
     os.makedirs(work, exist_ok=True)
     bench = os.path.join(a.bin, "bench", "dgn-bench")
     train = os.path.join(a.bin, "examples", "dgn-train")
