@@ -1,66 +1,41 @@
-/* Private: explicit little-endian encoding, whatever the host order. */
+/* Private: explicit little-endian encoding, whatever the host order.
+ *
+ * dgn_put_<t>le(p, x) writes x at p, lowest byte first, and
+ * dgn_get_<t>le(p) reads it back, for t = u32, u64, f32 and f64. p needs
+ * no alignment. A float travels as the unsigned integer of its width that
+ * holds its bits, so all four are one pattern, written once. */
 #ifndef DGN_LIB_ENDIAN_H
 #define DGN_LIB_ENDIAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-static inline void dgn_put_u32le(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
+_Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE binary32 and binary64");
 
-static inline void dgn_put_u64le(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
+#define DGN_LE(t, T, U)                                                        \
+    static inline void dgn_put_##t##le(unsigned char *p, T x)                  \
+    {                                                                          \
+        U u;                                                                   \
+        memcpy(&u, &x, sizeof u);                                              \
+        for (size_t i = 0; i < sizeof u; i++)                                  \
+            p[i] = (unsigned char)(u >> (8 * i));                              \
+    }                                                                          \
+    static inline T dgn_get_##t##le(const unsigned char *p)                    \
+    {                                                                          \
+        U u = 0;                                                               \
+        for (size_t i = 0; i < sizeof u; i++)                                  \
+            u |= (U)p[i] << (8 * i);                                           \
+        T x;                                                                   \
+        memcpy(&x, &u, sizeof x);                                              \
+        return x;                                                              \
+    }
 
-static inline uint32_t dgn_get_u32le(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
+DGN_LE(u32, uint32_t, uint32_t)
+DGN_LE(u64, uint64_t, uint64_t)
+DGN_LE(f32, float, uint32_t)
+DGN_LE(f64, double, uint64_t)
 
-static inline uint64_t dgn_get_u64le(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static inline void dgn_put_f32le(unsigned char *p, float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    dgn_put_u32le(p, u);
-}
-
-static inline float dgn_get_f32le(const unsigned char *p)
-{
-    uint32_t u = dgn_get_u32le(p);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static inline void dgn_put_f64le(unsigned char *p, double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, 8);
-    dgn_put_u64le(p, u);
-}
-
-static inline double dgn_get_f64le(const unsigned char *p)
-{
-    uint64_t u = dgn_get_u64le(p);
-    double d;
-    memcpy(&d, &u, 8);
-    return d;
-}
+#undef DGN_LE
 
 #endif

@@ -1,84 +1,12 @@
-/* Loss, optimizer and trainer: gradients, Adam against its formula, a
- * learnable toy problem, best-state keeping, the model context. */
+/* The trainer: a learnable toy problem, best-state keeping, the model
+ * context. (The loss and Adam have their own suites.) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dgn.h"
-#include "gradcheck.h"
-#include "loss.h"
 #include "model_impl.h"
-#include "optimizer.h"
 #include "testutil.h"
-
-/* ---- loss --------------------------------------------------------------- */
-
-typedef struct loss_ctx {
-    float f[3 * 4 * 5], df[3 * 4 * 5];
-    double tau;
-} loss_ctx;
-
-static double loss_of(void *arg)
-{
-    loss_ctx *c = arg;
-    float scratch[3 * 4 * 5];
-    return dgn_triplet_loss(scratch, c->f, 4, 5, c->tau);
-}
-
-START_TEST(loss_gradient)
-{
-    for (int t = 0; t < 2; t++) {
-        loss_ctx c;
-        unsigned st = 11;
-        fill_uniform(c.f, 60, &st, 1.0f);
-        c.tau = t ? 1.0 : 0.1;
-        dgn_triplet_loss(c.df, c.f, 4, 5, c.tau);
-        gc_result r = gradcheck(loss_of, &c, c.f, c.df, 60, 60, 1e-3f);
-        ck_assert_msg(gradcheck_ok(r), "tau %g: %zu of %zu failed", c.tau, r.failed, r.checked);
-    }
-}
-END_TEST
-
-START_TEST(loss_values)
-{
-    /* One triplet: s = (⟨a,p⟩ − ⟨a,n⟩)/τ = (1 − 0)/1; loss = log(1 + e^−1). */
-    float f[] = {1, 0, 1, 0, 0, 1}, df[6];
-    ck_assert_double_eq_tol(dgn_triplet_loss(df, f, 1, 2, 1.0), log1p(exp(-1.0)), 1e-12);
-    /* Extreme margins neither overflow nor lose the gradient's sign. */
-    float g[] = {1, 0, 1, 0, -1, 0};
-    double l = dgn_triplet_loss(df, g, 1, 2, 1e-3);
-    ck_assert(isfinite(l) && l >= 0 && l < 1e-300);
-    float h[] = {1, 0, -1, 0, 1, 0};
-    l = dgn_triplet_loss(df, h, 1, 2, 1e-3);
-    ck_assert_double_eq_tol(l, 2000, 1e-9);
-    /* Saturated: dL/da = −(p − n)/τ exactly, not NaN. */
-    ck_assert_float_eq_tol(df[0], 2000.0f, 1e-3f);
-}
-END_TEST
-
-/* ---- Adam ----------------------------------------------------------------- */
-
-START_TEST(adam_matches_formula)
-{
-    dgn_adam a;
-    ck_assert_int_eq(dgn_adam_init(&a, 2, 0.01, 0.9, 0.999, 1e-8, 0.1), DGN_OK);
-    float p[2] = {1.0f, -2.0f};
-    double m[2] = {0}, v[2] = {0}, q[2] = {1.0, -2.0};
-    for (int t = 1; t <= 5; t++) {
-        float g[2] = {0.5f * (float)t, -0.25f};
-        dgn_adam_step(&a, p, g);
-        for (int i = 0; i < 2; i++) {
-            double gi = g[i] + 0.1 * q[i];
-            m[i] = 0.9 * m[i] + 0.1 * gi;
-            v[i] = 0.999 * v[i] + 0.001 * gi * gi;
-            double mh = m[i] / (1 - pow(0.9, t)), vh = v[i] / (1 - pow(0.999, t));
-            q[i] -= 0.01 * mh / (sqrt(vh) + 1e-8);
-            ck_assert_double_eq_tol(p[i], q[i], 1e-6);
-        }
-    }
-    dgn_adam_free(&a);
-}
-END_TEST
 
 /* ---- training on a learnable toy problem ------------------------------------ */
 
@@ -363,27 +291,6 @@ END_TEST
 
 /* ---- the step budget, the schedule and the score ------------------------- */
 
-START_TEST(lr_schedule_shape)
-{
-    ck_assert_double_eq(dgn_lr_at(0, 0.01, 10, 100, 57), 0.01);
-    /* Warm-up: linear up to lr at the last warm-up step. */
-    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 0), 0.001, 1e-15);
-    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 4), 0.005, 1e-15);
-    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 9), 0.01, 1e-15);
-    /* Cosine: lr at its start, half way down at the middle, 0 at the end. */
-    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 10), 0.01, 1e-15);
-    ck_assert_double_eq_tol(dgn_lr_at(1, 0.01, 10, 110, 60), 0.005, 1e-15);
-    ck_assert_double_lt(dgn_lr_at(1, 0.01, 10, 110, 109), 1e-5);
-    ck_assert_double_gt(dgn_lr_at(1, 0.01, 10, 110, 109), 0);
-    ck_assert_double_eq(dgn_lr_at(1, 0.01, 10, 110, 110), 0);
-    ck_assert_double_eq(dgn_lr_at(1, 0.01, 10, 110, 500), 0);
-    for (size_t s = 11; s < 110; s++)
-        ck_assert_double_lt(dgn_lr_at(1, 0.01, 10, 110, s), dgn_lr_at(1, 0.01, 10, 110, s - 1));
-    /* No room for a decay: lr after the warm-up. */
-    ck_assert_double_eq(dgn_lr_at(1, 0.01, 10, 5, 20), 0.01);
-}
-END_TEST
-
 static size_t settings_count(const dgn_model *m, const char *key)
 {
     const char *s = strstr(dgn_model_settings(m), key);
@@ -622,13 +529,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("trainer");
-    TCase *tc = tcase_create("loss-optimizer");
-    tcase_add_test(tc, loss_gradient);
-    tcase_add_test(tc, loss_values);
-    tcase_add_test(tc, adam_matches_formula);
-    tcase_add_test(tc, lr_schedule_shape);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("training");
+    TCase *tc = tcase_create("training");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, training_learns_and_keeps_the_best);
     tcase_add_test(tc, callback_and_patience_stop_early);

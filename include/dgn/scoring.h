@@ -8,8 +8,12 @@
  * model metadata (dgn_trainer_fit does it for you), so that a saved model
  * file is self-contained.
  *
- * These calls allocate scratch memory proportional to the batch; they run
- * the model, so one model is used by one thread at a time.
+ * Memory: dgn_model_encode allocates nothing, dgn_model_scores one batch of
+ * features (max_batch × out_dim floats). dgn_class_centre and
+ * dgn_evaluate_split also copy the whole split, its z-scored rows and
+ * labels (and a score per row for evaluation), so theirs grows with the
+ * split, not the batch. These calls run the model, so one model is used
+ * by one thread at a time.
  */
 #ifndef DGN_SCORING_H
 #define DGN_SCORING_H

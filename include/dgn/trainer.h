@@ -4,12 +4,19 @@
  * other-class negative), runs all 3·batch rows through the network as one
  * batch, so they share one BatchNorm statistic, and takes an Adam step on
  *   L = mean −log σ((⟨f, f⁺⟩ − ⟨f, f⁻⟩)/τ)
- * (the paper's eq. 11 is τ = 1). An epoch is one pass over the training
- * rows as anchors, followed by an evaluation on the validation split: the
- * class centre is recomputed and scored (AUC and Precision@k). fit keeps
- * the best epoch's state by the chosen metric, stops early after
- * `patience` epochs without improvement, restores the best state and
- * attaches the context (names, statistics, range, centre) to the model.
+ * (the paper's eq. 11 is τ = 1). An epoch draws as many anchors as there
+ * are training rows. Unbalanced, that is each training row once, in a
+ * fresh shuffled order; balanced (dgn_dataset_balanced: balance_anchors,
+ * or by default when the rarer class is under a fifth of the training
+ * rows), anchors alternate between the classes and each is drawn with
+ * replacement from its class, so rare-class rows recur and some
+ * common-class rows are skipped. Positives (the anchor's class) and
+ * negatives (the other) are always random draws. The epoch ends with an
+ * evaluation on the validation split: the class centre is recomputed and
+ * scored (AUC and Precision@k). fit keeps the best epoch's state by the
+ * chosen metric, stops early after `patience` epochs without improvement,
+ * restores the best state and attaches the context (names, statistics,
+ * range, centre) to the model.
  *
  * Ownership: the trainer borrows the model and the dataset; both must
  * outlive it, and nothing else may use them while it trains. step and

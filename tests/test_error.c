@@ -1,11 +1,10 @@
-/* Errors, status names, version and the private generator. */
-#include <math.h>
+/* The thread's last error: per thread, shortened not overrun; status names;
+ * the config-version check. */
 #include <pthread.h>
 #include <stdio.h>
 
 #include "dgn.h"
 #include "error.h"
-#include "rng.h"
 #include "testutil.h"
 
 START_TEST(last_error_never_null)
@@ -144,82 +143,134 @@ START_TEST(status_names)
 }
 END_TEST
 
-START_TEST(version_agrees_with_header)
+/* A thread that has not failed sees "", not another thread's message. */
+static void *read_in_fresh_thread(void *arg)
 {
-    char expect[64];
-    snprintf(expect, sizeof expect, "%d.%d.%d", DGN_VERSION_MAJOR,
-             DGN_VERSION_MINOR, DGN_VERSION_PATCH);
-    ck_assert_str_eq(dgn_version_string(), expect);
-    ck_assert_str_eq(dgn_version_string(), DGN_VERSION_STRING);
-    ck_assert_uint_eq(dgn_version_number(), DGN_VERSION_NUMBER);
+    (void)arg;
+    return (void *)(strcmp(dgn_last_error(), "") == 0 ? "empty" : dgn_last_error());
+}
+
+START_TEST(fresh_thread_has_empty_message)
+{
+    dgn_fail(DGN_E_INVALID, "from the main thread");
+    pthread_t t;
+    void *got;
+    ck_assert_int_eq(pthread_create(&t, NULL, read_in_fresh_thread, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, &got), 0);
+    ck_assert_str_eq((const char *)got, "empty");
 }
 END_TEST
 
-START_TEST(rng_same_seed_same_stream)
+START_TEST(fail_returns_its_status)
 {
-    dgn_rng a, b, c;
-    dgn_rng_seed(&a, 7);
-    dgn_rng_seed(&b, 7);
-    dgn_rng_seed(&c, 8);
-    int differs = 0;
-    for (int i = 0; i < 100; i++) {
-        uint64_t va = dgn_rng_next(&a);
-        ck_assert_uint_eq(va, dgn_rng_next(&b));
-        differs |= va != dgn_rng_next(&c);
+    static const dgn_status all[] = {DGN_E_GENERIC, DGN_E_INVALID, DGN_E_NOMEM, DGN_E_IO,
+                                     DGN_E_FORMAT, DGN_E_SHAPE, DGN_E_NONFINITE, DGN_E_DATA};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        ck_assert_int_eq(dgn_fail(all[i], "case %zu", i), all[i]);
+        char expect[32];
+        snprintf(expect, sizeof expect, "case %zu", i);
+        ck_assert_str_eq(dgn_last_error(), expect);
     }
-    ck_assert(differs);
+    ck_assert_int_eq(dgn_fail_nomem("optimizer state"), DGN_E_NOMEM);
+    ck_assert_str_eq(dgn_last_error(), "out of memory allocating optimizer state");
 }
 END_TEST
 
-START_TEST(rng_distributions)
+/* n bytes of 'x' then "END", NUL-terminated. */
+static char *plain(size_t n)
 {
-    dgn_rng r;
-    dgn_rng_seed(&r, 1);
-    const int n = 200000;
-    double s = 0, s2 = 0, lag = 0, prev = 0;
-    size_t hist[5] = {0};
-    for (int i = 0; i < n; i++) {
-        double u = dgn_rng_uniform(&r);
-        ck_assert(u >= 0 && u < 1);
-        double z = dgn_rng_normal(&r);
-        s += z;
-        s2 += z * z;
-        lag += z * prev; /* calls pair up: a draw's two deviates */
-        prev = z;
-        hist[dgn_rng_below(&r, 5)]++;
-    }
-    double mean = s / n, var = s2 / n - mean * mean;
-    /* Standard errors: 1/sqrt(n) = 0.0022 for the mean, ~0.003 for var. */
-    ck_assert_double_lt(fabs(mean), 0.011);
-    ck_assert_double_lt(fabs(var - 1), 0.016);
-    ck_assert_double_lt(fabs(lag / n), 0.011);
-    for (int k = 0; k < 5; k++)
-        ck_assert_double_lt(fabs((double)hist[k] / n - 0.2), 0.005);
+    char *v = malloc(n + 4);
+    ck_assert_ptr_nonnull(v);
+    memset(v, 'x', n);
+    memcpy(v + n, "END", 4);
+    return v;
+}
+
+/* The cap is exact: DGN_ERROR_CAP - 1 bytes are kept whole, one more is
+ * shortened (to at most the cap, ending as it ended). */
+START_TEST(cut_starts_at_the_cap)
+{
+    char *v = plain(DGN_ERROR_CAP - 1 - 3);
+    dgn_fail(DGN_E_GENERIC, "%s", v);
+    ck_assert_uint_eq(strlen(dgn_last_error()), DGN_ERROR_CAP - 1);
+    ck_assert_str_eq(dgn_last_error(), v);
+    free(v);
+    v = plain(DGN_ERROR_CAP - 3);
+    dgn_fail(DGN_E_GENERIC, "%s", v);
+    const char *e = dgn_last_error();
+    ck_assert_uint_le(strlen(e), DGN_ERROR_CAP - 1);
+    ck_assert_ptr_nonnull(strstr(e, "\xe2\x80\xa6"));
+    ck_assert_str_eq(e + strlen(e) - 4, "xEND");
+    free(v);
 }
 END_TEST
 
-START_TEST(rng_shuffle_is_permutation)
+/* A quoted value of 512 bytes stays whole in a long message; one of 513
+ * keeps 160 bytes either side of "…". */
+START_TEST(quoted_value_limit_is_512)
 {
-    dgn_rng r;
-    dgn_rng_seed(&r, 3);
-    size_t idx[50], seen[50] = {0};
-    for (size_t i = 0; i < 50; i++)
-        idx[i] = i;
-    dgn_rng_shuffle(&r, idx, 50);
-    int moved = 0;
-    for (size_t i = 0; i < 50; i++) {
-        seen[idx[i]]++;
-        moved |= idx[i] != i;
+    char *pad = plain(DGN_ERROR_CAP); /* forces the shortening pass */
+    char *v = plain(512 - 3);
+    dgn_fail(DGN_E_FORMAT, "\"%s\" %s", v, pad);
+    char expect[600];
+    snprintf(expect, sizeof expect, "\"%s\"", v);
+    ck_assert(!strncmp(dgn_last_error(), expect, strlen(expect)));
+    free(v);
+    v = plain(513 - 3);
+    dgn_fail(DGN_E_FORMAT, "\"%s\" %s", v, pad);
+    const char *e = dgn_last_error();
+    ck_assert_uint_eq(strspn(e + 1, "x"), 160);
+    ck_assert(!strncmp(e + 161, "\xe2\x80\xa6", 3));
+    /* 157 'x's and "END" are the value's last 160 bytes. */
+    ck_assert_uint_eq(strspn(e + 164, "x"), 157);
+    ck_assert(!strncmp(e + 164 + 157, "END\" ", 5));
+    free(v);
+    free(pad);
+}
+END_TEST
+
+/* Shortening never splits a UTF-8 character (€ is 3 bytes: two cut
+ * points in three fall inside one). */
+START_TEST(cuts_keep_utf8_whole)
+{
+    size_t n = 3 * DGN_ERROR_CAP;
+    char *v = malloc(3 * n + 1);
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < n; i++)
+        memcpy(v + 3 * i, "\xe2\x82\xac", 3);
+    v[3 * n] = '\0';
+    for (int quoted = 0; quoted < 2; quoted++) {
+        dgn_fail(DGN_E_FORMAT, quoted ? "a \"%s\" b" : "a %s b", v);
+        const unsigned char *e = (const unsigned char *)dgn_last_error();
+        size_t len = strlen((const char *)e);
+        ck_assert_uint_lt(len, DGN_ERROR_CAP);
+        for (size_t i = 0; i < len;) {
+            size_t w = e[i] < 0x80 ? 1 : (e[i] & 0xE0) == 0xC0 ? 2 : (e[i] & 0xF0) == 0xE0 ? 3 : 0;
+            ck_assert_msg(w > 0 && i + w <= len, "bad lead byte at %zu", i);
+            for (size_t j = 1; j < w; j++)
+                ck_assert_msg((e[i + j] & 0xC0) == 0x80, "split character at %zu", i);
+            i += w;
+        }
     }
-    for (size_t i = 0; i < 50; i++)
-        ck_assert_uint_eq(seen[i], 1);
-    ck_assert(moved);
+    free(v);
+}
+END_TEST
+
+START_TEST(config_version_check)
+{
+    int cfg = 0;
+    ck_assert_int_eq(dgn_check_config_init(NULL, 1, 1, "dgn_thing_config_init"), DGN_E_INVALID);
+    ck_assert_error_has("dgn_thing_config_init", "NULL");
+    ck_assert_int_eq(dgn_check_config_init(&cfg, 3, 3, "dgn_thing_config_init"), DGN_OK);
+    /* A version newer than the library's is refused, naming both. */
+    ck_assert_int_eq(dgn_check_config_init(&cfg, 4, 3, "dgn_thing_config_init"), DGN_E_INVALID);
+    ck_assert_error_has("dgn_thing_config_init", "4", "3");
 }
 END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("common");
+    Suite *s = suite_create("error");
     TCase *tc = tcase_create("errors");
     tcase_add_test(tc, last_error_never_null);
     tcase_add_test(tc, last_error_is_per_thread);
@@ -229,12 +280,12 @@ int main(void)
     tcase_add_test(tc, several_long_quoted_values_all_survive);
     tcase_add_test(tc, long_column_name_keeps_the_bad_cell);
     tcase_add_test(tc, status_names);
-    tcase_add_test(tc, version_agrees_with_header);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("rng");
-    tcase_add_test(tc, rng_same_seed_same_stream);
-    tcase_add_test(tc, rng_distributions);
-    tcase_add_test(tc, rng_shuffle_is_permutation);
+    tcase_add_test(tc, fresh_thread_has_empty_message);
+    tcase_add_test(tc, fail_returns_its_status);
+    tcase_add_test(tc, cut_starts_at_the_cap);
+    tcase_add_test(tc, quoted_value_limit_is_512);
+    tcase_add_test(tc, cuts_keep_utf8_whole);
+    tcase_add_test(tc, config_version_check);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

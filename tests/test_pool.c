@@ -1,0 +1,170 @@
+/* The model's worker threads: which thread takes which task, every task
+ * run once per call, the same results at 1, 2 and 3 threads, calls
+ * reused many times, whether the workers spin or sleep between them. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "pool.h"
+#include "testutil.h"
+
+enum { TASKS = 100 };
+
+typedef struct who_ctx {
+    pthread_t by[TASKS];
+    atomic_int runs[TASKS];
+} who_ctx;
+
+static void record(void *arg, size_t t)
+{
+    who_ctx *c = arg;
+    c->by[t] = pthread_self();
+    atomic_fetch_add(&c->runs[t], 1);
+}
+
+static void who_reset(who_ctx *c)
+{
+    for (size_t t = 0; t < TASKS; t++)
+        atomic_store(&c->runs[t], 0);
+}
+
+/* The caller takes t ≡ 0, worker w the tasks t ≡ w (mod threads): one
+ * thread per residue, each a different thread. */
+START_TEST(tasks_split_by_residue)
+{
+    static const size_t counts[] = {2, 3, 7, TASKS};
+    for (size_t threads = 1; threads <= 3; threads++) {
+        dgn_pool *p = NULL;
+        ck_assert_int_eq(dgn_pool_create(&p, threads), DGN_OK);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq(dgn_pool_threads(p), threads);
+        for (size_t k = 0; k < sizeof counts / sizeof *counts; k++) {
+            size_t n = counts[k];
+            who_ctx c;
+            who_reset(&c);
+            dgn_pool_run(p, record, &c, n);
+            for (size_t t = 0; t < n; t++) {
+                ck_assert_int_eq(atomic_load(&c.runs[t]), 1);
+                size_t r = t % threads;
+                ck_assert_msg(pthread_equal(c.by[t], c.by[r]), "%zu threads: task %zu", threads,
+                              t);
+                ck_assert_int_eq(pthread_equal(c.by[t], pthread_self()) != 0, r == 0);
+                for (size_t q = 0; q < r && q < n; q++)
+                    ck_assert(!pthread_equal(c.by[t], c.by[q]));
+            }
+            for (size_t t = n; t < TASKS; t++)
+                ck_assert_int_eq(atomic_load(&c.runs[t]), 0);
+        }
+        dgn_pool_destroy(p);
+    }
+}
+END_TEST
+
+/* No pool, one task or none: everything on the caller. */
+START_TEST(small_jobs_stay_on_the_caller)
+{
+    ck_assert_uint_eq(dgn_pool_threads(NULL), 1);
+    who_ctx c;
+    who_reset(&c);
+    dgn_pool_run(NULL, record, &c, 5);
+    for (size_t t = 0; t < 5; t++) {
+        ck_assert_int_eq(atomic_load(&c.runs[t]), 1);
+        ck_assert(pthread_equal(c.by[t], pthread_self()));
+    }
+    dgn_pool *p = NULL;
+    ck_assert_int_eq(dgn_pool_create(&p, 3), DGN_OK);
+    who_reset(&c);
+    dgn_pool_run(p, record, &c, 0);
+    dgn_pool_run(p, record, &c, 1);
+    ck_assert_int_eq(atomic_load(&c.runs[0]), 1);
+    ck_assert(pthread_equal(c.by[0], pthread_self()));
+    ck_assert_int_eq(atomic_load(&c.runs[1]), 0);
+    dgn_pool_destroy(p);
+    dgn_pool_destroy(NULL);
+}
+END_TEST
+
+START_TEST(zero_threads_is_refused)
+{
+    dgn_pool *p = (dgn_pool *)&p;
+    ck_assert_int_eq(dgn_pool_create(&p, 0), DGN_E_INVALID);
+    ck_assert_ptr_null(p);
+    ck_assert_error_has("dgn_pool_create", "0 threads");
+}
+END_TEST
+
+/* Each task sums a row of a fixed series; rows are disjoint, so the bits
+ * cannot depend on the thread count. */
+typedef struct sum_ctx {
+    float out[TASKS];
+} sum_ctx;
+
+static void sum_row(void *arg, size_t t)
+{
+    sum_ctx *c = arg;
+    float s = 0;
+    for (size_t i = 1; i <= 2000; i++)
+        s += sinf((float)(t * 2000 + i)) / (float)i;
+    c->out[t] = s;
+}
+
+START_TEST(results_identical_at_1_2_3_threads)
+{
+    sum_ctx ref;
+    memset(&ref, 0, sizeof ref);
+    dgn_pool_run(NULL, sum_row, &ref, TASKS);
+    for (size_t threads = 1; threads <= 3; threads++) {
+        dgn_pool *p = NULL;
+        ck_assert_int_eq(dgn_pool_create(&p, threads), DGN_OK);
+        for (int rep = 0; rep < 3; rep++) {
+            sum_ctx c;
+            memset(&c, 0xff, sizeof c);
+            dgn_pool_run(p, sum_row, &c, TASKS);
+            ck_assert_msg(memcmp(&c, &ref, sizeof c) == 0, "%zu threads differ", threads);
+        }
+        dgn_pool_destroy(p);
+    }
+}
+END_TEST
+
+/* Back-to-back calls (workers still spinning) and calls after a pause
+ * (workers asleep on the condition): each task once per call. */
+START_TEST(reused_many_times)
+{
+    for (size_t threads = 2; threads <= 3; threads++) {
+        dgn_pool *p = NULL;
+        ck_assert_int_eq(dgn_pool_create(&p, threads), DGN_OK);
+        who_ctx c;
+        for (int call = 0; call < 300; call++) {
+            size_t n = 2 + (size_t)call % (TASKS - 1);
+            who_reset(&c);
+            dgn_pool_run(p, record, &c, n);
+            for (size_t t = 0; t < n; t++)
+                ck_assert_msg(atomic_load(&c.runs[t]) == 1, "call %d, task %zu: %d runs", call,
+                              t, atomic_load(&c.runs[t]));
+            if (call % 60 == 0) {
+                struct timespec pause = {0, 20 * 1000 * 1000};
+                nanosleep(&pause, NULL);
+            }
+        }
+        dgn_pool_destroy(p);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pool");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, tasks_split_by_residue);
+    tcase_add_test(tc, small_jobs_stay_on_the_caller);
+    tcase_add_test(tc, zero_threads_is_refused);
+    tcase_add_test(tc, results_identical_at_1_2_3_threads);
+    tcase_add_test(tc, reused_many_times);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
