@@ -9,6 +9,7 @@
 #include "csv.h"
 #include "error.h"
 #include "rng.h"
+#include "table.h"
 
 struct dgn_dataset {
     size_t n_comp;
@@ -139,341 +140,6 @@ dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
     return DGN_OK;
 }
 
-/* ------------------------------------------------------------------ */
-/* Raw tables: rows as read, before the split                           */
-
-typedef struct table {
-    const char *source;  /* file name, or NULL for caller arrays */
-    size_t n_comp, n, cap;
-    double *x;           /* [n][n_comp] */
-    double *y;
-    size_t *where;       /* line in the file, or row number for arrays */
-    size_t n_skipped, n_dropped;
-    dgn_units units;
-} table;
-
-static void table_free(table *t)
-{
-    free(t->x);
-    free(t->y);
-    free(t->where);
-    memset(t, 0, sizeof *t);
-}
-
-static dgn_status table_reserve(table *t, size_t want)
-{
-    if (want <= t->cap)
-        return DGN_OK;
-    size_t cap = t->cap ? t->cap : 1024;
-    while (cap < want)
-        cap *= 2;
-    if (t->n_comp && cap > SIZE_MAX / sizeof(double) / t->n_comp)
-        return dgn_fail_nomem("dataset rows");
-    double *x = realloc(t->x, cap * t->n_comp * sizeof *x);
-    if (x)
-        t->x = x;
-    double *y = realloc(t->y, cap * sizeof *y);
-    if (y)
-        t->y = y;
-    size_t *w = realloc(t->where, cap * sizeof *w);
-    if (w)
-        t->where = w;
-    if (!x || !y || !w)
-        return dgn_fail_nomem("dataset rows");
-    t->cap = cap;
-    return DGN_OK;
-}
-
-/* "data.csv:12" or "row 12", for messages. */
-static const char *where(const table *t, size_t i, char *buf, size_t size)
-{
-    if (t->source)
-        snprintf(buf, size, "%s:%zu", t->source, t->where[i]);
-    else
-        snprintf(buf, size, "row %zu", t->where[i]);
-    return buf;
-}
-
-/* Detect or apply units, convert to fractions, then drop rows whose sum
- * falls outside the window. */
-static dgn_status table_clean(table *t, const dgn_dataset_config *cfg)
-{
-    char a[512], b[512];
-    dgn_units units = cfg->units;
-    if (units == DGN_UNITS_AUTO) {
-        size_t first[3] = {0}, count[3] = {0};
-        double sum_of[3] = {0};
-        for (size_t i = 0; i < t->n; i++) {
-            double s = 0;
-            for (size_t j = 0; j < t->n_comp; j++)
-                s += t->x[i * t->n_comp + j];
-            int kind = s >= 0.5 && s <= 2 ? DGN_UNITS_FRACTION
-                     : s >= 50 && s <= 200 ? DGN_UNITS_PERCENT : 0;
-            if (kind && count[kind]++ == 0) {
-                first[kind] = i;
-                sum_of[kind] = s;
-            }
-        }
-        if (count[DGN_UNITS_FRACTION] && count[DGN_UNITS_PERCENT])
-            return dgn_fail(DGN_E_FORMAT,
-                            "%s mixes fractions and percents: %s sums to %g, "
-                            "%s sums to %g",
-                            t->source ? t->source : "the data",
-                            where(t, first[DGN_UNITS_FRACTION], a, sizeof a),
-                            sum_of[DGN_UNITS_FRACTION],
-                            where(t, first[DGN_UNITS_PERCENT], b, sizeof b),
-                            sum_of[DGN_UNITS_PERCENT]);
-        if (count[DGN_UNITS_FRACTION])
-            units = DGN_UNITS_FRACTION;
-        else if (count[DGN_UNITS_PERCENT])
-            units = DGN_UNITS_PERCENT;
-        else if (t->n)
-            return dgn_fail(DGN_E_DATA,
-                            "%s: cannot tell the units: no row's proportions sum "
-                            "to near 1 or near 100 (set units in the config)",
-                            t->source ? t->source : "the data");
-        else
-            units = DGN_UNITS_FRACTION;
-    }
-    t->units = units;
-
-    double scale = units == DGN_UNITS_PERCENT ? 0.01 : 1.0;
-    size_t kept = 0, c = t->n_comp;
-    for (size_t i = 0; i < t->n; i++) {
-        double s = 0;
-        for (size_t j = 0; j < c; j++) {
-            /* +0.0 turns -0.0 into 0.0 so identical rows compare equal. */
-            t->x[i * c + j] = t->x[i * c + j] * scale + 0.0;
-            s += t->x[i * c + j];
-        }
-        /* The tolerance absorbs the rounding of the terms and of scale. */
-        if (!dgn_sum_in_window(s, cfg->sum_min, cfg->sum_max)) {
-            t->n_dropped++;
-            continue;
-        }
-        if (kept != i) {
-            memmove(t->x + kept * c, t->x + i * c, c * sizeof *t->x);
-            t->y[kept] = t->y[i];
-            t->where[kept] = t->where[i];
-        }
-        kept++;
-    }
-    t->n = kept;
-    return DGN_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* CSV columns                                                          */
-
-/* Columns chosen from a header record. */
-typedef struct columns {
-    size_t n_fields;  /* fields every row must have */
-    size_t first;     /* 1 when an unnamed index column leads, else 0 */
-    size_t property;
-    size_t *comp;     /* [n_comp] */
-    size_t n_comp;
-} columns;
-
-/* wanted/n_wanted: component names to find (NULL: all other columns). */
-static dgn_status pick_columns(const dgn_csv *r, const char *property,
-                               const char *const *wanted, size_t n_wanted,
-                               columns *cols)
-{
-    size_t nf = r->n_field;
-    cols->n_fields = nf;
-    cols->first = nf > 1 && r->field[0][0] == '\0';
-    dgn_status st = dgn_csv_check_header(r, cols->first, 0);
-    if (st != DGN_OK)
-        return st;
-    if (nf - cols->first < 2)
-        return dgn_fail(DGN_E_FORMAT, "%s:%zu: need at least one component column "
-                        "and a property column, found %zu column(s)",
-                        r->name, r->record_line, nf - cols->first);
-
-    if (property) {
-        if ((st = dgn_csv_find_column(r, cols->first, property, "property", &cols->property)))
-            return st;
-    } else {
-        cols->property = nf - 1;
-    }
-
-    size_t n = wanted ? n_wanted : nf - cols->first - 1;
-    cols->comp = malloc(n * sizeof *cols->comp);
-    if (!cols->comp)
-        return dgn_fail_nomem("column list");
-    cols->n_comp = 0;
-    if (!wanted) {
-        for (size_t i = cols->first; i < nf; i++)
-            if (i != cols->property)
-                cols->comp[cols->n_comp++] = i;
-        return DGN_OK;
-    }
-    /* Indexed: a validation file matched by thousands of names stays linear. */
-    dgn_names ix = {0};
-    unsigned char *taken = calloc(nf, 1);
-    st = taken ? dgn_names_build(&ix, (const char *const *)r->field, cols->first, nf)
-               : dgn_fail_nomem("column list");
-    for (size_t k = 0; st == DGN_OK && k < n_wanted; k++) {
-        size_t c;
-        if ((st = dgn_names_find(&ix, wanted[k], r->name, "component", "column", &c)))
-            break;
-        if (c == cols->property)
-            st = dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is the property "
-                          "and cannot also be a component",
-                          r->name, c + 1, r->field[c]);
-        else if (taken[c]++)
-            st = dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is listed "
-                          "twice among the components", r->name, c + 1,
-                          r->field[c]);
-        else
-            cols->comp[cols->n_comp++] = c;
-    }
-    dgn_names_free(&ix);
-    free(taken);
-    return st;
-}
-
-/* Quote at most 40 bytes of a cell for a message. */
-static const char *excerpt(const char *text, char *buf, size_t size)
-{
-    size_t len = strlen(text);
-    if (len > 40)
-        snprintf(buf, size, "\"%.37s...\"", text);
-    else
-        snprintf(buf, size, "\"%s\"", text);
-    return buf;
-}
-
-/* Parse one cell; components must also be >= 0. */
-static dgn_status read_cell(const dgn_csv *r, size_t col, const char *header,
-                            int component, double *v)
-{
-    const char *text = r->field[col];
-    char ex[64];
-    switch (dgn_csv_parse_number(r, text, v)) {
-    case DGN_CSV_NUMBER:
-        break;
-    case DGN_CSV_EMPTY:
-        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): empty cell",
-                        r->name, r->record_line, col + 1, header);
-    case DGN_CSV_NOT_NUMBER:
-        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): %s is not a number",
-                        r->name, r->record_line, col + 1, header,
-                        excerpt(text, ex, sizeof ex));
-    case DGN_CSV_NONFINITE:
-        return dgn_fail(DGN_E_NONFINITE, "%s:%zu: column %zu (\"%s\"): %s is not finite",
-                        r->name, r->record_line, col + 1, header,
-                        excerpt(text, ex, sizeof ex));
-    }
-    if (component && *v < 0)
-        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): %s is negative",
-                        r->name, r->record_line, col + 1, header,
-                        excerpt(text, ex, sizeof ex));
-    return DGN_OK;
-}
-
-/* Names of the chosen columns, as written. */
-typedef struct names {
-    char **comp;
-    size_t n_comp;
-    char *property;
-} names;
-
-static void names_free(names *nm)
-{
-    if (nm->comp)
-        for (size_t i = 0; i < nm->n_comp; i++)
-            free(nm->comp[i]);
-    free(nm->comp);
-    free(nm->property);
-    memset(nm, 0, sizeof *nm);
-}
-
-/* Read a CSV into t. With `match`, columns are found by the names in it
- * (a validation file must carry the training file's columns); otherwise
- * they come from cfg and their names are returned in *out. */
-static dgn_status load_table(table *t, names *out, const char *path,
-                             const dgn_dataset_config *cfg, const names *match)
-{
-    dgn_csv r;
-    columns cols = {0};
-    char **header = NULL;
-    dgn_status st = dgn_csv_open_file(&r, path);
-    int got = 0;
-    if (st == DGN_OK)
-        st = dgn_csv_next(&r, &got);
-    if (st == DGN_OK && !got)
-        st = dgn_fail(DGN_E_FORMAT, "%s: file is empty (expected a header row)", path);
-    if (st == DGN_OK) {
-        if (match)
-            st = pick_columns(&r, match->property,
-                              (const char *const *)match->comp, match->n_comp, &cols);
-        else
-            st = pick_columns(&r, cfg->property, cfg->components,
-                              cfg->components ? cfg->n_components : 0, &cols);
-    }
-    /* Record fields are overwritten by the next record: keep the header. */
-    if (st == DGN_OK) {
-        header = calloc(cols.n_fields, sizeof *header);
-        if (!header)
-            st = dgn_fail_nomem("CSV header");
-        for (size_t i = 0; st == DGN_OK && i < cols.n_fields; i++)
-            if (!(header[i] = strdup(r.field[i])))
-                st = dgn_fail_nomem("CSV header");
-    }
-    if (st == DGN_OK && out) {
-        out->n_comp = cols.n_comp;
-        out->comp = calloc(cols.n_comp, sizeof *out->comp);
-        out->property = strdup(header[cols.property]);
-        if (!out->comp || !out->property)
-            st = dgn_fail_nomem("column names");
-        for (size_t j = 0; st == DGN_OK && j < cols.n_comp; j++)
-            if (!(out->comp[j] = strdup(header[cols.comp[j]])))
-                st = dgn_fail_nomem("column names");
-    }
-
-    t->source = path;
-    t->n_comp = cols.n_comp;
-    size_t header_line = r.record_line;
-    while (st == DGN_OK) {
-        if ((st = dgn_csv_next(&r, &got)) != DGN_OK || !got)
-            break;
-        if (r.n_field != cols.n_fields) {
-            if (cfg->skip_bad_rows) {
-                t->n_skipped++;
-                continue;
-            }
-            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: expected %zu fields, found %zu",
-                          path, r.record_line, cols.n_fields, r.n_field);
-            break;
-        }
-        if ((st = table_reserve(t, t->n + 1)) != DGN_OK)
-            break;
-        double *row = t->x + t->n * t->n_comp;
-        for (size_t j = 0; st == DGN_OK && j < cols.n_comp; j++)
-            st = read_cell(&r, cols.comp[j], header[cols.comp[j]], 1, &row[j]);
-        if (st == DGN_OK)
-            st = read_cell(&r, cols.property, header[cols.property], 0, &t->y[t->n]);
-        if (st != DGN_OK && cfg->skip_bad_rows && st != DGN_E_NOMEM) {
-            t->n_skipped++;
-            st = DGN_OK;
-            continue;
-        }
-        if (st == DGN_OK)
-            t->where[t->n++] = r.record_line;
-    }
-    if (st == DGN_OK && t->n == 0 && t->n_skipped == 0)
-        st = dgn_fail(DGN_E_FORMAT, "%s:%zu: header row but no data rows",
-                      path, header_line);
-
-    if (header)
-        for (size_t i = 0; i < cols.n_fields; i++)
-            free(header[i]);
-    free(header);
-    free(cols.comp);
-    dgn_csv_close(&r);
-    return st;
-}
 
 /* ------------------------------------------------------------------ */
 /* Split                                                                */
@@ -493,7 +159,7 @@ static uint64_t row_hash(const double *row, size_t c)
 }
 
 /* group[i]: id of the distinct composition of row i, 0 .. *n_groups. */
-static dgn_status group_rows(const table *t, size_t *group, size_t *n_groups)
+static dgn_status group_rows(const dgn_table *t, size_t *group, size_t *n_groups)
 {
     size_t size = 16;
     while (size < 2 * t->n)
@@ -528,7 +194,7 @@ enum { PART_TRAIN = 0, PART_VALID = 1, PART_TEST = 2 };
  * rows go to validation, the next to test, the rest to training. With no
  * test rows this draws exactly what the two-way split always drew, and
  * with no held-out rows at all it draws nothing. */
-static dgn_status split_rows(const table *t, double valid_fraction, double test_fraction,
+static dgn_status split_rows(const dgn_table *t, double valid_fraction, double test_fraction,
                              int group_split, dgn_rng *rng, unsigned char *part)
 {
     size_t n = t->n;
@@ -638,9 +304,9 @@ static dgn_status check_classes(const dgn_dataset *ds, size_t n, size_t n_pos,
  * of `vt` (a validation file) after a's validation rows and all of `tt`
  * (a test file) after a's test rows; label them and check the classes.
  * `want_test`: a test split was asked for, so it must not be empty.
- * Takes the names. */
-static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
-                           const unsigned char *part, const table *vt, const table *tt,
+ * Takes a's names. */
+static dgn_status assemble(dgn_dataset **out, dgn_table *a,
+                           const unsigned char *part, const dgn_table *vt, const dgn_table *tt,
                            int want_test, const dgn_dataset_config *cfg, dgn_rng *rng)
 {
     size_t c = a->n_comp;
@@ -648,10 +314,10 @@ static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
     if (!ds)
         return dgn_fail_nomem("dataset");
     ds->n_comp = c;
-    ds->names = nm->comp;
-    ds->property = nm->property;
-    nm->comp = NULL;
-    nm->property = NULL;
+    ds->names = a->comp_name;
+    ds->property = a->property_name;
+    a->comp_name = NULL;
+    a->property_name = NULL;
     ds->lo = cfg->lo;
     ds->hi = cfg->hi;
     ds->units = a->units;
@@ -681,7 +347,7 @@ static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
             memcpy(ds->x + k * c, a->x + i * c, c * sizeof *ds->x);
             ds->y[k++] = a->y[i];
         }
-        const table *extra = p == PART_VALID ? vt : p == PART_TEST ? tt : NULL;
+        const dgn_table *extra = p == PART_VALID ? vt : p == PART_TEST ? tt : NULL;
         for (size_t i = 0; extra && i < extra->n; i++) {
             memcpy(ds->x + k * c, extra->x + i * c, c * sizeof *ds->x);
             ds->y[k++] = extra->y[i];
@@ -772,6 +438,51 @@ static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
     return DGN_OK;
 }
 
+/* Units decided or applied, rows outside the sum window dropped, values
+ * stored as fractions: the same for every table of a dataset. */
+static dgn_status clean(dgn_table *t, const dgn_dataset_config *cfg)
+{
+    dgn_status st = dgn_table_clean(t, cfg->units, cfg->sum_min, cfg->sum_max);
+    if (st == DGN_OK)
+        dgn_table_convert(t, DGN_UNITS_FRACTION);
+    return st;
+}
+
+/* Read a CSV and clean it. With `match`, columns are found by its names
+ * (a validation or test file must carry the training file's columns);
+ * otherwise they come from cfg. */
+static dgn_status read_clean(dgn_table *t, const char *path, const dgn_dataset_config *cfg,
+                             const dgn_table *match)
+{
+    dgn_table_spec spec = {
+        .property = match ? match->property_name : cfg->property,
+        .components = match ? (const char *const *)match->comp_name : cfg->components,
+        .n_components = match ? match->n_comp : cfg->components ? cfg->n_components : 0,
+        .skip_bad_rows = cfg->skip_bad_rows,
+    };
+    dgn_status st = dgn_table_read_csv(t, path, &spec);
+    return st == DGN_OK ? clean(t, cfg) : st;
+}
+
+/* The tail both loaders share, from cleaned tables: the main table's
+ * split (validation rows unless a file gives them, test rows when
+ * test_fraction asks), then the dataset. The split runs after the files
+ * are read but consumes the generator the same way whatever they hold. */
+static dgn_status finish(dgn_dataset **out, dgn_table *a, const dgn_table *vt,
+                         const dgn_table *tt, const dgn_dataset_config *cfg)
+{
+    dgn_rng rng;
+    dgn_rng_seed(&rng, cfg->seed);
+    unsigned char *part = malloc(a->n ? a->n : 1);
+    dgn_status st = part ? split_rows(a, cfg->valid_path ? 0 : cfg->valid_fraction,
+                                      test_fraction_of(cfg), cfg->group_split, &rng, part)
+                         : dgn_fail_nomem("split");
+    if (st == DGN_OK)
+        st = assemble(out, a, part, vt, tt, tt || test_fraction_of(cfg) > 0, cfg, &rng);
+    free(part);
+    return st;
+}
+
 dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
                                 const dgn_dataset_config *cfg)
 {
@@ -782,45 +493,18 @@ dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
     if (st != DGN_OK)
         return st;
 
-    table a = {0}, vt = {0}, tt = {0};
-    names nm = {0};
-    unsigned char *part = NULL;
-    dgn_rng rng;
-    dgn_rng_seed(&rng, cfg->seed);
+    dgn_table a = {0}, vt = {0}, tt = {0};
     const char *test_path = test_path_of(cfg);
-
-    st = load_table(&a, &nm, path, cfg, NULL);
+    st = read_clean(&a, path, cfg, NULL);
+    if (st == DGN_OK && cfg->valid_path)
+        st = read_clean(&vt, cfg->valid_path, cfg, &a);
+    if (st == DGN_OK && test_path)
+        st = read_clean(&tt, test_path, cfg, &a);
     if (st == DGN_OK)
-        st = table_clean(&a, cfg);
-    if (st == DGN_OK && cfg->valid_path) {
-        st = load_table(&vt, NULL, cfg->valid_path, cfg, &nm);
-        if (st == DGN_OK)
-            st = table_clean(&vt, cfg);
-    }
-    if (st == DGN_OK && test_path) {
-        st = load_table(&tt, NULL, test_path, cfg, &nm);
-        if (st == DGN_OK)
-            st = table_clean(&tt, cfg);
-    }
-    /* The main table's split: validation rows unless a file gives them,
-     * test rows when test_fraction asks. It runs after the files are read
-     * but consumes the generator the same way whatever they hold. */
-    if (st == DGN_OK) {
-        part = malloc(a.n ? a.n : 1);
-        st = part ? split_rows(&a, cfg->valid_path ? 0 : cfg->valid_fraction,
-                               test_fraction_of(cfg), cfg->group_split, &rng, part)
-                  : dgn_fail_nomem("split");
-    }
-    if (st == DGN_OK)
-        st = assemble(out, &nm, &a, part, cfg->valid_path ? &vt : NULL,
-                      test_path ? &tt : NULL, test_path || test_fraction_of(cfg) > 0,
-                      cfg, &rng);
-
-    free(part);
-    names_free(&nm);
-    table_free(&a);
-    table_free(&vt);
-    table_free(&tt);
+        st = finish(out, &a, cfg->valid_path ? &vt : NULL, test_path ? &tt : NULL, cfg);
+    dgn_table_free(&a);
+    dgn_table_free(&vt);
+    dgn_table_free(&tt);
     return st;
 }
 
@@ -848,68 +532,14 @@ dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
         return dgn_fail(DGN_E_INVALID, "dgn_dataset_from_arrays: %zu x %zu values "
                         "overflow", n_rows, n_comp);
 
-    names nm = {0};
-    table a = {0};
-    unsigned char *part = NULL;
-    nm.n_comp = n_comp;
-    nm.comp = calloc(n_comp, sizeof *nm.comp);
-    nm.property = strdup(property_name ? property_name : "property");
-    if (!nm.comp || !nm.property)
-        st = dgn_fail_nomem("names");
-    for (size_t j = 0; st == DGN_OK && j < n_comp; j++) {
-        char def[32];
-        snprintf(def, sizeof def, "c%zu", j + 1);
-        if (!(nm.comp[j] = strdup(comp_names && comp_names[j] ? comp_names[j] : def)))
-            st = dgn_fail_nomem("names");
-    }
-
-    a.n_comp = n_comp;
+    dgn_table a = {0};
+    st = dgn_table_from_arrays(&a, x, property, n_rows, n_comp, comp_names, property_name,
+                               cfg->skip_bad_rows);
     if (st == DGN_OK)
-        st = table_reserve(&a, n_rows);
-    for (size_t i = 0; st == DGN_OK && i < n_rows; i++) {
-        int bad = 0;
-        for (size_t j = 0; !bad && j < n_comp; j++) {
-            double v = x[i * n_comp + j];
-            if (!isfinite(v) || v < 0) {
-                bad = 1;
-                if (!cfg->skip_bad_rows)
-                    st = dgn_fail(isfinite(v) ? DGN_E_INVALID : DGN_E_NONFINITE,
-                                  "row %zu, component %zu (\"%s\"): %g is %s",
-                                  i + 1, j + 1, nm.comp[j], v,
-                                  isfinite(v) ? "negative" : "not finite");
-            }
-        }
-        if (!bad && !isfinite(property[i])) {
-            bad = 1;
-            if (!cfg->skip_bad_rows)
-                st = dgn_fail(DGN_E_NONFINITE, "row %zu, %s: %g is not finite",
-                              i + 1, nm.property, property[i]);
-        }
-        if (bad) {
-            a.n_skipped++;
-            continue;
-        }
-        memcpy(a.x + a.n * n_comp, x + i * n_comp, n_comp * sizeof *x);
-        a.y[a.n] = property[i];
-        a.where[a.n++] = i + 1;
-    }
-
-    dgn_rng rng;
-    dgn_rng_seed(&rng, cfg->seed);
+        st = clean(&a, cfg);
     if (st == DGN_OK)
-        st = table_clean(&a, cfg);
-    if (st == DGN_OK) {
-        part = malloc(a.n ? a.n : 1);
-        st = part ? split_rows(&a, cfg->valid_fraction, test_fraction_of(cfg),
-                               cfg->group_split, &rng, part)
-                  : dgn_fail_nomem("split");
-    }
-    if (st == DGN_OK)
-        st = assemble(out, &nm, &a, part, NULL, NULL, test_fraction_of(cfg) > 0, cfg,
-                      &rng);
-    free(part);
-    names_free(&nm);
-    table_free(&a);
+        st = finish(out, &a, NULL, NULL, cfg);
+    dgn_table_free(&a);
     return st;
 }
 

@@ -14,6 +14,7 @@
 #include "grid.h"
 #include "model_impl.h"
 #include "scorer.h"
+#include "table.h"
 
 typedef struct hit {
     uint64_t index;
@@ -232,136 +233,47 @@ dgn_status dgn_screener_set_grid(dgn_screener *s, const char *spec)
     return DGN_OK;
 }
 
-/* Which unit a row's sum suggests, as the dataset decides it: near 1,
- * fractions; near 100, percents; 0 for neither. */
-static int unit_of(double sum)
-{
-    return sum >= 0.5 && sum <= 2 ? 1 : sum >= 50 && sum <= 200 ? 100 : 0;
-}
-
+/* Candidates are read by the table rules the training rows follow
+ * (lib/table.h), columns matched to the model's names, and kept in
+ * percent, as the lattice gives them. */
 dgn_status dgn_screener_set_candidates(dgn_screener *s, const char *path)
 {
     if (!s || !path)
         return dgn_fail(DGN_E_INVALID, "dgn_screener_set_candidates: NULL argument");
     free_candidates(s);
-    dgn_csv r;
-    int got = 0;
-    size_t *col = malloc(s->c * sizeof *col), cap = 0, n_fields = 0, *lines = NULL;
-    dgn_status st = col ? dgn_csv_open_file(&r, path) : dgn_fail_nomem("columns");
-    if (st == DGN_OK && (st = dgn_csv_next(&r, &got)) == DGN_OK && !got)
-        st = dgn_fail(DGN_E_FORMAT, "%s: file is empty (expected a header row)", path);
-    if (st == DGN_OK) {
-        n_fields = r.n_field;
-        size_t first = n_fields > 1 && r.field[0][0] == '\0';
-        /* Unnamed columns are ignored, but two columns of one name are
-         * refused: which one was meant cannot be known. */
-        st = dgn_csv_check_header(&r, first, 1);
-        /* Indexed: a model of 65,536 components against as many columns. */
-        dgn_names ix = {0};
-        if (st == DGN_OK)
-            st = dgn_names_build(&ix, (const char *const *)r.field, first, n_fields);
-        for (size_t j = 0; st == DGN_OK && j < s->c; j++)
-            st = dgn_names_find(&ix, s->names[j], path, "component", "column", &col[j]);
-        dgn_names_free(&ix);
-    }
-    /* Fractions or percents, decided by the rows whose sum is near 1 or
-     * 100; a file with both is refused. */
-    int unit = 0;
-    double unit_sum = 0;
-    size_t unit_line = 0;
-    while (st == DGN_OK && (st = dgn_csv_next(&r, &got)) == DGN_OK && got) {
-        if (r.n_field != n_fields) {
-            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: expected %zu fields, found %zu", path,
-                          r.record_line, n_fields, r.n_field);
-            break;
-        }
-        if (s->n_rows == cap) {
-            cap = cap ? 2 * cap : 1024;
-            double *grown = cap <= SIZE_MAX / sizeof *grown / s->c
-                                ? realloc(s->rows, cap * s->c * sizeof *grown) : NULL;
-            if (grown)
-                s->rows = grown;
-            size_t *more = grown ? realloc(lines, cap * sizeof *more) : NULL;
-            if (more)
-                lines = more;
-            if (!grown || !more) {
-                st = dgn_fail_nomem("candidates");
-                break;
-            }
-        }
-        double *row = s->rows + s->n_rows * s->c, sum = 0;
-        for (size_t j = 0; st == DGN_OK && j < s->c; j++) {
-            dgn_csv_number kind = dgn_csv_parse_number(&r, r.field[col[j]], &row[j]);
-            if (kind != DGN_CSV_NUMBER || row[j] < 0)
-                st = dgn_fail(kind == DGN_CSV_NONFINITE ? DGN_E_NONFINITE : DGN_E_FORMAT,
-                              "%s:%zu: column %zu (\"%s\"): \"%s\" is not a proportion",
-                              path, r.record_line, col[j] + 1, s->names[j], r.field[col[j]]);
-            else
-                sum += row[j];
-        }
-        if (st != DGN_OK)
-            break;
-        int u = unit_of(sum);
-        if (u && unit && u != unit) {
-            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: proportions sum to %g, but line %zu sums "
-                          "to %g (fractions and percents mixed, or a broken row)", path,
-                          r.record_line, sum, unit_line, unit_sum);
-            break;
-        }
-        if (u && !unit) {
-            unit = u;
-            unit_sum = sum;
-            unit_line = r.record_line;
-        }
-        lines[s->n_rows++] = r.record_line;
-    }
-    if (st == DGN_OK && s->n_rows == 0)
-        st = dgn_fail(DGN_E_FORMAT, "%s: header row but no candidates", path);
-    if (st == DGN_OK && !unit) {
-        double sum = 0;
-        for (size_t j = 0; j < s->c; j++)
-            sum += s->rows[j];
-        st = dgn_fail(DGN_E_DATA, "%s: no candidate left: no row's proportions sum to "
-                      "near 1 or near 100, as fractions or percents (line %zu sums to %g)",
-                      path, lines[0], sum);
-    }
-    if (st == DGN_OK && !(s->row_index = malloc(s->n_rows * sizeof *s->row_index)))
-        st = dgn_fail_nomem("candidates");
-
+    /* Unnamed columns are ignored, but two columns of one name are
+     * refused: which one was meant cannot be known. */
+    dgn_table_spec spec = {
+        .no_property = 1,
+        .components = (const char *const *)s->names,
+        .n_components = s->c,
+        .allow_unnamed = 1,
+    };
+    dgn_table t;
+    dgn_status st = dgn_table_read_csv(&t, path, &spec);
+    if (st != DGN_OK)
+        return st;
     /* The training rows' window (docs/dataset.md), the same tolerance. */
-    uint64_t kept = 0;
-    size_t first_rejected = 0;
-    double rejected_sum = 0;
-    for (uint64_t i = 0; st == DGN_OK && i < s->n_rows; i++) {
-        double *row = s->rows + i * s->c, sum = 0;
-        for (size_t j = 0; j < s->c; j++)
-            sum += row[j];
-        if (!dgn_sum_in_window(sum / unit, DGN_SUM_WINDOW_LO, DGN_SUM_WINDOW_HI)) {
-            if (s->n_rejected++ == 0) {
-                first_rejected = lines[i];
-                rejected_sum = sum / unit * 100;
-            }
-            continue;
-        }
-        double *to = s->rows + kept * s->c;
-        for (size_t j = 0; j < s->c; j++)
-            to[j] = unit == 1 ? row[j] * 100 : row[j];
-        s->row_index[kept++] = i;
-    }
-    if (st == DGN_OK && kept == 0)
-        st = dgn_fail(DGN_E_DATA, "%s: no candidate left: all %llu rows have proportions "
+    st = dgn_table_clean(&t, DGN_UNITS_AUTO, DGN_SUM_WINDOW_LO, DGN_SUM_WINDOW_HI);
+    if (st == DGN_OK && t.n == 0)
+        st = dgn_fail(DGN_E_DATA, "%s: no candidate left: all %zu rows have proportions "
                       "summing outside %g-%g %% (line %zu sums to %g %%)", path,
-                      (unsigned long long)s->n_rejected, 100 * DGN_SUM_WINDOW_LO,
-                      100 * DGN_SUM_WINDOW_HI, first_rejected, rejected_sum);
-    if (col)
-        dgn_csv_close(&r);
-    free(col);
-    free(lines);
+                      t.n_dropped, 100 * DGN_SUM_WINDOW_LO, 100 * DGN_SUM_WINDOW_HI,
+                      t.first_dropped, 100 * t.first_dropped_sum);
     if (st != DGN_OK) {
-        free_candidates(s);
+        dgn_table_free(&t);
         return st;
     }
-    s->n_rows = kept;
+    dgn_table_convert(&t, DGN_UNITS_PERCENT);
+    /* The table's arrays become the screener's: rows and their data-row
+     * numbers. */
+    s->rows = t.x;
+    s->row_index = t.record;
+    t.x = NULL;
+    t.record = NULL;
+    s->n_rows = t.n;
+    s->n_rejected = t.n_dropped;
+    dgn_table_free(&t);
     s->total = s->n_rows;
     plan_shard(s);
     return DGN_OK;
