@@ -1,15 +1,21 @@
+/* The dataset: reads its tables (table.c), splits the main one
+ * (split.c), lays the rows out by part, labels them and checks the
+ * classes, fits the z-scores (normalise.c) and hands the training rows to
+ * the triplet sampler (triplets.c). */
 #include "dgn/dataset.h"
 
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "dataset_config.h"
 #include "error.h"
+#include "normalise.h"
 #include "rng.h"
+#include "split.h"
 #include "table.h"
+#include "triplets.h"
 
 struct dgn_dataset {
     size_t n_comp;
@@ -28,242 +34,8 @@ struct dgn_dataset {
     size_t n_dropped, n_skipped;
 
     double *mean, *std; /* [n_comp], training rows only */
-
-    double sigma;
-    int balance;
-    dgn_rng rng;
-    size_t *order;          /* [n_train] anchor order of this epoch */
-    size_t cursor;
-    size_t *by_class[2];    /* training rows with label 0 / 1 */
-    size_t n_class[2];
+    dgn_triplets *triplets; /* over the training rows */
 };
-
-/* ------------------------------------------------------------------ */
-/* Config                                                               */
-
-/* Bytes of a config of the given version: a caller built against
- * version 1 passes a struct that ends where test_fraction starts. */
-static size_t config_size(unsigned int version)
-{
-    return version >= 2 ? sizeof(dgn_dataset_config)
-                        : offsetof(dgn_dataset_config, test_fraction);
-}
-
-/* The version-2 fields, or their defaults for an older struct. */
-static double test_fraction_of(const dgn_dataset_config *cfg)
-{
-    return cfg->version >= 2 ? cfg->test_fraction : 0;
-}
-
-static const char *test_path_of(const dgn_dataset_config *cfg)
-{
-    return cfg->version >= 2 ? cfg->test_path : NULL;
-}
-
-dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version)
-{
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: cfg is NULL");
-    if (version == 0 || version > DGN_DATASET_CONFIG_VERSION)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: version %u is not "
-                        "supported (this library knows versions 1 to %u)", version,
-                        DGN_DATASET_CONFIG_VERSION);
-    memset(cfg, 0, config_size(version));
-    cfg->version = version;
-    cfg->lo = NAN;
-    cfg->hi = NAN;
-    cfg->units = DGN_UNITS_AUTO;
-    cfg->sum_min = DGN_SUM_WINDOW_LO;
-    cfg->sum_max = DGN_SUM_WINDOW_HI;
-    cfg->valid_fraction = 0.2;
-    cfg->sigma = 0.05;
-    cfg->seed = 2024;
-    cfg->balance_anchors = DGN_BALANCE_AUTO;
-    /* Version 2: test_fraction 0 and test_path NULL, zeroed above. */
-    return DGN_OK;
-}
-
-#define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "dataset config: " __VA_ARGS__)
-
-dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
-{
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dataset config is NULL");
-    if (cfg->version == 0 || cfg->version > DGN_DATASET_CONFIG_VERSION)
-        return BAD_FIELD("version: %u is not a known version (use "
-                         "dgn_dataset_config_init with DGN_DATASET_CONFIG_VERSION)",
-                         cfg->version);
-    if (!isfinite(cfg->lo) || !isfinite(cfg->hi))
-        return BAD_FIELD("lo and hi: the target range must be set to finite "
-                         "values (got %g, %g)", cfg->lo, cfg->hi);
-    if (cfg->lo > cfg->hi)
-        return BAD_FIELD("lo: %g is above hi %g", cfg->lo, cfg->hi);
-    if (cfg->units != DGN_UNITS_AUTO && cfg->units != DGN_UNITS_FRACTION &&
-        cfg->units != DGN_UNITS_PERCENT)
-        return BAD_FIELD("units: %d is not a dgn_units value", (int)cfg->units);
-    if (!(cfg->sum_min >= 0) || !isfinite(cfg->sum_max) || !(cfg->sum_min < cfg->sum_max))
-        return BAD_FIELD("sum_min, sum_max: need 0 <= sum_min < sum_max "
-                         "(got %g, %g)", cfg->sum_min, cfg->sum_max);
-    if (cfg->skip_bad_rows != 0 && cfg->skip_bad_rows != 1)
-        return BAD_FIELD("skip_bad_rows: must be 0 or 1 (got %d)", cfg->skip_bad_rows);
-    if (cfg->balance_anchors != 0 && cfg->balance_anchors != 1 &&
-        cfg->balance_anchors != DGN_BALANCE_AUTO)
-        return BAD_FIELD("balance_anchors: must be 0, 1 or DGN_BALANCE_AUTO (got %d)",
-                         cfg->balance_anchors);
-    if (cfg->group_split != 0 && cfg->group_split != 1)
-        return BAD_FIELD("group_split: must be 0 or 1 (got %d)", cfg->group_split);
-    if (!(cfg->valid_fraction >= 0 && cfg->valid_fraction < 1))
-        return BAD_FIELD("valid_fraction: %g is outside [0, 1)", cfg->valid_fraction);
-    if (!(cfg->sigma >= 0) || !isfinite(cfg->sigma))
-        return BAD_FIELD("sigma: %g is not a finite value >= 0", cfg->sigma);
-    if (cfg->n_components > 0 && !cfg->components)
-        return BAD_FIELD("components: NULL with n_components = %zu", cfg->n_components);
-    for (size_t i = 0; i < cfg->n_components; i++)
-        if (!cfg->components[i] || !cfg->components[i][0])
-            return BAD_FIELD("components[%zu]: empty name", i);
-    if (cfg->property && !cfg->property[0])
-        return BAD_FIELD("property: empty name (use NULL for the last column)");
-    if (cfg->version < 2)
-        return DGN_OK;
-    if (!(cfg->test_fraction >= 0 && cfg->test_fraction < 1))
-        return BAD_FIELD("test_fraction: %g is outside [0, 1)", cfg->test_fraction);
-    if (cfg->test_path && cfg->test_fraction > 0)
-        return BAD_FIELD("test_path and test_fraction: give one, not both (test_path "
-                         "\"%s\", test_fraction %g)", cfg->test_path, cfg->test_fraction);
-    if (cfg->test_path && !cfg->test_path[0])
-        return BAD_FIELD("test_path: empty file name (use NULL for no test file)");
-    /* With valid_path, valid_fraction is not used and does not count. */
-    if (!cfg->valid_path && !(cfg->valid_fraction + cfg->test_fraction < 1))
-        return BAD_FIELD("valid_fraction + test_fraction: %g + %g leaves no training "
-                         "rows; the sum must be below 1", cfg->valid_fraction,
-                         cfg->test_fraction);
-    return DGN_OK;
-}
-
-
-/* ------------------------------------------------------------------ */
-/* Split                                                                */
-
-static int rows_equal(const double *a, const double *b, size_t c)
-{
-    return memcmp(a, b, c * sizeof *a) == 0;
-}
-
-static uint64_t row_hash(const double *row, size_t c)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    const unsigned char *p = (const unsigned char *)row;
-    for (size_t i = 0; i < c * sizeof *row; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-
-/* group[i]: id of the distinct composition of row i, 0 .. *n_groups. */
-static dgn_status group_rows(const dgn_table *t, size_t *group, size_t *n_groups)
-{
-    size_t size = 16;
-    while (size < 2 * t->n)
-        size *= 2;
-    size_t *slot = malloc(size * sizeof *slot); /* row index + 1, 0 = empty */
-    if (!slot)
-        return dgn_fail_nomem("duplicate table");
-    memset(slot, 0, size * sizeof *slot);
-    size_t c = t->n_comp, g = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const double *row = t->x + i * c;
-        size_t h = (size_t)row_hash(row, c) & (size - 1);
-        while (slot[h] && !rows_equal(t->x + (slot[h] - 1) * c, row, c))
-            h = (h + 1) & (size - 1);
-        if (slot[h]) {
-            group[i] = group[slot[h] - 1];
-        } else {
-            slot[h] = i + 1;
-            group[i] = g++;
-        }
-    }
-    free(slot);
-    *n_groups = g;
-    return DGN_OK;
-}
-
-/* Which part of the dataset a row of the main table goes to. */
-enum { PART_TRAIN = 0, PART_VALID = 1, PART_TEST = 2 };
-
-/* part[i] for each row of t. One seeded shuffle, of rows or with
- * group_split of whole compositions, decides all three parts: its first
- * rows go to validation, the next to test, the rest to training. With no
- * test rows this draws exactly what the two-way split always drew, and
- * with no held-out rows at all it draws nothing. */
-static dgn_status split_rows(const dgn_table *t, double valid_fraction, double test_fraction,
-                             int group_split, dgn_rng *rng, unsigned char *part)
-{
-    size_t n = t->n;
-    memset(part, PART_TRAIN, n);
-    if (n == 0)
-        return DGN_OK;
-    size_t n_valid = (size_t)llround(valid_fraction * (double)n);
-    if (n_valid >= n)
-        n_valid = n - 1;
-    size_t n_test = (size_t)llround(test_fraction * (double)n);
-    if (n_test > n - 1 - n_valid)
-        n_test = n - 1 - n_valid;
-    if (n_valid + n_test == 0)
-        return DGN_OK;
-
-    size_t *order = malloc(n * sizeof *order);
-    size_t *group = group_split ? malloc(n * sizeof *group) : NULL;
-    if (!order || (group_split && !group)) {
-        free(order);
-        free(group);
-        return dgn_fail_nomem("split");
-    }
-    if (!group_split) {
-        for (size_t i = 0; i < n; i++)
-            order[i] = i;
-        dgn_rng_shuffle(rng, order, n);
-        for (size_t i = 0; i < n_valid + n_test; i++)
-            part[order[i]] = i < n_valid ? PART_VALID : PART_TEST;
-    } else {
-        size_t n_groups = 0;
-        dgn_status st = group_rows(t, group, &n_groups);
-        if (st != DGN_OK) {
-            free(order);
-            free(group);
-            return st;
-        }
-        /* Whole groups, in shuffled order, until each target is reached. */
-        size_t *size = calloc(n_groups, sizeof *size);
-        unsigned char *take = calloc(n_groups, 1);
-        if (!size || !take) {
-            free(size);
-            free(take);
-            free(order);
-            free(group);
-            return dgn_fail_nomem("split");
-        }
-        for (size_t i = 0; i < n; i++)
-            size[group[i]]++;
-        for (size_t k = 0; k < n_groups; k++)
-            order[k] = k;
-        dgn_rng_shuffle(rng, order, n_groups);
-        size_t k = 0, taken = 0;
-        for (; k < n_groups && taken < n_valid; k++) {
-            take[order[k]] = PART_VALID;
-            taken += size[order[k]];
-        }
-        for (taken = 0; k < n_groups && taken < n_test; k++) {
-            take[order[k]] = PART_TEST;
-            taken += size[order[k]];
-        }
-        for (size_t i = 0; i < n; i++)
-            part[i] = take[group[i]];
-        free(size);
-        free(take);
-    }
-    free(order);
-    free(group);
-    return DGN_OK;
-}
 
 /* ------------------------------------------------------------------ */
 /* Assembly                                                             */
@@ -282,9 +54,7 @@ void dgn_dataset_destroy(dgn_dataset *ds)
     free(ds->label);
     free(ds->mean);
     free(ds->std);
-    free(ds->order);
-    free(ds->by_class[0]);
-    free(ds->by_class[1]);
+    dgn_triplets_destroy(ds->triplets);
     free(ds);
 }
 
@@ -300,14 +70,9 @@ static dgn_status check_classes(const dgn_dataset *ds, size_t n, size_t n_pos,
     return DGN_OK;
 }
 
-/* Lay out the rows of `a` by part (training, validation, test), with all
- * of `vt` (a validation file) after a's validation rows and all of `tt`
- * (a test file) after a's test rows; label them and check the classes.
- * `want_test`: a test split was asked for, so it must not be empty.
- * Takes a's names. */
-static dgn_status assemble(dgn_dataset **out, dgn_table *a,
-                           const unsigned char *part, const dgn_table *vt, const dgn_table *tt,
-                           int want_test, const dgn_dataset_config *cfg, dgn_rng *rng)
+/* A new dataset holding a's names and room for all rows. */
+static dgn_status create(dgn_dataset **out, dgn_table *a, const dgn_table *vt,
+                         const dgn_table *tt, const dgn_dataset_config *cfg)
 {
     size_t c = a->n_comp;
     dgn_dataset *ds = calloc(1, sizeof *ds);
@@ -321,11 +86,8 @@ static dgn_status assemble(dgn_dataset **out, dgn_table *a,
     ds->lo = cfg->lo;
     ds->hi = cfg->hi;
     ds->units = a->units;
-    ds->sigma = cfg->sigma;
-    ds->rng = *rng;
     ds->n_dropped = a->n_dropped + (vt ? vt->n_dropped : 0) + (tt ? tt->n_dropped : 0);
     ds->n_skipped = a->n_skipped + (vt ? vt->n_skipped : 0) + (tt ? tt->n_skipped : 0);
-
     size_t n = a->n + (vt ? vt->n : 0) + (tt ? tt->n : 0);
     ds->n_rows = n;
     ds->x = malloc((n ? n : 1) * c * sizeof *ds->x);
@@ -333,110 +95,105 @@ static dgn_status assemble(dgn_dataset **out, dgn_table *a,
     ds->label = malloc((n ? n : 1) * sizeof *ds->label);
     ds->mean = calloc(c, sizeof *ds->mean);
     ds->std = calloc(c, sizeof *ds->std);
-    if (!ds->x || !ds->y || !ds->label || !ds->mean || !ds->std) {
-        dgn_dataset_destroy(ds);
+    *out = ds;
+    if (!ds->x || !ds->y || !ds->label || !ds->mean || !ds->std)
         return dgn_fail_nomem("dataset rows");
-    }
+    return DGN_OK;
+}
 
-    size_t k = 0, start[3] = {0, 0, 0};
-    for (int p = PART_TRAIN; p <= PART_TEST; p++) {
+/* The rows of `a` by part (training, validation, test), with all of `vt`
+ * (a validation file) after a's validation rows and all of `tt` (a test
+ * file) after a's test rows; then their labels. */
+static void lay_out(dgn_dataset *ds, const dgn_table *a, const unsigned char *part,
+                    const dgn_table *vt, const dgn_table *tt)
+{
+    size_t c = ds->n_comp, k = 0, start[3] = {0, 0, 0};
+    for (int p = DGN_PART_TRAIN; p <= DGN_PART_TEST; p++) {
         start[p] = k;
         for (size_t i = 0; i < a->n; i++) {
-            if ((part ? part[i] : PART_TRAIN) != p)
+            if (part[i] != p)
                 continue;
             memcpy(ds->x + k * c, a->x + i * c, c * sizeof *ds->x);
             ds->y[k++] = a->y[i];
         }
-        const dgn_table *extra = p == PART_VALID ? vt : p == PART_TEST ? tt : NULL;
+        const dgn_table *extra = p == DGN_PART_VALID ? vt : p == DGN_PART_TEST ? tt : NULL;
         for (size_t i = 0; extra && i < extra->n; i++) {
             memcpy(ds->x + k * c, extra->x + i * c, c * sizeof *ds->x);
             ds->y[k++] = extra->y[i];
         }
     }
-    ds->n_train = start[PART_VALID];
-    ds->n_valid = start[PART_TEST] - start[PART_VALID];
-    size_t n_test = n - start[PART_TEST];
-    for (size_t i = 0; i < n; i++) {
-        ds->label[i] = ds->y[i] >= cfg->lo && ds->y[i] <= cfg->hi;
+    ds->n_train = start[DGN_PART_VALID];
+    ds->n_valid = start[DGN_PART_TEST] - start[DGN_PART_VALID];
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        ds->label[i] = ds->y[i] >= ds->lo && ds->y[i] <= ds->hi;
         if (ds->label[i])
-            *(i < start[PART_VALID]  ? &ds->n_pos_train
-              : i < start[PART_TEST] ? &ds->n_pos_valid
-                                     : &ds->n_pos_test) += 1;
+            *(i < start[DGN_PART_VALID]  ? &ds->n_pos_train
+              : i < start[DGN_PART_TEST] ? &ds->n_pos_valid
+                                         : &ds->n_pos_test) += 1;
     }
+}
 
-    dgn_status st = DGN_OK;
+/* Every split the trainer uses must hold both classes; a test split that
+ * was asked for (want_test) must not be empty. */
+static dgn_status check_splits(const dgn_dataset *ds, const dgn_table *a,
+                               const dgn_table *tt, int want_test,
+                               const dgn_dataset_config *cfg)
+{
+    size_t n_test = ds->n_rows - ds->n_train - ds->n_valid;
     if (ds->n_train == 0)
-        st = dgn_fail(DGN_E_DATA, "no rows left to train on (%zu dropped for "
-                      "proportions summing outside [%g, %g], %zu skipped)",
-                      ds->n_dropped, cfg->sum_min, cfg->sum_max, ds->n_skipped);
-    if (st == DGN_OK)
-        st = check_classes(ds, n, ds->n_pos_train + ds->n_pos_valid + ds->n_pos_test, "");
+        return dgn_fail(DGN_E_DATA, "no rows left to train on (%zu dropped for "
+                        "proportions summing outside [%g, %g], %zu skipped)",
+                        ds->n_dropped, cfg->sum_min, cfg->sum_max, ds->n_skipped);
+    dgn_status st = check_classes(ds, ds->n_rows,
+                                  ds->n_pos_train + ds->n_pos_valid + ds->n_pos_test, "");
     if (st == DGN_OK)
         st = check_classes(ds, ds->n_train, ds->n_pos_train, "training split: ");
     /* The trainer could not score such a split (dgn_auc needs both
      * classes): say so here, by name, rather than at the first epoch. */
     if (st == DGN_OK && ds->n_valid > 0)
         st = check_classes(ds, ds->n_valid, ds->n_pos_valid, "validation split: ");
-    if (st == DGN_OK && want_test && n_test == 0) {
-        if (tt)
-            st = dgn_fail(DGN_E_DATA, "test split: %s has no rows left (%zu dropped "
-                          "for proportions summing outside [%g, %g], %zu skipped)",
-                          tt->source, tt->n_dropped, cfg->sum_min, cfg->sum_max,
-                          tt->n_skipped);
-        else
-            st = dgn_fail(DGN_E_DATA, "test split: no rows (test_fraction %g of %zu "
-                          "rows%s)", test_fraction_of(cfg), a->n,
-                          cfg->group_split ? ", whole compositions, after validation"
-                                           : "");
+    if (st != DGN_OK || !want_test)
+        return st;
+    if (n_test == 0 && tt)
+        return dgn_fail(DGN_E_DATA, "test split: %s has no rows left (%zu dropped "
+                        "for proportions summing outside [%g, %g], %zu skipped)",
+                        tt->source, tt->n_dropped, cfg->sum_min, cfg->sum_max,
+                        tt->n_skipped);
+    if (n_test == 0)
+        return dgn_fail(DGN_E_DATA, "test split: no rows (test_fraction %g of %zu "
+                        "rows%s)", dgn_dataset_test_fraction(cfg), a->n,
+                        cfg->group_split ? ", whole compositions, after validation" : "");
+    return check_classes(ds, n_test, ds->n_pos_test, "test split: ");
+}
+
+/* The dataset from cleaned tables and the main table's split; takes a's
+ * names. `want_test`: a test split was asked for. */
+static dgn_status assemble(dgn_dataset **out, dgn_table *a, const unsigned char *part,
+                           const dgn_table *vt, const dgn_table *tt, int want_test,
+                           const dgn_dataset_config *cfg, const dgn_rng *rng)
+{
+    dgn_dataset *ds = NULL;
+    dgn_status st = create(&ds, a, vt, tt, cfg);
+    if (st == DGN_OK) {
+        lay_out(ds, a, part, vt, tt);
+        st = check_splits(ds, a, tt, want_test, cfg);
     }
-    if (st == DGN_OK && want_test)
-        st = check_classes(ds, n_test, ds->n_pos_test, "test split: ");
+    if (st == DGN_OK) {
+        /* Population statistics, as the z-scores of the reference code. */
+        dgn_zscore_fit(ds->x, ds->n_train, ds->n_comp, ds->mean, ds->std);
+        st = dgn_triplets_create(&ds->triplets, ds->x, ds->label, ds->n_train, ds->n_comp,
+                                 ds->mean, ds->std, cfg->sigma, cfg->balance_anchors, rng);
+    }
     if (st != DGN_OK) {
         dgn_dataset_destroy(ds);
         return st;
     }
-
-    /* Population statistics, as the z-scores of the reference code. */
-    for (size_t i = 0; i < ds->n_train; i++)
-        for (size_t j = 0; j < c; j++)
-            ds->mean[j] += ds->x[i * c + j];
-    for (size_t j = 0; j < c; j++)
-        ds->mean[j] /= (double)ds->n_train;
-    for (size_t i = 0; i < ds->n_train; i++)
-        for (size_t j = 0; j < c; j++) {
-            double d = ds->x[i * c + j] - ds->mean[j];
-            ds->std[j] += d * d;
-        }
-    for (size_t j = 0; j < c; j++) {
-        double sd = sqrt(ds->std[j] / (double)ds->n_train);
-        ds->std[j] = sd > 1e-12 ? sd : 1.0;
-    }
-
-    ds->order = malloc(ds->n_train * sizeof *ds->order);
-    ds->n_class[1] = ds->n_pos_train;
-    ds->n_class[0] = ds->n_train - ds->n_pos_train;
-    ds->by_class[0] = malloc(ds->n_class[0] * sizeof(size_t));
-    ds->by_class[1] = malloc(ds->n_class[1] * sizeof(size_t));
-    if (!ds->order || !ds->by_class[0] || !ds->by_class[1]) {
-        dgn_dataset_destroy(ds);
-        return dgn_fail_nomem("triplet index");
-    }
-    /* A rare class between two others is where the plain epoch fails:
-     * its features stay diffuse and the class centre points at the
-     * majority (docs/training.md). */
-    size_t minority = ds->n_class[0] < ds->n_class[1] ? ds->n_class[0] : ds->n_class[1];
-    ds->balance = cfg->balance_anchors == DGN_BALANCE_AUTO
-                      ? minority * 5 < ds->n_train
-                      : cfg->balance_anchors;
-    size_t fill[2] = {0, 0};
-    for (size_t i = 0; i < ds->n_train; i++) {
-        ds->order[i] = i;
-        ds->by_class[ds->label[i]][fill[ds->label[i]]++] = i;
-    }
-    dgn_dataset_shuffle(ds);
     *out = ds;
     return DGN_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                              */
 
 /* Units decided or applied, rows outside the sum window dropped, values
  * stored as fractions: the same for every table of a dataset. */
@@ -474,11 +231,12 @@ static dgn_status finish(dgn_dataset **out, dgn_table *a, const dgn_table *vt,
     dgn_rng rng;
     dgn_rng_seed(&rng, cfg->seed);
     unsigned char *part = malloc(a->n ? a->n : 1);
-    dgn_status st = part ? split_rows(a, cfg->valid_path ? 0 : cfg->valid_fraction,
-                                      test_fraction_of(cfg), cfg->group_split, &rng, part)
+    double test_fraction = dgn_dataset_test_fraction(cfg);
+    dgn_status st = part ? dgn_split_rows(a, cfg->valid_path ? 0 : cfg->valid_fraction,
+                                          test_fraction, cfg->group_split, &rng, part)
                          : dgn_fail_nomem("split");
     if (st == DGN_OK)
-        st = assemble(out, a, part, vt, tt, tt || test_fraction_of(cfg) > 0, cfg, &rng);
+        st = assemble(out, a, part, vt, tt, tt || test_fraction > 0, cfg, &rng);
     free(part);
     return st;
 }
@@ -494,7 +252,7 @@ dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
         return st;
 
     dgn_table a = {0}, vt = {0}, tt = {0};
-    const char *test_path = test_path_of(cfg);
+    const char *test_path = dgn_dataset_test_path(cfg);
     st = read_clean(&a, path, cfg, NULL);
     if (st == DGN_OK && cfg->valid_path)
         st = read_clean(&vt, cfg->valid_path, cfg, &a);
@@ -521,7 +279,7 @@ dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
     dgn_status st = dgn_dataset_config_validate(cfg);
     if (st != DGN_OK)
         return st;
-    if (cfg->property || cfg->components || cfg->valid_path || test_path_of(cfg))
+    if (cfg->property || cfg->components || cfg->valid_path || dgn_dataset_test_path(cfg))
         return dgn_fail(DGN_E_INVALID, "dataset config: property, components, "
                         "valid_path and test_path select CSV columns and files; leave "
                         "them NULL with dgn_dataset_from_arrays");
@@ -594,7 +352,7 @@ size_t dgn_dataset_n_skipped(const dgn_dataset *ds)
 
 int dgn_dataset_balanced(const dgn_dataset *ds)
 {
-    return ds ? ds->balance : 0;
+    return ds ? dgn_triplets_balanced(ds->triplets) : 0;
 }
 
 dgn_units dgn_dataset_units(const dgn_dataset *ds)
@@ -658,14 +416,7 @@ static dgn_status copy_features(const dgn_dataset *ds, dgn_split split, const do
     dgn_status st = prepare_copy(ds, split, x, x_cap, ds ? ds->n_comp : 0, fn, &b, &e);
     if (st != DGN_OK)
         return st;
-    size_t c = ds->n_comp;
-    for (size_t i = b; i < e; i++)
-        for (size_t j = 0; j < c; j++) {
-            double v = ds->x[i * c + j];
-            if (mean)
-                v = (v - mean[j]) / std[j];
-            x[(i - b) * c + j] = (float)v;
-        }
+    dgn_zscore_rows(x, ds->x + b * ds->n_comp, e - b, ds->n_comp, mean, std);
     return DGN_OK;
 }
 
@@ -721,44 +472,8 @@ dgn_status dgn_dataset_shuffle(dgn_dataset *ds)
 {
     if (!ds)
         return dgn_fail(DGN_E_INVALID, "dgn_dataset_shuffle: ds is NULL");
-    if (ds->balance) {
-        /* Alternate classes from a random start; rows drawn with replacement. */
-        size_t first = (size_t)dgn_rng_below(&ds->rng, 2);
-        for (size_t k = 0; k < ds->n_train; k++) {
-            int cls = (int)((k + first) % 2);
-            ds->order[k] = ds->by_class[cls][dgn_rng_below(&ds->rng, ds->n_class[cls])];
-        }
-    } else {
-        dgn_rng_shuffle(&ds->rng, ds->order, ds->n_train);
-    }
-    ds->cursor = 0;
+    dgn_triplets_shuffle(ds->triplets);
     return DGN_OK;
-}
-
-/* Row i augmented (fresh noise per component) and z-scored into out.
- * Noise cannot move an absent component, so none is drawn for it: most
- * of a glass's components are absent, and the draws are the cost. */
-static void augment_row(dgn_dataset *ds, size_t i, float *out)
-{
-    size_t c = ds->n_comp;
-    for (size_t j = 0; j < c; j++) {
-        double v = ds->x[i * c + j];
-        if (ds->sigma > 0 && v != 0)
-            v *= 1.0 + ds->sigma * dgn_rng_normal(&ds->rng);
-        out[j] = (float)((v - ds->mean[j]) / ds->std[j]);
-    }
-}
-
-/* A random training row of class `cls`, other than `avoid` when the class
- * has another row to offer. */
-static size_t draw(dgn_dataset *ds, int cls, size_t avoid)
-{
-    size_t n = ds->n_class[cls];
-    const size_t *rows = ds->by_class[cls];
-    if (n < 2 || ds->label[avoid] != cls)
-        return rows[dgn_rng_below(&ds->rng, n)];
-    size_t k = (size_t)dgn_rng_below(&ds->rng, n - 1);
-    return rows[k] == avoid ? rows[n - 1] : rows[k];
 }
 
 dgn_status dgn_dataset_next_triplets(dgn_dataset *ds, float *x, size_t x_cap,
@@ -777,25 +492,6 @@ dgn_status dgn_dataset_next_triplets(dgn_dataset *ds, float *x, size_t x_cap,
     if (rows && rows_cap < 3 * max_anchors)
         return dgn_fail(DGN_E_SHAPE, "dgn_dataset_next_triplets: rows capacity %zu "
                         "< 3 x %zu anchors", rows_cap, max_anchors);
-
-    size_t m = ds->n_train - ds->cursor;
-    if (m > max_anchors)
-        m = max_anchors;
-    for (size_t k = 0; k < m; k++) {
-        size_t a = ds->order[ds->cursor + k];
-        int cls = ds->label[a];
-        size_t p = draw(ds, cls, a);
-        size_t q = draw(ds, !cls, a);
-        augment_row(ds, a, x + k * c);
-        augment_row(ds, p, x + (m + k) * c);
-        augment_row(ds, q, x + (2 * m + k) * c);
-        if (rows) {
-            rows[k] = a;
-            rows[m + k] = p;
-            rows[2 * m + k] = q;
-        }
-    }
-    ds->cursor += m;
-    *n_anchors = m;
+    *n_anchors = dgn_triplets_next(ds->triplets, x, rows, max_anchors);
     return DGN_OK;
 }
