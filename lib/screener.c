@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,13 @@ static int better(hit a, hit b)
     return a.score > b.score || (a.score == b.score && a.index < b.index);
 }
 
+/* Why the workers stop claiming blocks before the last one. */
+typedef enum stop_reason {
+    STOP_NONE = 0,
+    STOP_FAILED,    /* a worker's block failed; its status says why */
+    STOP_CANCELLED  /* the progress callback asked */
+} stop_reason;
+
 typedef struct worker {
     struct dgn_screener *s;
     dgn_scorer_work scorer;
@@ -49,13 +57,14 @@ struct dgn_screener {
 
     int have_grid;
     dgn_grid grid;
+    int64_t *result_units; /* [grid.n_sel], for dgn_screener_result */
     double *rows;      /* CSV candidates [n_rows][c] in percent */
     uint64_t *row_index; /* [n_rows] each one's data row in the file, from 0 */
     uint64_t n_rows, n_rejected;
 
     uint64_t total, first_block, end_block; /* this shard: blocks [first, end) */
     atomic_uint_least64_t next_block, done;
-    atomic_int cancel;
+    atomic_int stop;   /* a stop_reason */
 
     worker *workers;
     hit *results;
@@ -106,6 +115,8 @@ static void free_candidates(dgn_screener *s)
 {
     dgn_grid_free(&s->grid);
     s->have_grid = 0;
+    free(s->result_units);
+    s->result_units = NULL;
     free(s->rows);
     s->rows = NULL;
     free(s->row_index);
@@ -227,6 +238,12 @@ dgn_status dgn_screener_set_grid(dgn_screener *s, const char *spec)
     dgn_status st = dgn_grid_parse(&s->grid, spec, (const char *const *)s->names, s->c);
     if (st != DGN_OK)
         return st;
+    /* The results' own buffer: dgn_screener_result allocates nothing. */
+    s->result_units = malloc(s->grid.n_sel * sizeof *s->result_units);
+    if (!s->result_units) {
+        free_candidates(s);
+        return dgn_fail_nomem("grid results");
+    }
     s->have_grid = 1;
     s->total = s->grid.count;
     plan_shard(s);
@@ -371,21 +388,21 @@ static void *work(void *arg)
     int reporter = w == &s->workers[0];
     uint64_t shard_total;
     dgn_screener_count(s, &(uint64_t){0}, &shard_total);
-    while (!atomic_load(&s->cancel)) {
+    while (atomic_load(&s->stop) == STOP_NONE) {
         uint64_t b = atomic_fetch_add(&s->next_block, 1);
         if (b >= s->end_block)
             break;
         w->status = score_block(w, b);
         if (w->status != DGN_OK) {
             snprintf(w->error, sizeof w->error, "%s", dgn_last_error());
-            atomic_store(&s->cancel, 1);
+            atomic_store(&s->stop, STOP_FAILED);
             break;
         }
         uint64_t end = (b + 1) * s->block < s->total ? (b + 1) * s->block : s->total;
         uint64_t done = atomic_fetch_add(&s->done, end - b * s->block) + end - b * s->block;
         if (reporter && s->cfg.progress &&
             s->cfg.progress(done, shard_total, s->cfg.progress_user))
-            atomic_store(&s->cancel, 2);
+            atomic_store(&s->stop, STOP_CANCELLED);
     }
     return NULL;
 }
@@ -405,7 +422,7 @@ dgn_status dgn_screener_run(dgn_screener *s)
                         "dgn_screener_set_grid or dgn_screener_set_candidates)");
     atomic_store(&s->next_block, s->first_block);
     atomic_store(&s->done, 0);
-    atomic_store(&s->cancel, 0);
+    atomic_store(&s->stop, STOP_NONE);
     s->n_results = 0;
     size_t started = 1;
     for (size_t t = 0; t < s->cfg.threads; t++) {
@@ -422,7 +439,7 @@ dgn_status dgn_screener_run(dgn_screener *s)
     for (size_t t = 0; t < started; t++)
         if (s->workers[t].status != DGN_OK)
             return dgn_fail(s->workers[t].status, "%s", s->workers[t].error);
-    if (atomic_load(&s->cancel) == 2)
+    if (atomic_load(&s->stop) == STOP_CANCELLED)
         return dgn_fail(DGN_E_GENERIC, "screening stopped by the progress callback");
 
     /* Merge: every worker's heap holds its best; the union holds the best. */
@@ -456,12 +473,8 @@ dgn_status dgn_screener_result(const dgn_screener *s, size_t rank, uint64_t *ind
         *score = h.score;
     if (percent) {
         if (s->have_grid) {
-            int64_t *units = malloc(s->grid.n_sel * sizeof *units);
-            if (!units)
-                return dgn_fail_nomem("result");
-            dgn_grid_unrank(&s->grid, h.index, units);
-            dgn_grid_percent(&s->grid, units, percent);
-            free(units);
+            dgn_grid_unrank(&s->grid, h.index, s->result_units);
+            dgn_grid_percent(&s->grid, s->result_units, percent);
         } else {
             memcpy(percent, s->rows + h.index * s->c, s->c * sizeof *percent);
         }
@@ -469,48 +482,83 @@ dgn_status dgn_screener_result(const dgn_screener *s, size_t rank, uint64_t *ind
     return DGN_OK;
 }
 
+/* A growing text buffer; the first failure sticks. */
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+    dgn_status status;
+} text;
+
+static void add(text *t, const char *fmt, ...) DGN_PRINTF(2, 3);
+static void add(text *t, const char *fmt, ...)
+{
+    if (t->status != DGN_OK)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->status = dgn_fail(DGN_E_GENERIC, "result file: cannot format a value");
+            return;
+        }
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = 2 * t->cap + (size_t)n + 1;
+        char *grown = cap > t->cap ? realloc(t->buf, cap) : NULL;
+        if (!grown) {
+            t->status = dgn_fail_nomem("result file");
+            return;
+        }
+        t->buf = grown;
+        t->cap = cap;
+    }
+}
+
+/* A CSV field in quotes, any quote inside doubled. */
+static void add_quoted(text *t, const char *name)
+{
+    add(t, "\"");
+    for (const char *p = name; *p; p++)
+        if (*p == '"')
+            add(t, "\"\"");
+        else
+            add(t, "%c", *p);
+    add(t, "\"");
+}
+
 dgn_status dgn_screener_write_csv(const dgn_screener *s, const char *path)
 {
     if (!s || !path)
         return dgn_fail(DGN_E_INVALID, "dgn_screener_write_csv: NULL argument");
-    size_t cap = 64 + s->n_results * (48 + 16 * s->c);
-    for (size_t j = 0; j < s->c; j++)
-        cap += 2 * strlen(s->names[j]) + 4;
-    char *buf = malloc(cap);
+    text t = {.cap = 64 + s->n_results * (48 + 16 * s->c)};
+    t.buf = malloc(t.cap);
     double *pct = malloc(s->c * sizeof *pct);
-    if (!buf || !pct) {
-        free(buf);
-        free(pct);
-        return dgn_fail_nomem("result file");
-    }
-    size_t len = (size_t)snprintf(buf, cap, "rank,index,score");
+    if (!t.buf || !pct)
+        t.status = dgn_fail_nomem("result file");
+    add(&t, "rank,index,score");
     for (size_t j = 0; j < s->c; j++) {
-        /* Quote names, doubling any quote inside. */
-        len += (size_t)snprintf(buf + len, cap - len, ",\"");
-        for (const char *p = s->names[j]; *p; p++) {
-            if (*p == '"')
-                buf[len++] = '"';
-            buf[len++] = *p;
-        }
-        buf[len++] = '"';
+        add(&t, ",");
+        add_quoted(&t, s->names[j]);
     }
-    buf[len++] = '\n';
-    dgn_status st = DGN_OK;
+    add(&t, "\n");
     dgn_c_numbers scope = dgn_c_numbers_begin();
-    for (size_t r = 0; st == DGN_OK && r < s->n_results; r++) {
+    for (size_t r = 0; t.status == DGN_OK && r < s->n_results; r++) {
         uint64_t index;
         float score;
-        st = dgn_screener_result(s, r, &index, &score, pct, s->c);
-        len += (size_t)snprintf(buf + len, cap - len, "%zu,%llu,%.9g", r + 1,
-                                (unsigned long long)index, (double)score);
+        t.status = dgn_screener_result(s, r, &index, &score, pct, s->c);
+        add(&t, "%zu,%llu,%.9g", r + 1, (unsigned long long)index, (double)score);
         for (size_t j = 0; j < s->c; j++)
-            len += (size_t)snprintf(buf + len, cap - len, ",%.6g", pct[j]);
-        buf[len++] = '\n';
+            add(&t, ",%.6g", pct[j]);
+        add(&t, "\n");
     }
     dgn_c_numbers_end(scope);
-    if (st == DGN_OK)
-        st = dgn_write_file_atomic(path, buf, len);
-    free(buf);
+    if (t.status == DGN_OK)
+        t.status = dgn_write_file_atomic(path, t.buf, t.len);
+    free(t.buf);
     free(pct);
-    return st;
+    return t.status;
 }

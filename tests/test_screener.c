@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "alloc_count.h"
 #include "dgn.h"
 #include "testutil.h"
 
@@ -236,6 +237,49 @@ START_TEST(candidate_files)
 }
 END_TEST
 
+/* A result is read without allocating (the screener owns the buffer),
+ * and the results file holds every result in full, however many. */
+START_TEST(results_allocate_nothing_and_are_written_whole)
+{
+    dgn_model *m = model_with_context();
+    dgn_screener *s = screener(m, 5000, 1, 0, 1);
+    ck_assert_int_eq(dgn_screener_set_grid(s, GRID), DGN_OK);
+    ck_assert_int_eq(dgn_screener_run(s), DGN_OK);
+    size_t n = dgn_screener_n_results(s);
+    ck_assert_uint_gt(n, 1000);
+    double pct[C];
+    uint64_t index;
+    float score;
+    size_t failed = 0;
+    n_allocs = 0;
+    counting = 1; /* no Check assertion inside: they allocate */
+    for (size_t r = 0; r < n; r++)
+        failed += dgn_screener_result(s, r, &index, &score, pct, C) != DGN_OK;
+    counting = 0;
+    ck_assert_uint_eq(failed, 0);
+    if (COUNT_ALLOCATIONS)
+        ck_assert_uint_eq(n_allocs, 0);
+    char *out = write_temp_str("");
+    ck_assert_int_eq(dgn_screener_write_csv(s, out), DGN_OK);
+    FILE *f = fopen(out, "r");
+    char line[512];
+    size_t lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t commas = 0;
+        for (const char *p = line; *p; p++)
+            commas += *p == ',';
+        ck_assert_uint_eq(commas, 2 + C);
+        ck_assert_int_eq(line[strlen(line) - 1], '\n');
+        lines++;
+    }
+    fclose(f);
+    ck_assert_uint_eq(lines, n + 1);
+    remove_temp(out);
+    dgn_screener_destroy(s);
+    dgn_model_destroy(m);
+}
+END_TEST
+
 START_TEST(results_file_ignores_a_decimal_comma_locale)
 {
     dgn_model *m = model_with_context();
@@ -430,6 +474,7 @@ int main(void)
     tcase_add_test(tc, errors);
     tcase_add_test(tc, failed_setter_leaves_no_results);
     tcase_add_test(tc, off_sum_candidates_are_rejected_and_counted);
+    tcase_add_test(tc, results_allocate_nothing_and_are_written_whole);
     tcase_add_test(tc, duplicate_candidate_columns_are_refused);
     tcase_add_test(tc, non_regular_candidate_files_are_refused);
     suite_add_tcase(s, tc);
