@@ -19,9 +19,7 @@ void dgn_grid_free(dgn_grid *g)
     if (!g)
         return;
     free(g->comp);
-    free(g->lo);
-    free(g->hi);
-    free(g->max_rest);
+    free(g->lo); /* hi and max_rest share its block */
     free(g->ways);
     memset(g, 0, sizeof *g);
 }
@@ -219,14 +217,15 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
     char *copy = strdup(spec);
     g->n_comp = n_comp;
     g->comp = calloc(n_comp, sizeof *g->comp);
-    g->lo = calloc(n_comp, sizeof *g->lo);
-    g->hi = calloc(n_comp, sizeof *g->hi);
-    g->max_rest = calloc(n_comp + 1, sizeof *g->max_rest);
+    /* The bounds in one block: lo, hi [n_comp] each, max_rest [n_comp + 1]. */
+    g->lo = calloc(3 * n_comp + 1, sizeof *g->lo);
+    g->hi = g->lo ? g->lo + n_comp : NULL;
+    g->max_rest = g->lo ? g->lo + 2 * n_comp : NULL;
     char **items = calloc(strlen(spec) / 2 + 2, sizeof *items);
     unsigned char *named = calloc(n_comp, 1);
     dgn_names ix = {0};
     dgn_status st = DGN_OK;
-    if (!copy || !g->comp || !g->lo || !g->hi || !g->max_rest || !items || !named)
+    if (!copy || !g->comp || !g->lo || !items || !named)
         st = dgn_fail_nomem("grid");
     /* Indexed, so a spec naming all of a large model's components is linear. */
     if (st == DGN_OK)

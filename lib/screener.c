@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
 #include "dgn/scoring.h"
 #include "error.h"
 #include "fileio.h"
@@ -73,18 +72,22 @@ struct dgn_screener {
 
 /* ---- config ------------------------------------------------------------- */
 
+/* Static, so that padding is zero as well. */
+static const dgn_screener_config defaults = {
+    .top_k = 100,
+    .threads = 1,
+    .shard_index = 0,
+    .shard_count = 1,
+};
+
 dgn_status dgn_screener_config_init(dgn_screener_config *cfg, unsigned int version)
 {
     dgn_status st = dgn_check_config_init(cfg, version, DGN_SCREENER_CONFIG_VERSION,
                                           "dgn_screener_config_init");
     if (st != DGN_OK)
         return st;
-    memset(cfg, 0, sizeof *cfg);
+    memcpy(cfg, &defaults, sizeof *cfg);
     cfg->version = version;
-    cfg->top_k = 100;
-    cfg->threads = 1;
-    cfg->shard_index = 0;
-    cfg->shard_count = 1;
     return DGN_OK;
 }
 

@@ -303,6 +303,8 @@ static dgn_status read_row(dgn_table *t, const dgn_csv *r, const columns *cols)
         return dgn_fail(DGN_E_FORMAT, "%s:%zu: expected %zu fields, found %zu",
                         r->name, r->record_line, cols->n_fields, r->n_field);
     dgn_status st = reserve(t, t->n + 1);
+    if (st != DGN_OK)
+        return st;
     double *row = t->x + t->n * t->n_comp;
     for (size_t j = 0; st == DGN_OK && j < cols->n_comp; j++)
         st = read_cell(r, cols->comp[j], t->comp_name[j], 1, &row[j]);

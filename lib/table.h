@@ -25,6 +25,21 @@
 #include "dgn/common.h"
 #include "dgn/dataset.h"
 
+/* The proportion-sum window of a row, the same for training rows and
+ * candidates (dgn_table_clean): a row is kept when its proportions, as
+ * fractions of the whole, sum within [lo − tol, hi + tol]. The tolerance
+ * absorbs decimal rounding (30.1 + 64.9 is 94.99999999999999 in doubles),
+ * so rows written exactly at the edge (95 %, 105 %) are kept, while
+ * 94.99 % is still dropped. Sums are computed in double. */
+#define DGN_SUM_WINDOW_LO 0.95
+#define DGN_SUM_WINDOW_HI 1.05
+#define DGN_SUM_TOLERANCE 1e-9
+
+static inline int dgn_sum_in_window(double sum, double lo, double hi)
+{
+    return sum >= lo - DGN_SUM_TOLERANCE && sum <= hi + DGN_SUM_TOLERANCE;
+}
+
 typedef struct dgn_table {
     const char *source;   /* file name, or NULL for caller arrays */
     size_t n_comp, n, cap;
