@@ -242,12 +242,10 @@ static int link_beside(int fd, const char *target, char *name, size_t cap)
     return -1;
 }
 
-/* A file being written: its descriptor, its temporary name when it has
- * one, and the first step that failed. */
+/* A file being written: its descriptor, whether it has a temporary name
+ * (which must go on failure), and the first step that failed. */
 typedef struct pending {
-    int fd, named;      /* named: a temporary name exists and must go on failure */
-    char *name;         /* [cap] */
-    size_t cap;
+    int fd, named;
     const char *what;   /* NULL until a step fails */
     int err;
 } pending;
@@ -260,16 +258,16 @@ static void failed(pending *p, const char *what, int err)
 
 /* An unnamed file in dir (O_TMPFILE) when kind allows, else a named one
  * beside the target. */
-static dgn_status open_temp(pending *p, const char *path, const char *target,
-                            const char *dir, dgn_temp_kind kind)
+static dgn_status open_temp(pending *p, char *name, size_t cap, const char *path,
+                            const char *target, const char *dir, dgn_temp_kind kind)
 {
     p->fd = -1;
     if (kind == DGN_TEMP_AUTO)
         p->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
     if (p->fd >= 0)
         return DGN_OK;
-    snprintf(p->name, p->cap, "%s.tmp-XXXXXX", target);
-    p->fd = mkostemp(p->name, O_CLOEXEC);
+    snprintf(name, cap, "%s.tmp-XXXXXX", target);
+    p->fd = mkostemp(name, O_CLOEXEC);
     if (p->fd < 0)
         return dgn_fail(DGN_E_IO, "%s: cannot create a temporary file in %s: %s", path, dir,
                         strerror(errno));
@@ -308,19 +306,19 @@ static void fill(pending *p, const void *data, size_t len, int exists,
 /* The file at target, whole: a new path is created by one link; if
  * something appeared there meanwhile, or for an existing file, a
  * temporary name and a rename over it. */
-static void publish(pending *p, const char *target, int exists)
+static void publish(pending *p, char *name, size_t cap, const char *target, int exists)
 {
     if (!p->what && !p->named) {
         char proc[64];
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", p->fd);
         if (exists || linkat(AT_FDCWD, proc, AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0) {
-            if (link_beside(p->fd, target, p->name, p->cap) == 0)
+            if (link_beside(p->fd, target, name, cap) == 0)
                 p->named = 1;
             else
                 failed(p, "link", errno);
         }
     }
-    if (!p->what && p->named && rename(p->name, target) != 0)
+    if (!p->what && p->named && rename(name, target) != 0)
         failed(p, "rename", errno);
 }
 
@@ -335,21 +333,29 @@ dgn_status dgn_write_file_with(const char *path, const void *data, size_t len,
     dgn_status s = resolve(path, &target, &exists, &st);
     if (s != DGN_OK)
         return s;
-    pending p = {.fd = -1, .cap = strlen(target) + 16};
     s = check_dir(path, target, &dir);
-    if (s == DGN_OK && !(p.name = malloc(p.cap)))
-        s = dgn_fail_nomem("temporary file name");
-    if (s == DGN_OK)
-        s = open_temp(&p, path, target, dir, kind);
+    if (s != DGN_OK) {
+        free(target);
+        return s;
+    }
+    size_t cap = strlen(target) + 16;
+    char *name = malloc(cap);
+    if (!name) {
+        free(target);
+        free(dir);
+        return dgn_fail_nomem("temporary file name");
+    }
+    pending p = {.fd = -1};
+    s = open_temp(&p, name, cap, path, target, dir, kind);
     if (s == DGN_OK) {
         fill(&p, data, len, exists, &st, exists ? st.st_mode & 0777 : 0666 & ~current_umask());
-        publish(&p, target, exists);
+        publish(&p, name, cap, target, exists);
         if (p.fd >= 0)
             close(p.fd);
     }
     if (s == DGN_OK && p.what) {
         if (p.named)
-            unlink(p.name);
+            unlink(name);
         s = dgn_fail(DGN_E_IO, "%s: cannot save (%s failed: %s); any previous file there is "
                      "unchanged", path, p.what, p.err ? strerror(p.err) : "short write");
     } else if (s == DGN_OK) {
@@ -360,7 +366,7 @@ dgn_status dgn_write_file_with(const char *path, const void *data, size_t len,
             close(dfd);
         }
     }
-    free(p.name);
+    free(name);
     free(target);
     free(dir);
     return s;

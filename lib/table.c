@@ -346,11 +346,10 @@ dgn_status dgn_table_read_csv(dgn_table *t, const char *path, const dgn_table_sp
     t->source = path;
     dgn_csv r;
     columns cols = {0};
+    /* A reader that failed to open may hold memory: closed either way. */
     dgn_status st = dgn_csv_open_file(&r, path);
-    if (st != DGN_OK)
-        return st;
     int got = 0;
-    if ((st = dgn_csv_next(&r, &got)) == DGN_OK && !got)
+    if (st == DGN_OK && (st = dgn_csv_next(&r, &got)) == DGN_OK && !got)
         st = dgn_fail(DGN_E_FORMAT, "%s: file is empty (expected a header row)", path);
     if (st == DGN_OK)
         st = pick_columns(&r, spec, &cols);
