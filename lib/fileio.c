@@ -172,29 +172,43 @@ static dgn_status check_dir(const char *path, const char *target, char **dir)
     return s;
 }
 
+/* The file path names (resolve) and its directory (check_dir), both for
+ * the caller to free, or neither. */
+static dgn_status locate(const char *path, char **target, char **dir, int *exists,
+                         struct stat *st)
+{
+    dgn_status s = resolve(path, target, exists, st);
+    if (s != DGN_OK)
+        return s;
+    s = check_dir(path, *target, dir);
+    if (s != DGN_OK) {
+        free(*target);
+        *target = NULL;
+    }
+    return s;
+}
+
 dgn_status dgn_output_check(const char *path, const char *const *inputs, size_t n_inputs)
 {
     if (!path || (n_inputs && !inputs))
         return dgn_fail(DGN_E_INVALID, "dgn_output_check: NULL argument");
-    char *target, *dir;
+    /* Only whether it exists, and as which file, matters here. */
     int exists;
     struct stat st;
-    dgn_status s = resolve(path, &target, &exists, &st);
-    if (s != DGN_OK)
-        return s;
-    s = check_dir(path, target, &dir);
-    free(target);
-    if (s != DGN_OK)
-        return s;
-    free(dir);
-    for (size_t i = 0; exists && i < n_inputs; i++) {
+    char *target, *dir;
+    dgn_status s = locate(path, &target, &dir, &exists, &st);
+    if (s == DGN_OK) {
+        free(target);
+        free(dir);
+    }
+    for (size_t i = 0; s == DGN_OK && exists && i < n_inputs; i++) {
         struct stat in;
         if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev
             && in.st_ino == st.st_ino)
-            return dgn_fail(DGN_E_INVALID, "%s: is the same file as the input %s; writing "
-                            "it would destroy that input", path, inputs[i]);
+            s = dgn_fail(DGN_E_INVALID, "%s: is the same file as the input %s; writing "
+                         "it would destroy that input", path, inputs[i]);
     }
-    return DGN_OK;
+    return s;
 }
 
 /* The umask can only be read by setting it, and it is process-wide: a file
@@ -327,17 +341,12 @@ dgn_status dgn_write_file_with(const char *path, const void *data, size_t len,
 {
     if (!path || (len && !data))
         return dgn_fail(DGN_E_INVALID, "dgn_write_file: NULL argument");
-    char *target, *dir = NULL;
+    char *target, *dir;
     int exists;
     struct stat st;
-    dgn_status s = resolve(path, &target, &exists, &st);
+    dgn_status s = locate(path, &target, &dir, &exists, &st);
     if (s != DGN_OK)
         return s;
-    s = check_dir(path, target, &dir);
-    if (s != DGN_OK) {
-        free(target);
-        return s;
-    }
     size_t cap = strlen(target) + 16;
     char *name = malloc(cap);
     if (!name) {
