@@ -33,21 +33,6 @@ typedef struct dgn_csv {
  * file's size before reading and again while reading (a file that grows). */
 #define DGN_CSV_MAX_BYTES ((size_t)1 << 30)
 
-/* The proportion-sum window of a row, shared by training rows (dataset.c)
- * and candidates (screener.c): a row is kept when its proportions, as
- * fractions of the whole, sum within [lo − tol, hi + tol]. The tolerance
- * absorbs decimal rounding (30.1 + 64.9 is 94.99999999999999 in doubles),
- * so rows written exactly at the edge (95 %, 105 %) are kept, while
- * 94.99 % is still dropped. Sums are computed in double. */
-#define DGN_SUM_WINDOW_LO 0.95
-#define DGN_SUM_WINDOW_HI 1.05
-#define DGN_SUM_TOLERANCE 1e-9
-
-static inline int dgn_sum_in_window(double sum, double lo, double hi)
-{
-    return sum >= lo - DGN_SUM_TOLERANCE && sum <= hi + DGN_SUM_TOLERANCE;
-}
-
 dgn_status dgn_csv_open_file(dgn_csv *r, const char *path);
 /* The same with a smaller cap (tests). */
 dgn_status dgn_csv_open_file_capped(dgn_csv *r, const char *path, size_t max_bytes);

@@ -1,14 +1,21 @@
+/* The dataset: reads its tables (table.c), splits the main one
+ * (split.c), lays the rows out by part, labels them and checks the
+ * classes, fits the z-scores (normalise.c) and hands the training rows to
+ * the triplet sampler (triplets.c). */
 #include "dgn/dataset.h"
 
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "dataset_config.h"
 #include "error.h"
+#include "normalise.h"
 #include "rng.h"
+#include "split.h"
+#include "table.h"
+#include "triplets.h"
 
 struct dgn_dataset {
     size_t n_comp;
@@ -27,577 +34,8 @@ struct dgn_dataset {
     size_t n_dropped, n_skipped;
 
     double *mean, *std; /* [n_comp], training rows only */
-
-    double sigma;
-    int balance;
-    dgn_rng rng;
-    size_t *order;          /* [n_train] anchor order of this epoch */
-    size_t cursor;
-    size_t *by_class[2];    /* training rows with label 0 / 1 */
-    size_t n_class[2];
+    dgn_triplets *triplets; /* over the training rows */
 };
-
-/* ------------------------------------------------------------------ */
-/* Config                                                               */
-
-/* Bytes of a config of the given version: a caller built against
- * version 1 passes a struct that ends where test_fraction starts. */
-static size_t config_size(unsigned int version)
-{
-    return version >= 2 ? sizeof(dgn_dataset_config)
-                        : offsetof(dgn_dataset_config, test_fraction);
-}
-
-/* The version-2 fields, or their defaults for an older struct. */
-static double test_fraction_of(const dgn_dataset_config *cfg)
-{
-    return cfg->version >= 2 ? cfg->test_fraction : 0;
-}
-
-static const char *test_path_of(const dgn_dataset_config *cfg)
-{
-    return cfg->version >= 2 ? cfg->test_path : NULL;
-}
-
-dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version)
-{
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: cfg is NULL");
-    if (version == 0 || version > DGN_DATASET_CONFIG_VERSION)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: version %u is not "
-                        "supported (this library knows versions 1 to %u)", version,
-                        DGN_DATASET_CONFIG_VERSION);
-    memset(cfg, 0, config_size(version));
-    cfg->version = version;
-    cfg->lo = NAN;
-    cfg->hi = NAN;
-    cfg->units = DGN_UNITS_AUTO;
-    cfg->sum_min = DGN_SUM_WINDOW_LO;
-    cfg->sum_max = DGN_SUM_WINDOW_HI;
-    cfg->valid_fraction = 0.2;
-    cfg->sigma = 0.05;
-    cfg->seed = 2024;
-    cfg->balance_anchors = DGN_BALANCE_AUTO;
-    /* Version 2: test_fraction 0 and test_path NULL, zeroed above. */
-    return DGN_OK;
-}
-
-#define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "dataset config: " __VA_ARGS__)
-
-dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
-{
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dataset config is NULL");
-    if (cfg->version == 0 || cfg->version > DGN_DATASET_CONFIG_VERSION)
-        return BAD_FIELD("version: %u is not a known version (use "
-                         "dgn_dataset_config_init with DGN_DATASET_CONFIG_VERSION)",
-                         cfg->version);
-    if (!isfinite(cfg->lo) || !isfinite(cfg->hi))
-        return BAD_FIELD("lo and hi: the target range must be set to finite "
-                         "values (got %g, %g)", cfg->lo, cfg->hi);
-    if (cfg->lo > cfg->hi)
-        return BAD_FIELD("lo: %g is above hi %g", cfg->lo, cfg->hi);
-    if (cfg->units != DGN_UNITS_AUTO && cfg->units != DGN_UNITS_FRACTION &&
-        cfg->units != DGN_UNITS_PERCENT)
-        return BAD_FIELD("units: %d is not a dgn_units value", (int)cfg->units);
-    if (!(cfg->sum_min >= 0) || !isfinite(cfg->sum_max) || !(cfg->sum_min < cfg->sum_max))
-        return BAD_FIELD("sum_min, sum_max: need 0 <= sum_min < sum_max "
-                         "(got %g, %g)", cfg->sum_min, cfg->sum_max);
-    if (cfg->skip_bad_rows != 0 && cfg->skip_bad_rows != 1)
-        return BAD_FIELD("skip_bad_rows: must be 0 or 1 (got %d)", cfg->skip_bad_rows);
-    if (cfg->balance_anchors != 0 && cfg->balance_anchors != 1 &&
-        cfg->balance_anchors != DGN_BALANCE_AUTO)
-        return BAD_FIELD("balance_anchors: must be 0, 1 or DGN_BALANCE_AUTO (got %d)",
-                         cfg->balance_anchors);
-    if (cfg->group_split != 0 && cfg->group_split != 1)
-        return BAD_FIELD("group_split: must be 0 or 1 (got %d)", cfg->group_split);
-    if (!(cfg->valid_fraction >= 0 && cfg->valid_fraction < 1))
-        return BAD_FIELD("valid_fraction: %g is outside [0, 1)", cfg->valid_fraction);
-    if (!(cfg->sigma >= 0) || !isfinite(cfg->sigma))
-        return BAD_FIELD("sigma: %g is not a finite value >= 0", cfg->sigma);
-    if (cfg->n_components > 0 && !cfg->components)
-        return BAD_FIELD("components: NULL with n_components = %zu", cfg->n_components);
-    for (size_t i = 0; i < cfg->n_components; i++)
-        if (!cfg->components[i] || !cfg->components[i][0])
-            return BAD_FIELD("components[%zu]: empty name", i);
-    if (cfg->property && !cfg->property[0])
-        return BAD_FIELD("property: empty name (use NULL for the last column)");
-    if (cfg->version < 2)
-        return DGN_OK;
-    if (!(cfg->test_fraction >= 0 && cfg->test_fraction < 1))
-        return BAD_FIELD("test_fraction: %g is outside [0, 1)", cfg->test_fraction);
-    if (cfg->test_path && cfg->test_fraction > 0)
-        return BAD_FIELD("test_path and test_fraction: give one, not both (test_path "
-                         "\"%s\", test_fraction %g)", cfg->test_path, cfg->test_fraction);
-    if (cfg->test_path && !cfg->test_path[0])
-        return BAD_FIELD("test_path: empty file name (use NULL for no test file)");
-    /* With valid_path, valid_fraction is not used and does not count. */
-    if (!cfg->valid_path && !(cfg->valid_fraction + cfg->test_fraction < 1))
-        return BAD_FIELD("valid_fraction + test_fraction: %g + %g leaves no training "
-                         "rows; the sum must be below 1", cfg->valid_fraction,
-                         cfg->test_fraction);
-    return DGN_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Raw tables: rows as read, before the split                           */
-
-typedef struct table {
-    const char *source;  /* file name, or NULL for caller arrays */
-    size_t n_comp, n, cap;
-    double *x;           /* [n][n_comp] */
-    double *y;
-    size_t *where;       /* line in the file, or row number for arrays */
-    size_t n_skipped, n_dropped;
-    dgn_units units;
-} table;
-
-static void table_free(table *t)
-{
-    free(t->x);
-    free(t->y);
-    free(t->where);
-    memset(t, 0, sizeof *t);
-}
-
-static dgn_status table_reserve(table *t, size_t want)
-{
-    if (want <= t->cap)
-        return DGN_OK;
-    size_t cap = t->cap ? t->cap : 1024;
-    while (cap < want)
-        cap *= 2;
-    if (t->n_comp && cap > SIZE_MAX / sizeof(double) / t->n_comp)
-        return dgn_fail_nomem("dataset rows");
-    double *x = realloc(t->x, cap * t->n_comp * sizeof *x);
-    if (x)
-        t->x = x;
-    double *y = realloc(t->y, cap * sizeof *y);
-    if (y)
-        t->y = y;
-    size_t *w = realloc(t->where, cap * sizeof *w);
-    if (w)
-        t->where = w;
-    if (!x || !y || !w)
-        return dgn_fail_nomem("dataset rows");
-    t->cap = cap;
-    return DGN_OK;
-}
-
-/* "data.csv:12" or "row 12", for messages. */
-static const char *where(const table *t, size_t i, char *buf, size_t size)
-{
-    if (t->source)
-        snprintf(buf, size, "%s:%zu", t->source, t->where[i]);
-    else
-        snprintf(buf, size, "row %zu", t->where[i]);
-    return buf;
-}
-
-/* Detect or apply units, convert to fractions, then drop rows whose sum
- * falls outside the window. */
-static dgn_status table_clean(table *t, const dgn_dataset_config *cfg)
-{
-    char a[512], b[512];
-    dgn_units units = cfg->units;
-    if (units == DGN_UNITS_AUTO) {
-        size_t first[3] = {0}, count[3] = {0};
-        double sum_of[3] = {0};
-        for (size_t i = 0; i < t->n; i++) {
-            double s = 0;
-            for (size_t j = 0; j < t->n_comp; j++)
-                s += t->x[i * t->n_comp + j];
-            int kind = s >= 0.5 && s <= 2 ? DGN_UNITS_FRACTION
-                     : s >= 50 && s <= 200 ? DGN_UNITS_PERCENT : 0;
-            if (kind && count[kind]++ == 0) {
-                first[kind] = i;
-                sum_of[kind] = s;
-            }
-        }
-        if (count[DGN_UNITS_FRACTION] && count[DGN_UNITS_PERCENT])
-            return dgn_fail(DGN_E_FORMAT,
-                            "%s mixes fractions and percents: %s sums to %g, "
-                            "%s sums to %g",
-                            t->source ? t->source : "the data",
-                            where(t, first[DGN_UNITS_FRACTION], a, sizeof a),
-                            sum_of[DGN_UNITS_FRACTION],
-                            where(t, first[DGN_UNITS_PERCENT], b, sizeof b),
-                            sum_of[DGN_UNITS_PERCENT]);
-        if (count[DGN_UNITS_FRACTION])
-            units = DGN_UNITS_FRACTION;
-        else if (count[DGN_UNITS_PERCENT])
-            units = DGN_UNITS_PERCENT;
-        else if (t->n)
-            return dgn_fail(DGN_E_DATA,
-                            "%s: cannot tell the units: no row's proportions sum "
-                            "to near 1 or near 100 (set units in the config)",
-                            t->source ? t->source : "the data");
-        else
-            units = DGN_UNITS_FRACTION;
-    }
-    t->units = units;
-
-    double scale = units == DGN_UNITS_PERCENT ? 0.01 : 1.0;
-    size_t kept = 0, c = t->n_comp;
-    for (size_t i = 0; i < t->n; i++) {
-        double s = 0;
-        for (size_t j = 0; j < c; j++) {
-            /* +0.0 turns -0.0 into 0.0 so identical rows compare equal. */
-            t->x[i * c + j] = t->x[i * c + j] * scale + 0.0;
-            s += t->x[i * c + j];
-        }
-        /* The tolerance absorbs the rounding of the terms and of scale. */
-        if (!dgn_sum_in_window(s, cfg->sum_min, cfg->sum_max)) {
-            t->n_dropped++;
-            continue;
-        }
-        if (kept != i) {
-            memmove(t->x + kept * c, t->x + i * c, c * sizeof *t->x);
-            t->y[kept] = t->y[i];
-            t->where[kept] = t->where[i];
-        }
-        kept++;
-    }
-    t->n = kept;
-    return DGN_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* CSV columns                                                          */
-
-/* Columns chosen from a header record. */
-typedef struct columns {
-    size_t n_fields;  /* fields every row must have */
-    size_t first;     /* 1 when an unnamed index column leads, else 0 */
-    size_t property;
-    size_t *comp;     /* [n_comp] */
-    size_t n_comp;
-} columns;
-
-/* wanted/n_wanted: component names to find (NULL: all other columns). */
-static dgn_status pick_columns(const dgn_csv *r, const char *property,
-                               const char *const *wanted, size_t n_wanted,
-                               columns *cols)
-{
-    size_t nf = r->n_field;
-    cols->n_fields = nf;
-    cols->first = nf > 1 && r->field[0][0] == '\0';
-    dgn_status st = dgn_csv_check_header(r, cols->first, 0);
-    if (st != DGN_OK)
-        return st;
-    if (nf - cols->first < 2)
-        return dgn_fail(DGN_E_FORMAT, "%s:%zu: need at least one component column "
-                        "and a property column, found %zu column(s)",
-                        r->name, r->record_line, nf - cols->first);
-
-    if (property) {
-        if ((st = dgn_csv_find_column(r, cols->first, property, "property", &cols->property)))
-            return st;
-    } else {
-        cols->property = nf - 1;
-    }
-
-    size_t n = wanted ? n_wanted : nf - cols->first - 1;
-    cols->comp = malloc(n * sizeof *cols->comp);
-    if (!cols->comp)
-        return dgn_fail_nomem("column list");
-    cols->n_comp = 0;
-    if (!wanted) {
-        for (size_t i = cols->first; i < nf; i++)
-            if (i != cols->property)
-                cols->comp[cols->n_comp++] = i;
-        return DGN_OK;
-    }
-    /* Indexed: a validation file matched by thousands of names stays linear. */
-    dgn_names ix = {0};
-    unsigned char *taken = calloc(nf, 1);
-    st = taken ? dgn_names_build(&ix, (const char *const *)r->field, cols->first, nf)
-               : dgn_fail_nomem("column list");
-    for (size_t k = 0; st == DGN_OK && k < n_wanted; k++) {
-        size_t c;
-        if ((st = dgn_names_find(&ix, wanted[k], r->name, "component", "column", &c)))
-            break;
-        if (c == cols->property)
-            st = dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is the property "
-                          "and cannot also be a component",
-                          r->name, c + 1, r->field[c]);
-        else if (taken[c]++)
-            st = dgn_fail(DGN_E_INVALID, "%s: column %zu (\"%s\") is listed "
-                          "twice among the components", r->name, c + 1,
-                          r->field[c]);
-        else
-            cols->comp[cols->n_comp++] = c;
-    }
-    dgn_names_free(&ix);
-    free(taken);
-    return st;
-}
-
-/* Quote at most 40 bytes of a cell for a message. */
-static const char *excerpt(const char *text, char *buf, size_t size)
-{
-    size_t len = strlen(text);
-    if (len > 40)
-        snprintf(buf, size, "\"%.37s...\"", text);
-    else
-        snprintf(buf, size, "\"%s\"", text);
-    return buf;
-}
-
-/* Parse one cell; components must also be >= 0. */
-static dgn_status read_cell(const dgn_csv *r, size_t col, const char *header,
-                            int component, double *v)
-{
-    const char *text = r->field[col];
-    char ex[64];
-    switch (dgn_csv_parse_number(r, text, v)) {
-    case DGN_CSV_NUMBER:
-        break;
-    case DGN_CSV_EMPTY:
-        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): empty cell",
-                        r->name, r->record_line, col + 1, header);
-    case DGN_CSV_NOT_NUMBER:
-        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): %s is not a number",
-                        r->name, r->record_line, col + 1, header,
-                        excerpt(text, ex, sizeof ex));
-    case DGN_CSV_NONFINITE:
-        return dgn_fail(DGN_E_NONFINITE, "%s:%zu: column %zu (\"%s\"): %s is not finite",
-                        r->name, r->record_line, col + 1, header,
-                        excerpt(text, ex, sizeof ex));
-    }
-    if (component && *v < 0)
-        return dgn_fail(DGN_E_FORMAT, "%s:%zu: column %zu (\"%s\"): %s is negative",
-                        r->name, r->record_line, col + 1, header,
-                        excerpt(text, ex, sizeof ex));
-    return DGN_OK;
-}
-
-/* Names of the chosen columns, as written. */
-typedef struct names {
-    char **comp;
-    size_t n_comp;
-    char *property;
-} names;
-
-static void names_free(names *nm)
-{
-    if (nm->comp)
-        for (size_t i = 0; i < nm->n_comp; i++)
-            free(nm->comp[i]);
-    free(nm->comp);
-    free(nm->property);
-    memset(nm, 0, sizeof *nm);
-}
-
-/* Read a CSV into t. With `match`, columns are found by the names in it
- * (a validation file must carry the training file's columns); otherwise
- * they come from cfg and their names are returned in *out. */
-static dgn_status load_table(table *t, names *out, const char *path,
-                             const dgn_dataset_config *cfg, const names *match)
-{
-    dgn_csv r;
-    columns cols = {0};
-    char **header = NULL;
-    dgn_status st = dgn_csv_open_file(&r, path);
-    int got = 0;
-    if (st == DGN_OK)
-        st = dgn_csv_next(&r, &got);
-    if (st == DGN_OK && !got)
-        st = dgn_fail(DGN_E_FORMAT, "%s: file is empty (expected a header row)", path);
-    if (st == DGN_OK) {
-        if (match)
-            st = pick_columns(&r, match->property,
-                              (const char *const *)match->comp, match->n_comp, &cols);
-        else
-            st = pick_columns(&r, cfg->property, cfg->components,
-                              cfg->components ? cfg->n_components : 0, &cols);
-    }
-    /* Record fields are overwritten by the next record: keep the header. */
-    if (st == DGN_OK) {
-        header = calloc(cols.n_fields, sizeof *header);
-        if (!header)
-            st = dgn_fail_nomem("CSV header");
-        for (size_t i = 0; st == DGN_OK && i < cols.n_fields; i++)
-            if (!(header[i] = strdup(r.field[i])))
-                st = dgn_fail_nomem("CSV header");
-    }
-    if (st == DGN_OK && out) {
-        out->n_comp = cols.n_comp;
-        out->comp = calloc(cols.n_comp, sizeof *out->comp);
-        out->property = strdup(header[cols.property]);
-        if (!out->comp || !out->property)
-            st = dgn_fail_nomem("column names");
-        for (size_t j = 0; st == DGN_OK && j < cols.n_comp; j++)
-            if (!(out->comp[j] = strdup(header[cols.comp[j]])))
-                st = dgn_fail_nomem("column names");
-    }
-
-    t->source = path;
-    t->n_comp = cols.n_comp;
-    size_t header_line = r.record_line;
-    while (st == DGN_OK) {
-        if ((st = dgn_csv_next(&r, &got)) != DGN_OK || !got)
-            break;
-        if (r.n_field != cols.n_fields) {
-            if (cfg->skip_bad_rows) {
-                t->n_skipped++;
-                continue;
-            }
-            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: expected %zu fields, found %zu",
-                          path, r.record_line, cols.n_fields, r.n_field);
-            break;
-        }
-        if ((st = table_reserve(t, t->n + 1)) != DGN_OK)
-            break;
-        double *row = t->x + t->n * t->n_comp;
-        for (size_t j = 0; st == DGN_OK && j < cols.n_comp; j++)
-            st = read_cell(&r, cols.comp[j], header[cols.comp[j]], 1, &row[j]);
-        if (st == DGN_OK)
-            st = read_cell(&r, cols.property, header[cols.property], 0, &t->y[t->n]);
-        if (st != DGN_OK && cfg->skip_bad_rows && st != DGN_E_NOMEM) {
-            t->n_skipped++;
-            st = DGN_OK;
-            continue;
-        }
-        if (st == DGN_OK)
-            t->where[t->n++] = r.record_line;
-    }
-    if (st == DGN_OK && t->n == 0 && t->n_skipped == 0)
-        st = dgn_fail(DGN_E_FORMAT, "%s:%zu: header row but no data rows",
-                      path, header_line);
-
-    if (header)
-        for (size_t i = 0; i < cols.n_fields; i++)
-            free(header[i]);
-    free(header);
-    free(cols.comp);
-    dgn_csv_close(&r);
-    return st;
-}
-
-/* ------------------------------------------------------------------ */
-/* Split                                                                */
-
-static int rows_equal(const double *a, const double *b, size_t c)
-{
-    return memcmp(a, b, c * sizeof *a) == 0;
-}
-
-static uint64_t row_hash(const double *row, size_t c)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    const unsigned char *p = (const unsigned char *)row;
-    for (size_t i = 0; i < c * sizeof *row; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-
-/* group[i]: id of the distinct composition of row i, 0 .. *n_groups. */
-static dgn_status group_rows(const table *t, size_t *group, size_t *n_groups)
-{
-    size_t size = 16;
-    while (size < 2 * t->n)
-        size *= 2;
-    size_t *slot = malloc(size * sizeof *slot); /* row index + 1, 0 = empty */
-    if (!slot)
-        return dgn_fail_nomem("duplicate table");
-    memset(slot, 0, size * sizeof *slot);
-    size_t c = t->n_comp, g = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const double *row = t->x + i * c;
-        size_t h = (size_t)row_hash(row, c) & (size - 1);
-        while (slot[h] && !rows_equal(t->x + (slot[h] - 1) * c, row, c))
-            h = (h + 1) & (size - 1);
-        if (slot[h]) {
-            group[i] = group[slot[h] - 1];
-        } else {
-            slot[h] = i + 1;
-            group[i] = g++;
-        }
-    }
-    free(slot);
-    *n_groups = g;
-    return DGN_OK;
-}
-
-/* Which part of the dataset a row of the main table goes to. */
-enum { PART_TRAIN = 0, PART_VALID = 1, PART_TEST = 2 };
-
-/* part[i] for each row of t. One seeded shuffle, of rows or with
- * group_split of whole compositions, decides all three parts: its first
- * rows go to validation, the next to test, the rest to training. With no
- * test rows this draws exactly what the two-way split always drew, and
- * with no held-out rows at all it draws nothing. */
-static dgn_status split_rows(const table *t, double valid_fraction, double test_fraction,
-                             int group_split, dgn_rng *rng, unsigned char *part)
-{
-    size_t n = t->n;
-    memset(part, PART_TRAIN, n);
-    if (n == 0)
-        return DGN_OK;
-    size_t n_valid = (size_t)llround(valid_fraction * (double)n);
-    if (n_valid >= n)
-        n_valid = n - 1;
-    size_t n_test = (size_t)llround(test_fraction * (double)n);
-    if (n_test > n - 1 - n_valid)
-        n_test = n - 1 - n_valid;
-    if (n_valid + n_test == 0)
-        return DGN_OK;
-
-    size_t *order = malloc(n * sizeof *order);
-    size_t *group = group_split ? malloc(n * sizeof *group) : NULL;
-    if (!order || (group_split && !group)) {
-        free(order);
-        free(group);
-        return dgn_fail_nomem("split");
-    }
-    if (!group_split) {
-        for (size_t i = 0; i < n; i++)
-            order[i] = i;
-        dgn_rng_shuffle(rng, order, n);
-        for (size_t i = 0; i < n_valid + n_test; i++)
-            part[order[i]] = i < n_valid ? PART_VALID : PART_TEST;
-    } else {
-        size_t n_groups = 0;
-        dgn_status st = group_rows(t, group, &n_groups);
-        if (st != DGN_OK) {
-            free(order);
-            free(group);
-            return st;
-        }
-        /* Whole groups, in shuffled order, until each target is reached. */
-        size_t *size = calloc(n_groups, sizeof *size);
-        unsigned char *take = calloc(n_groups, 1);
-        if (!size || !take) {
-            free(size);
-            free(take);
-            free(order);
-            free(group);
-            return dgn_fail_nomem("split");
-        }
-        for (size_t i = 0; i < n; i++)
-            size[group[i]]++;
-        for (size_t k = 0; k < n_groups; k++)
-            order[k] = k;
-        dgn_rng_shuffle(rng, order, n_groups);
-        size_t k = 0, taken = 0;
-        for (; k < n_groups && taken < n_valid; k++) {
-            take[order[k]] = PART_VALID;
-            taken += size[order[k]];
-        }
-        for (taken = 0; k < n_groups && taken < n_test; k++) {
-            take[order[k]] = PART_TEST;
-            taken += size[order[k]];
-        }
-        for (size_t i = 0; i < n; i++)
-            part[i] = take[group[i]];
-        free(size);
-        free(take);
-    }
-    free(order);
-    free(group);
-    return DGN_OK;
-}
 
 /* ------------------------------------------------------------------ */
 /* Assembly                                                             */
@@ -616,9 +54,7 @@ void dgn_dataset_destroy(dgn_dataset *ds)
     free(ds->label);
     free(ds->mean);
     free(ds->std);
-    free(ds->order);
-    free(ds->by_class[0]);
-    free(ds->by_class[1]);
+    dgn_triplets_destroy(ds->triplets);
     free(ds);
 }
 
@@ -634,32 +70,24 @@ static dgn_status check_classes(const dgn_dataset *ds, size_t n, size_t n_pos,
     return DGN_OK;
 }
 
-/* Lay out the rows of `a` by part (training, validation, test), with all
- * of `vt` (a validation file) after a's validation rows and all of `tt`
- * (a test file) after a's test rows; label them and check the classes.
- * `want_test`: a test split was asked for, so it must not be empty.
- * Takes the names. */
-static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
-                           const unsigned char *part, const table *vt, const table *tt,
-                           int want_test, const dgn_dataset_config *cfg, dgn_rng *rng)
+/* A new dataset holding a's names and room for all rows. */
+static dgn_status create(dgn_dataset **out, dgn_table *a, const dgn_table *vt,
+                         const dgn_table *tt, const dgn_dataset_config *cfg)
 {
     size_t c = a->n_comp;
     dgn_dataset *ds = calloc(1, sizeof *ds);
     if (!ds)
         return dgn_fail_nomem("dataset");
     ds->n_comp = c;
-    ds->names = nm->comp;
-    ds->property = nm->property;
-    nm->comp = NULL;
-    nm->property = NULL;
+    ds->names = a->comp_name;
+    ds->property = a->property_name;
+    a->comp_name = NULL;
+    a->property_name = NULL;
     ds->lo = cfg->lo;
     ds->hi = cfg->hi;
     ds->units = a->units;
-    ds->sigma = cfg->sigma;
-    ds->rng = *rng;
     ds->n_dropped = a->n_dropped + (vt ? vt->n_dropped : 0) + (tt ? tt->n_dropped : 0);
     ds->n_skipped = a->n_skipped + (vt ? vt->n_skipped : 0) + (tt ? tt->n_skipped : 0);
-
     size_t n = a->n + (vt ? vt->n : 0) + (tt ? tt->n : 0);
     ds->n_rows = n;
     ds->x = malloc((n ? n : 1) * c * sizeof *ds->x);
@@ -667,109 +95,150 @@ static dgn_status assemble(dgn_dataset **out, names *nm, const table *a,
     ds->label = malloc((n ? n : 1) * sizeof *ds->label);
     ds->mean = calloc(c, sizeof *ds->mean);
     ds->std = calloc(c, sizeof *ds->std);
-    if (!ds->x || !ds->y || !ds->label || !ds->mean || !ds->std) {
-        dgn_dataset_destroy(ds);
+    *out = ds;
+    if (!ds->x || !ds->y || !ds->label || !ds->mean || !ds->std)
         return dgn_fail_nomem("dataset rows");
-    }
+    return DGN_OK;
+}
 
-    size_t k = 0, start[3] = {0, 0, 0};
-    for (int p = PART_TRAIN; p <= PART_TEST; p++) {
+/* The rows of `a` by part (training, validation, test), with all of `vt`
+ * (a validation file) after a's validation rows and all of `tt` (a test
+ * file) after a's test rows; then their labels. */
+static void lay_out(dgn_dataset *ds, const dgn_table *a, const unsigned char *part,
+                    const dgn_table *vt, const dgn_table *tt)
+{
+    size_t c = ds->n_comp, k = 0, start[3] = {0, 0, 0};
+    for (int p = DGN_PART_TRAIN; p <= DGN_PART_TEST; p++) {
         start[p] = k;
         for (size_t i = 0; i < a->n; i++) {
-            if ((part ? part[i] : PART_TRAIN) != p)
+            if (part[i] != p)
                 continue;
             memcpy(ds->x + k * c, a->x + i * c, c * sizeof *ds->x);
             ds->y[k++] = a->y[i];
         }
-        const table *extra = p == PART_VALID ? vt : p == PART_TEST ? tt : NULL;
+        const dgn_table *extra = p == DGN_PART_VALID ? vt : p == DGN_PART_TEST ? tt : NULL;
         for (size_t i = 0; extra && i < extra->n; i++) {
             memcpy(ds->x + k * c, extra->x + i * c, c * sizeof *ds->x);
             ds->y[k++] = extra->y[i];
         }
     }
-    ds->n_train = start[PART_VALID];
-    ds->n_valid = start[PART_TEST] - start[PART_VALID];
-    size_t n_test = n - start[PART_TEST];
-    for (size_t i = 0; i < n; i++) {
-        ds->label[i] = ds->y[i] >= cfg->lo && ds->y[i] <= cfg->hi;
+    ds->n_train = start[DGN_PART_VALID];
+    ds->n_valid = start[DGN_PART_TEST] - start[DGN_PART_VALID];
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        ds->label[i] = ds->y[i] >= ds->lo && ds->y[i] <= ds->hi;
         if (ds->label[i])
-            *(i < start[PART_VALID]  ? &ds->n_pos_train
-              : i < start[PART_TEST] ? &ds->n_pos_valid
-                                     : &ds->n_pos_test) += 1;
+            *(i < start[DGN_PART_VALID]  ? &ds->n_pos_train
+              : i < start[DGN_PART_TEST] ? &ds->n_pos_valid
+                                         : &ds->n_pos_test) += 1;
     }
+}
 
-    dgn_status st = DGN_OK;
+/* Every split the trainer uses must hold both classes; a test split that
+ * was asked for (want_test) must not be empty. */
+static dgn_status check_splits(const dgn_dataset *ds, const dgn_table *a,
+                               const dgn_table *tt, int want_test,
+                               const dgn_dataset_config *cfg)
+{
+    size_t n_test = ds->n_rows - ds->n_train - ds->n_valid;
     if (ds->n_train == 0)
-        st = dgn_fail(DGN_E_DATA, "no rows left to train on (%zu dropped for "
-                      "proportions summing outside [%g, %g], %zu skipped)",
-                      ds->n_dropped, cfg->sum_min, cfg->sum_max, ds->n_skipped);
-    if (st == DGN_OK)
-        st = check_classes(ds, n, ds->n_pos_train + ds->n_pos_valid + ds->n_pos_test, "");
+        return dgn_fail(DGN_E_DATA, "no rows left to train on (%zu dropped for "
+                        "proportions summing outside [%g, %g], %zu skipped)",
+                        ds->n_dropped, cfg->sum_min, cfg->sum_max, ds->n_skipped);
+    dgn_status st = check_classes(ds, ds->n_rows,
+                                  ds->n_pos_train + ds->n_pos_valid + ds->n_pos_test, "");
     if (st == DGN_OK)
         st = check_classes(ds, ds->n_train, ds->n_pos_train, "training split: ");
     /* The trainer could not score such a split (dgn_auc needs both
      * classes): say so here, by name, rather than at the first epoch. */
     if (st == DGN_OK && ds->n_valid > 0)
         st = check_classes(ds, ds->n_valid, ds->n_pos_valid, "validation split: ");
-    if (st == DGN_OK && want_test && n_test == 0) {
-        if (tt)
-            st = dgn_fail(DGN_E_DATA, "test split: %s has no rows left (%zu dropped "
-                          "for proportions summing outside [%g, %g], %zu skipped)",
-                          tt->source, tt->n_dropped, cfg->sum_min, cfg->sum_max,
-                          tt->n_skipped);
-        else
-            st = dgn_fail(DGN_E_DATA, "test split: no rows (test_fraction %g of %zu "
-                          "rows%s)", test_fraction_of(cfg), a->n,
-                          cfg->group_split ? ", whole compositions, after validation"
-                                           : "");
+    if (st != DGN_OK || !want_test)
+        return st;
+    if (n_test == 0 && tt)
+        return dgn_fail(DGN_E_DATA, "test split: %s has no rows left (%zu dropped "
+                        "for proportions summing outside [%g, %g], %zu skipped)",
+                        tt->source, tt->n_dropped, cfg->sum_min, cfg->sum_max,
+                        tt->n_skipped);
+    if (n_test == 0)
+        return dgn_fail(DGN_E_DATA, "test split: no rows (test_fraction %g of %zu "
+                        "rows%s)", dgn_dataset_test_fraction(cfg), a->n,
+                        cfg->group_split ? ", whole compositions, after validation" : "");
+    return check_classes(ds, n_test, ds->n_pos_test, "test split: ");
+}
+
+/* The dataset from cleaned tables and the main table's split; takes a's
+ * names. `want_test`: a test split was asked for. */
+static dgn_status assemble(dgn_dataset **out, dgn_table *a, const unsigned char *part,
+                           const dgn_table *vt, const dgn_table *tt, int want_test,
+                           const dgn_dataset_config *cfg, const dgn_rng *rng)
+{
+    dgn_dataset *ds = NULL;
+    dgn_status st = create(&ds, a, vt, tt, cfg);
+    if (st == DGN_OK) {
+        lay_out(ds, a, part, vt, tt);
+        st = check_splits(ds, a, tt, want_test, cfg);
     }
-    if (st == DGN_OK && want_test)
-        st = check_classes(ds, n_test, ds->n_pos_test, "test split: ");
+    if (st == DGN_OK) {
+        /* Population statistics, as the z-scores of the reference code. */
+        dgn_zscore_fit(ds->x, ds->n_train, ds->n_comp, ds->mean, ds->std);
+        st = dgn_triplets_create(&ds->triplets, ds->x, ds->label, ds->n_train, ds->n_comp,
+                                 ds->mean, ds->std, cfg->sigma, cfg->balance_anchors, rng);
+    }
     if (st != DGN_OK) {
         dgn_dataset_destroy(ds);
         return st;
     }
-
-    /* Population statistics, as the z-scores of the reference code. */
-    for (size_t i = 0; i < ds->n_train; i++)
-        for (size_t j = 0; j < c; j++)
-            ds->mean[j] += ds->x[i * c + j];
-    for (size_t j = 0; j < c; j++)
-        ds->mean[j] /= (double)ds->n_train;
-    for (size_t i = 0; i < ds->n_train; i++)
-        for (size_t j = 0; j < c; j++) {
-            double d = ds->x[i * c + j] - ds->mean[j];
-            ds->std[j] += d * d;
-        }
-    for (size_t j = 0; j < c; j++) {
-        double sd = sqrt(ds->std[j] / (double)ds->n_train);
-        ds->std[j] = sd > 1e-12 ? sd : 1.0;
-    }
-
-    ds->order = malloc(ds->n_train * sizeof *ds->order);
-    ds->n_class[1] = ds->n_pos_train;
-    ds->n_class[0] = ds->n_train - ds->n_pos_train;
-    ds->by_class[0] = malloc(ds->n_class[0] * sizeof(size_t));
-    ds->by_class[1] = malloc(ds->n_class[1] * sizeof(size_t));
-    if (!ds->order || !ds->by_class[0] || !ds->by_class[1]) {
-        dgn_dataset_destroy(ds);
-        return dgn_fail_nomem("triplet index");
-    }
-    /* A rare class between two others is where the plain epoch fails:
-     * its features stay diffuse and the class centre points at the
-     * majority (docs/training.md). */
-    size_t minority = ds->n_class[0] < ds->n_class[1] ? ds->n_class[0] : ds->n_class[1];
-    ds->balance = cfg->balance_anchors == DGN_BALANCE_AUTO
-                      ? minority * 5 < ds->n_train
-                      : cfg->balance_anchors;
-    size_t fill[2] = {0, 0};
-    for (size_t i = 0; i < ds->n_train; i++) {
-        ds->order[i] = i;
-        ds->by_class[ds->label[i]][fill[ds->label[i]]++] = i;
-    }
-    dgn_dataset_shuffle(ds);
     *out = ds;
     return DGN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                              */
+
+/* Units decided or applied, rows outside the sum window dropped, values
+ * stored as fractions: the same for every table of a dataset. */
+static dgn_status clean(dgn_table *t, const dgn_dataset_config *cfg)
+{
+    dgn_status st = dgn_table_clean(t, cfg->units, cfg->sum_min, cfg->sum_max);
+    if (st == DGN_OK)
+        dgn_table_convert(t, DGN_UNITS_FRACTION);
+    return st;
+}
+
+/* Read a CSV and clean it. With `match`, columns are found by its names
+ * (a validation or test file must carry the training file's columns);
+ * otherwise they come from cfg. */
+static dgn_status read_clean(dgn_table *t, const char *path, const dgn_dataset_config *cfg,
+                             const dgn_table *match)
+{
+    dgn_table_spec spec = {
+        .property = match ? match->property_name : cfg->property,
+        .components = match ? (const char *const *)match->comp_name : cfg->components,
+        .n_components = match ? match->n_comp : cfg->components ? cfg->n_components : 0,
+        .skip_bad_rows = cfg->skip_bad_rows,
+    };
+    dgn_status st = dgn_table_read_csv(t, path, &spec);
+    return st == DGN_OK ? clean(t, cfg) : st;
+}
+
+/* The tail both loaders share, from cleaned tables: the main table's
+ * split (validation rows unless a file gives them, test rows when
+ * test_fraction asks), then the dataset. The split runs after the files
+ * are read but consumes the generator the same way whatever they hold. */
+static dgn_status finish(dgn_dataset **out, dgn_table *a, const dgn_table *vt,
+                         const dgn_table *tt, const dgn_dataset_config *cfg)
+{
+    dgn_rng rng;
+    dgn_rng_seed(&rng, cfg->seed);
+    unsigned char *part = malloc(a->n ? a->n : 1);
+    double test_fraction = dgn_dataset_test_fraction(cfg);
+    dgn_status st = part ? dgn_split_rows(a, cfg->valid_path ? 0 : cfg->valid_fraction,
+                                          test_fraction, cfg->group_split, &rng, part)
+                         : dgn_fail_nomem("split");
+    if (st == DGN_OK)
+        st = assemble(out, a, part, vt, tt, tt || test_fraction > 0, cfg, &rng);
+    free(part);
+    return st;
 }
 
 dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
@@ -782,45 +251,18 @@ dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
     if (st != DGN_OK)
         return st;
 
-    table a = {0}, vt = {0}, tt = {0};
-    names nm = {0};
-    unsigned char *part = NULL;
-    dgn_rng rng;
-    dgn_rng_seed(&rng, cfg->seed);
-    const char *test_path = test_path_of(cfg);
-
-    st = load_table(&a, &nm, path, cfg, NULL);
+    dgn_table a = {0}, vt = {0}, tt = {0};
+    const char *test_path = dgn_dataset_test_path(cfg);
+    st = read_clean(&a, path, cfg, NULL);
+    if (st == DGN_OK && cfg->valid_path)
+        st = read_clean(&vt, cfg->valid_path, cfg, &a);
+    if (st == DGN_OK && test_path)
+        st = read_clean(&tt, test_path, cfg, &a);
     if (st == DGN_OK)
-        st = table_clean(&a, cfg);
-    if (st == DGN_OK && cfg->valid_path) {
-        st = load_table(&vt, NULL, cfg->valid_path, cfg, &nm);
-        if (st == DGN_OK)
-            st = table_clean(&vt, cfg);
-    }
-    if (st == DGN_OK && test_path) {
-        st = load_table(&tt, NULL, test_path, cfg, &nm);
-        if (st == DGN_OK)
-            st = table_clean(&tt, cfg);
-    }
-    /* The main table's split: validation rows unless a file gives them,
-     * test rows when test_fraction asks. It runs after the files are read
-     * but consumes the generator the same way whatever they hold. */
-    if (st == DGN_OK) {
-        part = malloc(a.n ? a.n : 1);
-        st = part ? split_rows(&a, cfg->valid_path ? 0 : cfg->valid_fraction,
-                               test_fraction_of(cfg), cfg->group_split, &rng, part)
-                  : dgn_fail_nomem("split");
-    }
-    if (st == DGN_OK)
-        st = assemble(out, &nm, &a, part, cfg->valid_path ? &vt : NULL,
-                      test_path ? &tt : NULL, test_path || test_fraction_of(cfg) > 0,
-                      cfg, &rng);
-
-    free(part);
-    names_free(&nm);
-    table_free(&a);
-    table_free(&vt);
-    table_free(&tt);
+        st = finish(out, &a, cfg->valid_path ? &vt : NULL, test_path ? &tt : NULL, cfg);
+    dgn_table_free(&a);
+    dgn_table_free(&vt);
+    dgn_table_free(&tt);
     return st;
 }
 
@@ -837,7 +279,7 @@ dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
     dgn_status st = dgn_dataset_config_validate(cfg);
     if (st != DGN_OK)
         return st;
-    if (cfg->property || cfg->components || cfg->valid_path || test_path_of(cfg))
+    if (cfg->property || cfg->components || cfg->valid_path || dgn_dataset_test_path(cfg))
         return dgn_fail(DGN_E_INVALID, "dataset config: property, components, "
                         "valid_path and test_path select CSV columns and files; leave "
                         "them NULL with dgn_dataset_from_arrays");
@@ -848,68 +290,14 @@ dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
         return dgn_fail(DGN_E_INVALID, "dgn_dataset_from_arrays: %zu x %zu values "
                         "overflow", n_rows, n_comp);
 
-    names nm = {0};
-    table a = {0};
-    unsigned char *part = NULL;
-    nm.n_comp = n_comp;
-    nm.comp = calloc(n_comp, sizeof *nm.comp);
-    nm.property = strdup(property_name ? property_name : "property");
-    if (!nm.comp || !nm.property)
-        st = dgn_fail_nomem("names");
-    for (size_t j = 0; st == DGN_OK && j < n_comp; j++) {
-        char def[32];
-        snprintf(def, sizeof def, "c%zu", j + 1);
-        if (!(nm.comp[j] = strdup(comp_names && comp_names[j] ? comp_names[j] : def)))
-            st = dgn_fail_nomem("names");
-    }
-
-    a.n_comp = n_comp;
+    dgn_table a = {0};
+    st = dgn_table_from_arrays(&a, x, property, n_rows, n_comp, comp_names, property_name,
+                               cfg->skip_bad_rows);
     if (st == DGN_OK)
-        st = table_reserve(&a, n_rows);
-    for (size_t i = 0; st == DGN_OK && i < n_rows; i++) {
-        int bad = 0;
-        for (size_t j = 0; !bad && j < n_comp; j++) {
-            double v = x[i * n_comp + j];
-            if (!isfinite(v) || v < 0) {
-                bad = 1;
-                if (!cfg->skip_bad_rows)
-                    st = dgn_fail(isfinite(v) ? DGN_E_INVALID : DGN_E_NONFINITE,
-                                  "row %zu, component %zu (\"%s\"): %g is %s",
-                                  i + 1, j + 1, nm.comp[j], v,
-                                  isfinite(v) ? "negative" : "not finite");
-            }
-        }
-        if (!bad && !isfinite(property[i])) {
-            bad = 1;
-            if (!cfg->skip_bad_rows)
-                st = dgn_fail(DGN_E_NONFINITE, "row %zu, %s: %g is not finite",
-                              i + 1, nm.property, property[i]);
-        }
-        if (bad) {
-            a.n_skipped++;
-            continue;
-        }
-        memcpy(a.x + a.n * n_comp, x + i * n_comp, n_comp * sizeof *x);
-        a.y[a.n] = property[i];
-        a.where[a.n++] = i + 1;
-    }
-
-    dgn_rng rng;
-    dgn_rng_seed(&rng, cfg->seed);
+        st = clean(&a, cfg);
     if (st == DGN_OK)
-        st = table_clean(&a, cfg);
-    if (st == DGN_OK) {
-        part = malloc(a.n ? a.n : 1);
-        st = part ? split_rows(&a, cfg->valid_fraction, test_fraction_of(cfg),
-                               cfg->group_split, &rng, part)
-                  : dgn_fail_nomem("split");
-    }
-    if (st == DGN_OK)
-        st = assemble(out, &nm, &a, part, NULL, NULL, test_fraction_of(cfg) > 0, cfg,
-                      &rng);
-    free(part);
-    names_free(&nm);
-    table_free(&a);
+        st = finish(out, &a, NULL, NULL, cfg);
+    dgn_table_free(&a);
     return st;
 }
 
@@ -964,7 +352,7 @@ size_t dgn_dataset_n_skipped(const dgn_dataset *ds)
 
 int dgn_dataset_balanced(const dgn_dataset *ds)
 {
-    return ds ? ds->balance : 0;
+    return ds ? dgn_triplets_balanced(ds->triplets) : 0;
 }
 
 dgn_units dgn_dataset_units(const dgn_dataset *ds)
@@ -1028,14 +416,7 @@ static dgn_status copy_features(const dgn_dataset *ds, dgn_split split, const do
     dgn_status st = prepare_copy(ds, split, x, x_cap, ds ? ds->n_comp : 0, fn, &b, &e);
     if (st != DGN_OK)
         return st;
-    size_t c = ds->n_comp;
-    for (size_t i = b; i < e; i++)
-        for (size_t j = 0; j < c; j++) {
-            double v = ds->x[i * c + j];
-            if (mean)
-                v = (v - mean[j]) / std[j];
-            x[(i - b) * c + j] = (float)v;
-        }
+    dgn_zscore_rows(x, ds->x + b * ds->n_comp, e - b, ds->n_comp, mean, std);
     return DGN_OK;
 }
 
@@ -1091,44 +472,8 @@ dgn_status dgn_dataset_shuffle(dgn_dataset *ds)
 {
     if (!ds)
         return dgn_fail(DGN_E_INVALID, "dgn_dataset_shuffle: ds is NULL");
-    if (ds->balance) {
-        /* Alternate classes from a random start; rows drawn with replacement. */
-        size_t first = (size_t)dgn_rng_below(&ds->rng, 2);
-        for (size_t k = 0; k < ds->n_train; k++) {
-            int cls = (int)((k + first) % 2);
-            ds->order[k] = ds->by_class[cls][dgn_rng_below(&ds->rng, ds->n_class[cls])];
-        }
-    } else {
-        dgn_rng_shuffle(&ds->rng, ds->order, ds->n_train);
-    }
-    ds->cursor = 0;
+    dgn_triplets_shuffle(ds->triplets);
     return DGN_OK;
-}
-
-/* Row i augmented (fresh noise per component) and z-scored into out.
- * Noise cannot move an absent component, so none is drawn for it: most
- * of a glass's components are absent, and the draws are the cost. */
-static void augment_row(dgn_dataset *ds, size_t i, float *out)
-{
-    size_t c = ds->n_comp;
-    for (size_t j = 0; j < c; j++) {
-        double v = ds->x[i * c + j];
-        if (ds->sigma > 0 && v != 0)
-            v *= 1.0 + ds->sigma * dgn_rng_normal(&ds->rng);
-        out[j] = (float)((v - ds->mean[j]) / ds->std[j]);
-    }
-}
-
-/* A random training row of class `cls`, other than `avoid` when the class
- * has another row to offer. */
-static size_t draw(dgn_dataset *ds, int cls, size_t avoid)
-{
-    size_t n = ds->n_class[cls];
-    const size_t *rows = ds->by_class[cls];
-    if (n < 2 || ds->label[avoid] != cls)
-        return rows[dgn_rng_below(&ds->rng, n)];
-    size_t k = (size_t)dgn_rng_below(&ds->rng, n - 1);
-    return rows[k] == avoid ? rows[n - 1] : rows[k];
 }
 
 dgn_status dgn_dataset_next_triplets(dgn_dataset *ds, float *x, size_t x_cap,
@@ -1147,25 +492,6 @@ dgn_status dgn_dataset_next_triplets(dgn_dataset *ds, float *x, size_t x_cap,
     if (rows && rows_cap < 3 * max_anchors)
         return dgn_fail(DGN_E_SHAPE, "dgn_dataset_next_triplets: rows capacity %zu "
                         "< 3 x %zu anchors", rows_cap, max_anchors);
-
-    size_t m = ds->n_train - ds->cursor;
-    if (m > max_anchors)
-        m = max_anchors;
-    for (size_t k = 0; k < m; k++) {
-        size_t a = ds->order[ds->cursor + k];
-        int cls = ds->label[a];
-        size_t p = draw(ds, cls, a);
-        size_t q = draw(ds, !cls, a);
-        augment_row(ds, a, x + k * c);
-        augment_row(ds, p, x + (m + k) * c);
-        augment_row(ds, q, x + (2 * m + k) * c);
-        if (rows) {
-            rows[k] = a;
-            rows[m + k] = p;
-            rows[2 * m + k] = q;
-        }
-    }
-    ds->cursor += m;
-    *n_anchors = m;
+    *n_anchors = dgn_triplets_next(ds->triplets, x, rows, max_anchors);
     return DGN_OK;
 }

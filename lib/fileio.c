@@ -172,29 +172,43 @@ static dgn_status check_dir(const char *path, const char *target, char **dir)
     return s;
 }
 
+/* The file path names (resolve) and its directory (check_dir), both for
+ * the caller to free, or neither. */
+static dgn_status locate(const char *path, char **target, char **dir, int *exists,
+                         struct stat *st)
+{
+    dgn_status s = resolve(path, target, exists, st);
+    if (s != DGN_OK)
+        return s;
+    s = check_dir(path, *target, dir);
+    if (s != DGN_OK) {
+        free(*target);
+        *target = NULL;
+    }
+    return s;
+}
+
 dgn_status dgn_output_check(const char *path, const char *const *inputs, size_t n_inputs)
 {
     if (!path || (n_inputs && !inputs))
         return dgn_fail(DGN_E_INVALID, "dgn_output_check: NULL argument");
-    char *target, *dir;
+    /* Only whether it exists, and as which file, matters here. */
     int exists;
     struct stat st;
-    dgn_status s = resolve(path, &target, &exists, &st);
-    if (s != DGN_OK)
-        return s;
-    s = check_dir(path, target, &dir);
-    free(target);
-    if (s != DGN_OK)
-        return s;
-    free(dir);
-    for (size_t i = 0; exists && i < n_inputs; i++) {
+    char *target, *dir;
+    dgn_status s = locate(path, &target, &dir, &exists, &st);
+    if (s == DGN_OK) {
+        free(target);
+        free(dir);
+    }
+    for (size_t i = 0; s == DGN_OK && exists && i < n_inputs; i++) {
         struct stat in;
         if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev
             && in.st_ino == st.st_ino)
-            return dgn_fail(DGN_E_INVALID, "%s: is the same file as the input %s; writing "
-                            "it would destroy that input", path, inputs[i]);
+            s = dgn_fail(DGN_E_INVALID, "%s: is the same file as the input %s; writing "
+                         "it would destroy that input", path, inputs[i]);
     }
-    return DGN_OK;
+    return s;
 }
 
 /* The umask can only be read by setting it, and it is process-wide: a file
@@ -242,6 +256,86 @@ static int link_beside(int fd, const char *target, char *name, size_t cap)
     return -1;
 }
 
+/* A file being written: its descriptor, whether it has a temporary name
+ * (which must go on failure), and the first step that failed. */
+typedef struct pending {
+    int fd, named;
+    const char *what;   /* NULL until a step fails */
+    int err;
+} pending;
+
+static void failed(pending *p, const char *what, int err)
+{
+    p->what = what;
+    p->err = err;
+}
+
+/* An unnamed file in dir (O_TMPFILE) when kind allows, else a named one
+ * beside the target. */
+static dgn_status open_temp(pending *p, char *name, size_t cap, const char *path,
+                            const char *target, const char *dir, dgn_temp_kind kind)
+{
+    p->fd = -1;
+    if (kind == DGN_TEMP_AUTO)
+        p->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (p->fd >= 0)
+        return DGN_OK;
+    snprintf(name, cap, "%s.tmp-XXXXXX", target);
+    p->fd = mkostemp(name, O_CLOEXEC);
+    if (p->fd < 0)
+        return dgn_fail(DGN_E_IO, "%s: cannot create a temporary file in %s: %s", path, dir,
+                        strerror(errno));
+    p->named = 1;
+    return DGN_OK;
+}
+
+/* The data, the owner and mode of the file it replaces, on disk. */
+static void fill(pending *p, const void *data, size_t len, int exists,
+                 const struct stat *st, mode_t mode)
+{
+    const unsigned char *buf = data;
+    for (size_t done = 0; done < len && !p->what;) {
+        ssize_t n = write(p->fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            failed(p, "write", n < 0 ? errno : 0);
+        else
+            done += (size_t)n;
+    }
+    /* Keep the owner where allowed (root, or a group the caller is in). */
+    if (!p->what && exists && fchown(p->fd, st->st_uid, st->st_gid) != 0)
+        (void)!fchown(p->fd, (uid_t)-1, st->st_gid);
+    if (!p->what && fchmod(p->fd, mode) != 0)
+        failed(p, "chmod", errno);
+    if (!p->what && fsync(p->fd) != 0)
+        failed(p, "sync", errno);
+    if (p->named) {
+        if (close(p->fd) != 0 && !p->what)
+            failed(p, "close", errno);
+        p->fd = -1;
+    }
+}
+
+/* The file at target, whole: a new path is created by one link; if
+ * something appeared there meanwhile, or for an existing file, a
+ * temporary name and a rename over it. */
+static void publish(pending *p, char *name, size_t cap, const char *target, int exists)
+{
+    if (!p->what && !p->named) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", p->fd);
+        if (exists || linkat(AT_FDCWD, proc, AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0) {
+            if (link_beside(p->fd, target, name, cap) == 0)
+                p->named = 1;
+            else
+                failed(p, "link", errno);
+        }
+    }
+    if (!p->what && p->named && rename(name, target) != 0)
+        failed(p, "rename", errno);
+}
+
 dgn_status dgn_write_file_with(const char *path, const void *data, size_t len,
                                dgn_temp_kind kind)
 {
@@ -250,16 +344,9 @@ dgn_status dgn_write_file_with(const char *path, const void *data, size_t len,
     char *target, *dir;
     int exists;
     struct stat st;
-    dgn_status s = resolve(path, &target, &exists, &st);
+    dgn_status s = locate(path, &target, &dir, &exists, &st);
     if (s != DGN_OK)
         return s;
-    s = check_dir(path, target, &dir);
-    if (s != DGN_OK) {
-        free(target);
-        return s;
-    }
-    mode_t mode = exists ? st.st_mode & 0777 : 0666 & ~current_umask();
-
     size_t cap = strlen(target) + 16;
     char *name = malloc(cap);
     if (!name) {
@@ -267,83 +354,20 @@ dgn_status dgn_write_file_with(const char *path, const void *data, size_t len,
         free(dir);
         return dgn_fail_nomem("temporary file name");
     }
-    /* named: whether a temporary name exists and must go on failure. */
-    int named = 0, fd = -1;
-    if (kind == DGN_TEMP_AUTO)
-        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(name, cap, "%s.tmp-XXXXXX", target);
-        fd = mkostemp(name, O_CLOEXEC);
-        if (fd < 0) {
-            s = dgn_fail(DGN_E_IO, "%s: cannot create a temporary file in %s: %s", path, dir,
-                         strerror(errno));
-            free(name);
-            free(target);
-            free(dir);
-            return s;
-        }
-        named = 1;
+    pending p = {.fd = -1};
+    s = open_temp(&p, name, cap, path, target, dir, kind);
+    if (s == DGN_OK) {
+        fill(&p, data, len, exists, &st, exists ? st.st_mode & 0777 : 0666 & ~current_umask());
+        publish(&p, name, cap, target, exists);
+        if (p.fd >= 0)
+            close(p.fd);
     }
-
-    const unsigned char *buf = data;
-    const char *what = NULL;
-    int err = 0;
-    for (size_t done = 0; done < len && !what;) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            what = "write";
-            err = n < 0 ? errno : 0;
-        } else {
-            done += (size_t)n;
-        }
-    }
-    /* Keep the owner where allowed (root, or a group the caller is in). */
-    if (!what && exists && fchown(fd, st.st_uid, st.st_gid) != 0)
-        (void)!fchown(fd, (uid_t)-1, st.st_gid);
-    if (!what && fchmod(fd, mode) != 0) {
-        what = "chmod";
-        err = errno;
-    }
-    if (!what && fsync(fd) != 0) {
-        what = "sync";
-        err = errno;
-    }
-    if (named) {
-        if (close(fd) != 0 && !what) {
-            what = "close";
-            err = errno;
-        }
-        fd = -1;
-    }
-    if (!what && !named) {
-        /* A new path is created whole by one link; if something appeared
-         * there meanwhile, or for an existing file, a temporary name and a
-         * rename over it. */
-        char proc[64];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        if (exists || linkat(AT_FDCWD, proc, AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0) {
-            if (link_beside(fd, target, name, cap) == 0) {
-                named = 1;
-            } else {
-                what = "link";
-                err = errno;
-            }
-        }
-    }
-    if (!what && named && rename(name, target) != 0) {
-        what = "rename";
-        err = errno;
-    }
-    if (fd >= 0)
-        close(fd);
-    if (what) {
-        if (named)
+    if (s == DGN_OK && p.what) {
+        if (p.named)
             unlink(name);
         s = dgn_fail(DGN_E_IO, "%s: cannot save (%s failed: %s); any previous file there is "
-                     "unchanged", path, what, err ? strerror(err) : "short write");
-    } else {
+                     "unchanged", path, p.what, p.err ? strerror(p.err) : "short write");
+    } else if (s == DGN_OK) {
         /* Make the rename durable; failing here loses nothing. */
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {

@@ -19,9 +19,7 @@ void dgn_grid_free(dgn_grid *g)
     if (!g)
         return;
     free(g->comp);
-    free(g->lo);
-    free(g->hi);
-    free(g->max_rest);
+    free(g->lo); /* hi and max_rest share its block */
     free(g->ways);
     memset(g, 0, sizeof *g);
 }
@@ -117,6 +115,99 @@ static dgn_status count(dgn_grid *g)
     return DGN_OK;
 }
 
+/* The step=S item, which the bounds are measured in; its slot in items
+ * becomes NULL. */
+static dgn_status parse_step(dgn_grid *g, char **items, size_t n_items)
+{
+    for (size_t i = 0; i < n_items; i++) {
+        if (strncmp(items[i], "step=", 5) != 0)
+            continue;
+        if (g->step > 0)
+            return dgn_fail(DGN_E_FORMAT, "grid spec: step is given twice");
+        char *end;
+        g->step = strtod(items[i] + 5, &end);
+        if (end == items[i] + 5 || *trim(end) || !isfinite(g->step) || g->step <= 0)
+            return dgn_fail(DGN_E_FORMAT, "grid spec: step: \"%s\" is not a positive "
+                            "number", items[i] + 5);
+        if (100 / g->step > MAX_STEPS)
+            return dgn_fail(DGN_E_INVALID, "grid spec: step %g is finer than 100/%d %%",
+                            g->step, MAX_STEPS);
+        if (to_steps("100", g->step, "step", &g->total) != DGN_OK)
+            return dgn_fail(DGN_E_FORMAT, "grid spec: step %g does not divide 100 %%",
+                            g->step);
+        items[i] = NULL;
+    }
+    if (!(g->step > 0))
+        return dgn_fail(DGN_E_FORMAT, "grid spec: no step=S item (the lattice step in %%)");
+    return DGN_OK;
+}
+
+/* "MIN:MAX" in steps. */
+static dgn_status parse_range(const dgn_grid *g, const char *name, char *range,
+                              int64_t *lo, int64_t *hi)
+{
+    char *colon = strchr(range, ':');
+    if (!colon)
+        return dgn_fail(DGN_E_FORMAT, "grid spec: %s=%s: expected MIN:MAX", name, range);
+    *colon = '\0';
+    dgn_status st;
+    if ((st = to_steps(trim(range), g->step, name, lo)) != DGN_OK ||
+        (st = to_steps(trim(colon + 1), g->step, name, hi)) != DGN_OK)
+        return st;
+    if (*lo > *hi)
+        return dgn_fail(DGN_E_FORMAT, "grid spec: %s: minimum %g is above maximum %g",
+                        name, (double)*lo * g->step, (double)*hi * g->step);
+    return DGN_OK;
+}
+
+/* Item i, "NAME" or "NAME=MIN:MAX", as the next selected component;
+ * named[c] counts the items naming component c. */
+static dgn_status parse_item(dgn_grid *g, const dgn_names *ix, const char *const *names,
+                             unsigned char *named, char *item, size_t i)
+{
+    char *name = item, *range = strchr(name, '=');
+    if (range)
+        *range++ = '\0';
+    name = trim(name);
+    if (!*name)
+        return dgn_fail(DGN_E_FORMAT, "grid spec: item %zu has no component name", i + 1);
+    size_t c;
+    dgn_status st = dgn_names_find(ix, name, "grid spec", "grid", "component", &c);
+    if (st != DGN_OK)
+        return st;
+    if (named[c]++)
+        return dgn_fail(DGN_E_FORMAT, "grid spec: component \"%s\" is named twice",
+                        names[c]);
+    int64_t lo = 0, hi = g->total;
+    if (range && (st = parse_range(g, name, range, &lo, &hi)) != DGN_OK)
+        return st;
+    g->comp[g->n_sel] = c;
+    g->lo[g->n_sel] = lo;
+    g->hi[g->n_sel] = hi;
+    g->n_sel++;
+    return DGN_OK;
+}
+
+/* The bounds must admit a sum of 100 %; then the lattice is counted. */
+static dgn_status check_and_count(dgn_grid *g)
+{
+    if (g->n_sel == 0)
+        return dgn_fail(DGN_E_FORMAT, "grid spec: names no component");
+    int64_t min_sum = 0, max_sum = 0;
+    for (size_t i = 0; i < g->n_sel; i++) {
+        min_sum += g->lo[i];
+        max_sum += g->hi[i];
+    }
+    if (min_sum > g->total || max_sum < g->total)
+        return dgn_fail(DGN_E_INVALID, "grid spec: the bounds cannot sum to 100 %% "
+                        "(minimums sum to %g %%, maximums to %g %%)",
+                        (double)min_sum * g->step, (double)max_sum * g->step);
+    g->max_rest[g->n_sel] = 0;
+    for (size_t i = g->n_sel; i-- > 0;)
+        g->max_rest[i] = g->max_rest[i + 1] + g->hi[i];
+    return count(g);
+}
+
 dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *names,
                           size_t n_comp)
 {
@@ -126,106 +217,30 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
     char *copy = strdup(spec);
     g->n_comp = n_comp;
     g->comp = calloc(n_comp, sizeof *g->comp);
-    g->lo = calloc(n_comp, sizeof *g->lo);
-    g->hi = calloc(n_comp, sizeof *g->hi);
-    g->max_rest = calloc(n_comp + 1, sizeof *g->max_rest);
+    /* The bounds in one block: lo, hi [n_comp] each, max_rest [n_comp + 1]. */
+    g->lo = calloc(3 * n_comp + 1, sizeof *g->lo);
+    g->hi = g->lo ? g->lo + n_comp : NULL;
+    g->max_rest = g->lo ? g->lo + 2 * n_comp : NULL;
     char **items = calloc(strlen(spec) / 2 + 2, sizeof *items);
     unsigned char *named = calloc(n_comp, 1);
     dgn_names ix = {0};
     dgn_status st = DGN_OK;
-    if (!copy || !g->comp || !g->lo || !g->hi || !g->max_rest || !items || !named)
+    if (!copy || !g->comp || !g->lo || !items || !named)
         st = dgn_fail_nomem("grid");
     /* Indexed, so a spec naming all of a large model's components is linear. */
     if (st == DGN_OK)
         st = dgn_names_build(&ix, names, 0, n_comp);
-
-    /* First pass: the step, which the bounds are measured in. */
     size_t n_items = 0;
     for (char *tok = copy ? strtok(copy, ",") : NULL; st == DGN_OK && tok;
          tok = strtok(NULL, ","))
         items[n_items++] = trim(tok);
-    for (size_t i = 0; st == DGN_OK && i < n_items; i++) {
-        if (strncmp(items[i], "step=", 5) != 0)
-            continue;
-        if (g->step > 0) {
-            st = dgn_fail(DGN_E_FORMAT, "grid spec: step is given twice");
-            break;
-        }
-        char *end;
-        g->step = strtod(items[i] + 5, &end);
-        if (end == items[i] + 5 || *trim(end) || !isfinite(g->step) || g->step <= 0)
-            st = dgn_fail(DGN_E_FORMAT, "grid spec: step: \"%s\" is not a positive number",
-                          items[i] + 5);
-        else if (100 / g->step > MAX_STEPS)
-            st = dgn_fail(DGN_E_INVALID, "grid spec: step %g is finer than 100/%d %%",
-                          g->step, MAX_STEPS);
-        else if (to_steps("100", g->step, "step", &g->total) != DGN_OK)
-            st = dgn_fail(DGN_E_FORMAT, "grid spec: step %g does not divide 100 %%", g->step);
-        items[i] = NULL;
-    }
-    if (st == DGN_OK && !(g->step > 0))
-        st = dgn_fail(DGN_E_FORMAT, "grid spec: no step=S item (the lattice step in %%)");
-
-    for (size_t i = 0; st == DGN_OK && i < n_items; i++) {
-        if (!items[i])
-            continue;
-        char *name = items[i], *range = strchr(name, '=');
-        if (range)
-            *range++ = '\0';
-        name = trim(name);
-        if (!*name) {
-            st = dgn_fail(DGN_E_FORMAT, "grid spec: item %zu has no component name", i + 1);
-            break;
-        }
-        size_t c;
-        if ((st = dgn_names_find(&ix, name, "grid spec", "grid", "component", &c)) != DGN_OK)
-            break;
-        if (named[c]++) {
-            st = dgn_fail(DGN_E_FORMAT, "grid spec: component \"%s\" is named twice",
-                          names[c]);
-            break;
-        }
-        int64_t lo = 0, hi = g->total;
-        if (range) {
-            char *colon = strchr(range, ':');
-            if (!colon) {
-                st = dgn_fail(DGN_E_FORMAT, "grid spec: %s=%s: expected MIN:MAX", name, range);
-                break;
-            }
-            *colon = '\0';
-            if ((st = to_steps(trim(range), g->step, name, &lo)) != DGN_OK ||
-                (st = to_steps(trim(colon + 1), g->step, name, &hi)) != DGN_OK)
-                break;
-            if (lo > hi) {
-                st = dgn_fail(DGN_E_FORMAT, "grid spec: %s: minimum %g is above maximum %g",
-                              name, (double)lo * g->step, (double)hi * g->step);
-                break;
-            }
-        }
-        g->comp[g->n_sel] = c;
-        g->lo[g->n_sel] = lo;
-        g->hi[g->n_sel] = hi;
-        g->n_sel++;
-    }
-    if (st == DGN_OK && g->n_sel == 0)
-        st = dgn_fail(DGN_E_FORMAT, "grid spec: names no component");
-    if (st == DGN_OK) {
-        int64_t min_sum = 0, max_sum = 0;
-        for (size_t i = 0; i < g->n_sel; i++) {
-            min_sum += g->lo[i];
-            max_sum += g->hi[i];
-        }
-        if (min_sum > g->total || max_sum < g->total)
-            st = dgn_fail(DGN_E_INVALID, "grid spec: the bounds cannot sum to 100 %% "
-                          "(minimums sum to %g %%, maximums to %g %%)",
-                          (double)min_sum * g->step, (double)max_sum * g->step);
-    }
-    if (st == DGN_OK) {
-        g->max_rest[g->n_sel] = 0;
-        for (size_t i = g->n_sel; i-- > 0;)
-            g->max_rest[i] = g->max_rest[i + 1] + g->hi[i];
-        st = count(g);
-    }
+    if (st == DGN_OK)
+        st = parse_step(g, items, n_items);
+    for (size_t i = 0; st == DGN_OK && i < n_items; i++)
+        if (items[i])
+            st = parse_item(g, &ix, names, named, items[i], i);
+    if (st == DGN_OK)
+        st = check_and_count(g);
     free(items);
     free(named);
     dgn_names_free(&ix);

@@ -22,7 +22,8 @@ typedef struct dgn_grid {
     size_t n_sel;        /* named components */
     size_t *comp;        /* [n_sel] their model index */
     int64_t *lo, *hi;    /* [n_sel] bounds, in steps */
-    int64_t *max_rest;   /* [n_sel + 1] Σ hi of components i.. */
+    int64_t *max_rest;   /* [n_sel + 1] Σ hi of components i..; lo, hi and
+                            max_rest are one allocation, owned by lo */
     int64_t total;       /* 100 % in steps */
     double step;         /* percent */
     uint64_t count;

@@ -9,19 +9,14 @@
 dgn_status dgn_adam_init(dgn_adam *a, size_t n, double lr, double beta1, double beta2,
                          double eps, double weight_decay)
 {
-    a->m = calloc(n ? n : 1, sizeof *a->m);
-    a->v = calloc(n ? n : 1, sizeof *a->v);
+    *a = (dgn_adam){.m = calloc(n ? n : 1, sizeof(float)),
+                    .v = calloc(n ? n : 1, sizeof(float)),
+                    .n = n, .lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps,
+                    .weight_decay = weight_decay};
     if (!a->m || !a->v) {
         dgn_adam_free(a);
         return dgn_fail_nomem("optimizer state");
     }
-    a->n = n;
-    a->lr = lr;
-    a->beta1 = beta1;
-    a->beta2 = beta2;
-    a->eps = eps;
-    a->weight_decay = weight_decay;
-    a->t = 0;
     return DGN_OK;
 }
 

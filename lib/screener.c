@@ -2,18 +2,19 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
 #include "dgn/scoring.h"
 #include "error.h"
 #include "fileio.h"
 #include "grid.h"
 #include "model_impl.h"
 #include "scorer.h"
+#include "table.h"
 
 typedef struct hit {
     uint64_t index;
@@ -25,6 +26,13 @@ static int better(hit a, hit b)
 {
     return a.score > b.score || (a.score == b.score && a.index < b.index);
 }
+
+/* Why the workers stop claiming blocks before the last one. */
+typedef enum stop_reason {
+    STOP_NONE = 0,
+    STOP_FAILED,    /* a worker's block failed; its status says why */
+    STOP_CANCELLED  /* the progress callback asked */
+} stop_reason;
 
 typedef struct worker {
     struct dgn_screener *s;
@@ -48,13 +56,14 @@ struct dgn_screener {
 
     int have_grid;
     dgn_grid grid;
+    int64_t *result_units; /* [grid.n_sel], for dgn_screener_result */
     double *rows;      /* CSV candidates [n_rows][c] in percent */
     uint64_t *row_index; /* [n_rows] each one's data row in the file, from 0 */
     uint64_t n_rows, n_rejected;
 
     uint64_t total, first_block, end_block; /* this shard: blocks [first, end) */
     atomic_uint_least64_t next_block, done;
-    atomic_int cancel;
+    atomic_int stop;   /* a stop_reason */
 
     worker *workers;
     hit *results;
@@ -63,18 +72,22 @@ struct dgn_screener {
 
 /* ---- config ------------------------------------------------------------- */
 
+/* Static, so that padding is zero as well. */
+static const dgn_screener_config defaults = {
+    .top_k = 100,
+    .threads = 1,
+    .shard_index = 0,
+    .shard_count = 1,
+};
+
 dgn_status dgn_screener_config_init(dgn_screener_config *cfg, unsigned int version)
 {
     dgn_status st = dgn_check_config_init(cfg, version, DGN_SCREENER_CONFIG_VERSION,
                                           "dgn_screener_config_init");
     if (st != DGN_OK)
         return st;
-    memset(cfg, 0, sizeof *cfg);
+    memcpy(cfg, &defaults, sizeof *cfg);
     cfg->version = version;
-    cfg->top_k = 100;
-    cfg->threads = 1;
-    cfg->shard_index = 0;
-    cfg->shard_count = 1;
     return DGN_OK;
 }
 
@@ -105,6 +118,8 @@ static void free_candidates(dgn_screener *s)
 {
     dgn_grid_free(&s->grid);
     s->have_grid = 0;
+    free(s->result_units);
+    s->result_units = NULL;
     free(s->rows);
     s->rows = NULL;
     free(s->row_index);
@@ -226,142 +241,59 @@ dgn_status dgn_screener_set_grid(dgn_screener *s, const char *spec)
     dgn_status st = dgn_grid_parse(&s->grid, spec, (const char *const *)s->names, s->c);
     if (st != DGN_OK)
         return st;
+    /* The results' own buffer: dgn_screener_result allocates nothing. */
+    s->result_units = malloc(s->grid.n_sel * sizeof *s->result_units);
+    if (!s->result_units) {
+        free_candidates(s);
+        return dgn_fail_nomem("grid results");
+    }
     s->have_grid = 1;
     s->total = s->grid.count;
     plan_shard(s);
     return DGN_OK;
 }
 
-/* Which unit a row's sum suggests, as the dataset decides it: near 1,
- * fractions; near 100, percents; 0 for neither. */
-static int unit_of(double sum)
-{
-    return sum >= 0.5 && sum <= 2 ? 1 : sum >= 50 && sum <= 200 ? 100 : 0;
-}
-
+/* Candidates are read by the table rules the training rows follow
+ * (lib/table.h), columns matched to the model's names, and kept in
+ * percent, as the lattice gives them. */
 dgn_status dgn_screener_set_candidates(dgn_screener *s, const char *path)
 {
     if (!s || !path)
         return dgn_fail(DGN_E_INVALID, "dgn_screener_set_candidates: NULL argument");
     free_candidates(s);
-    dgn_csv r;
-    int got = 0;
-    size_t *col = malloc(s->c * sizeof *col), cap = 0, n_fields = 0, *lines = NULL;
-    dgn_status st = col ? dgn_csv_open_file(&r, path) : dgn_fail_nomem("columns");
-    if (st == DGN_OK && (st = dgn_csv_next(&r, &got)) == DGN_OK && !got)
-        st = dgn_fail(DGN_E_FORMAT, "%s: file is empty (expected a header row)", path);
-    if (st == DGN_OK) {
-        n_fields = r.n_field;
-        size_t first = n_fields > 1 && r.field[0][0] == '\0';
-        /* Unnamed columns are ignored, but two columns of one name are
-         * refused: which one was meant cannot be known. */
-        st = dgn_csv_check_header(&r, first, 1);
-        /* Indexed: a model of 65,536 components against as many columns. */
-        dgn_names ix = {0};
-        if (st == DGN_OK)
-            st = dgn_names_build(&ix, (const char *const *)r.field, first, n_fields);
-        for (size_t j = 0; st == DGN_OK && j < s->c; j++)
-            st = dgn_names_find(&ix, s->names[j], path, "component", "column", &col[j]);
-        dgn_names_free(&ix);
-    }
-    /* Fractions or percents, decided by the rows whose sum is near 1 or
-     * 100; a file with both is refused. */
-    int unit = 0;
-    double unit_sum = 0;
-    size_t unit_line = 0;
-    while (st == DGN_OK && (st = dgn_csv_next(&r, &got)) == DGN_OK && got) {
-        if (r.n_field != n_fields) {
-            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: expected %zu fields, found %zu", path,
-                          r.record_line, n_fields, r.n_field);
-            break;
-        }
-        if (s->n_rows == cap) {
-            cap = cap ? 2 * cap : 1024;
-            double *grown = cap <= SIZE_MAX / sizeof *grown / s->c
-                                ? realloc(s->rows, cap * s->c * sizeof *grown) : NULL;
-            if (grown)
-                s->rows = grown;
-            size_t *more = grown ? realloc(lines, cap * sizeof *more) : NULL;
-            if (more)
-                lines = more;
-            if (!grown || !more) {
-                st = dgn_fail_nomem("candidates");
-                break;
-            }
-        }
-        double *row = s->rows + s->n_rows * s->c, sum = 0;
-        for (size_t j = 0; st == DGN_OK && j < s->c; j++) {
-            dgn_csv_number kind = dgn_csv_parse_number(&r, r.field[col[j]], &row[j]);
-            if (kind != DGN_CSV_NUMBER || row[j] < 0)
-                st = dgn_fail(kind == DGN_CSV_NONFINITE ? DGN_E_NONFINITE : DGN_E_FORMAT,
-                              "%s:%zu: column %zu (\"%s\"): \"%s\" is not a proportion",
-                              path, r.record_line, col[j] + 1, s->names[j], r.field[col[j]]);
-            else
-                sum += row[j];
-        }
-        if (st != DGN_OK)
-            break;
-        int u = unit_of(sum);
-        if (u && unit && u != unit) {
-            st = dgn_fail(DGN_E_FORMAT, "%s:%zu: proportions sum to %g, but line %zu sums "
-                          "to %g (fractions and percents mixed, or a broken row)", path,
-                          r.record_line, sum, unit_line, unit_sum);
-            break;
-        }
-        if (u && !unit) {
-            unit = u;
-            unit_sum = sum;
-            unit_line = r.record_line;
-        }
-        lines[s->n_rows++] = r.record_line;
-    }
-    if (st == DGN_OK && s->n_rows == 0)
-        st = dgn_fail(DGN_E_FORMAT, "%s: header row but no candidates", path);
-    if (st == DGN_OK && !unit) {
-        double sum = 0;
-        for (size_t j = 0; j < s->c; j++)
-            sum += s->rows[j];
-        st = dgn_fail(DGN_E_DATA, "%s: no candidate left: no row's proportions sum to "
-                      "near 1 or near 100, as fractions or percents (line %zu sums to %g)",
-                      path, lines[0], sum);
-    }
-    if (st == DGN_OK && !(s->row_index = malloc(s->n_rows * sizeof *s->row_index)))
-        st = dgn_fail_nomem("candidates");
-
+    /* Unnamed columns are ignored, but two columns of one name are
+     * refused: which one was meant cannot be known. */
+    dgn_table_spec spec = {
+        .no_property = 1,
+        .components = (const char *const *)s->names,
+        .n_components = s->c,
+        .allow_unnamed = 1,
+    };
+    dgn_table t;
+    dgn_status st = dgn_table_read_csv(&t, path, &spec);
+    if (st != DGN_OK)
+        return st;
     /* The training rows' window (docs/dataset.md), the same tolerance. */
-    uint64_t kept = 0;
-    size_t first_rejected = 0;
-    double rejected_sum = 0;
-    for (uint64_t i = 0; st == DGN_OK && i < s->n_rows; i++) {
-        double *row = s->rows + i * s->c, sum = 0;
-        for (size_t j = 0; j < s->c; j++)
-            sum += row[j];
-        if (!dgn_sum_in_window(sum / unit, DGN_SUM_WINDOW_LO, DGN_SUM_WINDOW_HI)) {
-            if (s->n_rejected++ == 0) {
-                first_rejected = lines[i];
-                rejected_sum = sum / unit * 100;
-            }
-            continue;
-        }
-        double *to = s->rows + kept * s->c;
-        for (size_t j = 0; j < s->c; j++)
-            to[j] = unit == 1 ? row[j] * 100 : row[j];
-        s->row_index[kept++] = i;
-    }
-    if (st == DGN_OK && kept == 0)
-        st = dgn_fail(DGN_E_DATA, "%s: no candidate left: all %llu rows have proportions "
+    st = dgn_table_clean(&t, DGN_UNITS_AUTO, DGN_SUM_WINDOW_LO, DGN_SUM_WINDOW_HI);
+    if (st == DGN_OK && t.n == 0)
+        st = dgn_fail(DGN_E_DATA, "%s: no candidate left: all %zu rows have proportions "
                       "summing outside %g-%g %% (line %zu sums to %g %%)", path,
-                      (unsigned long long)s->n_rejected, 100 * DGN_SUM_WINDOW_LO,
-                      100 * DGN_SUM_WINDOW_HI, first_rejected, rejected_sum);
-    if (col)
-        dgn_csv_close(&r);
-    free(col);
-    free(lines);
+                      t.n_dropped, 100 * DGN_SUM_WINDOW_LO, 100 * DGN_SUM_WINDOW_HI,
+                      t.first_dropped, 100 * t.first_dropped_sum);
     if (st != DGN_OK) {
-        free_candidates(s);
+        dgn_table_free(&t);
         return st;
     }
-    s->n_rows = kept;
+    dgn_table_convert(&t, DGN_UNITS_PERCENT);
+    /* The table's arrays become the screener's: rows and their data-row
+     * numbers. */
+    s->rows = t.x;
+    s->row_index = t.record;
+    t.x = NULL;
+    t.record = NULL;
+    s->n_rows = t.n;
+    s->n_rejected = t.n_dropped;
+    dgn_table_free(&t);
     s->total = s->n_rows;
     plan_shard(s);
     return DGN_OK;
@@ -459,21 +391,21 @@ static void *work(void *arg)
     int reporter = w == &s->workers[0];
     uint64_t shard_total;
     dgn_screener_count(s, &(uint64_t){0}, &shard_total);
-    while (!atomic_load(&s->cancel)) {
+    while (atomic_load(&s->stop) == STOP_NONE) {
         uint64_t b = atomic_fetch_add(&s->next_block, 1);
         if (b >= s->end_block)
             break;
         w->status = score_block(w, b);
         if (w->status != DGN_OK) {
             snprintf(w->error, sizeof w->error, "%s", dgn_last_error());
-            atomic_store(&s->cancel, 1);
+            atomic_store(&s->stop, STOP_FAILED);
             break;
         }
         uint64_t end = (b + 1) * s->block < s->total ? (b + 1) * s->block : s->total;
         uint64_t done = atomic_fetch_add(&s->done, end - b * s->block) + end - b * s->block;
         if (reporter && s->cfg.progress &&
             s->cfg.progress(done, shard_total, s->cfg.progress_user))
-            atomic_store(&s->cancel, 2);
+            atomic_store(&s->stop, STOP_CANCELLED);
     }
     return NULL;
 }
@@ -493,7 +425,7 @@ dgn_status dgn_screener_run(dgn_screener *s)
                         "dgn_screener_set_grid or dgn_screener_set_candidates)");
     atomic_store(&s->next_block, s->first_block);
     atomic_store(&s->done, 0);
-    atomic_store(&s->cancel, 0);
+    atomic_store(&s->stop, STOP_NONE);
     s->n_results = 0;
     size_t started = 1;
     for (size_t t = 0; t < s->cfg.threads; t++) {
@@ -510,7 +442,7 @@ dgn_status dgn_screener_run(dgn_screener *s)
     for (size_t t = 0; t < started; t++)
         if (s->workers[t].status != DGN_OK)
             return dgn_fail(s->workers[t].status, "%s", s->workers[t].error);
-    if (atomic_load(&s->cancel) == 2)
+    if (atomic_load(&s->stop) == STOP_CANCELLED)
         return dgn_fail(DGN_E_GENERIC, "screening stopped by the progress callback");
 
     /* Merge: every worker's heap holds its best; the union holds the best. */
@@ -544,12 +476,8 @@ dgn_status dgn_screener_result(const dgn_screener *s, size_t rank, uint64_t *ind
         *score = h.score;
     if (percent) {
         if (s->have_grid) {
-            int64_t *units = malloc(s->grid.n_sel * sizeof *units);
-            if (!units)
-                return dgn_fail_nomem("result");
-            dgn_grid_unrank(&s->grid, h.index, units);
-            dgn_grid_percent(&s->grid, units, percent);
-            free(units);
+            dgn_grid_unrank(&s->grid, h.index, s->result_units);
+            dgn_grid_percent(&s->grid, s->result_units, percent);
         } else {
             memcpy(percent, s->rows + h.index * s->c, s->c * sizeof *percent);
         }
@@ -557,48 +485,83 @@ dgn_status dgn_screener_result(const dgn_screener *s, size_t rank, uint64_t *ind
     return DGN_OK;
 }
 
+/* A growing text buffer; the first failure sticks. */
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+    dgn_status status;
+} text;
+
+static void add(text *t, const char *fmt, ...) DGN_PRINTF(2, 3);
+static void add(text *t, const char *fmt, ...)
+{
+    if (t->status != DGN_OK)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->status = dgn_fail(DGN_E_GENERIC, "result file: cannot format a value");
+            return;
+        }
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = 2 * t->cap + (size_t)n + 1;
+        char *grown = cap > t->cap ? realloc(t->buf, cap) : NULL;
+        if (!grown) {
+            t->status = dgn_fail_nomem("result file");
+            return;
+        }
+        t->buf = grown;
+        t->cap = cap;
+    }
+}
+
+/* A CSV field in quotes, any quote inside doubled. */
+static void add_quoted(text *t, const char *name)
+{
+    add(t, "\"");
+    for (const char *p = name; *p; p++)
+        if (*p == '"')
+            add(t, "\"\"");
+        else
+            add(t, "%c", *p);
+    add(t, "\"");
+}
+
 dgn_status dgn_screener_write_csv(const dgn_screener *s, const char *path)
 {
     if (!s || !path)
         return dgn_fail(DGN_E_INVALID, "dgn_screener_write_csv: NULL argument");
-    size_t cap = 64 + s->n_results * (48 + 16 * s->c);
-    for (size_t j = 0; j < s->c; j++)
-        cap += 2 * strlen(s->names[j]) + 4;
-    char *buf = malloc(cap);
+    text t = {.cap = 64 + s->n_results * (48 + 16 * s->c)};
+    t.buf = malloc(t.cap);
     double *pct = malloc(s->c * sizeof *pct);
-    if (!buf || !pct) {
-        free(buf);
-        free(pct);
-        return dgn_fail_nomem("result file");
-    }
-    size_t len = (size_t)snprintf(buf, cap, "rank,index,score");
+    if (!t.buf || !pct)
+        t.status = dgn_fail_nomem("result file");
+    add(&t, "rank,index,score");
     for (size_t j = 0; j < s->c; j++) {
-        /* Quote names, doubling any quote inside. */
-        len += (size_t)snprintf(buf + len, cap - len, ",\"");
-        for (const char *p = s->names[j]; *p; p++) {
-            if (*p == '"')
-                buf[len++] = '"';
-            buf[len++] = *p;
-        }
-        buf[len++] = '"';
+        add(&t, ",");
+        add_quoted(&t, s->names[j]);
     }
-    buf[len++] = '\n';
-    dgn_status st = DGN_OK;
+    add(&t, "\n");
     dgn_c_numbers scope = dgn_c_numbers_begin();
-    for (size_t r = 0; st == DGN_OK && r < s->n_results; r++) {
+    for (size_t r = 0; t.status == DGN_OK && r < s->n_results; r++) {
         uint64_t index;
         float score;
-        st = dgn_screener_result(s, r, &index, &score, pct, s->c);
-        len += (size_t)snprintf(buf + len, cap - len, "%zu,%llu,%.9g", r + 1,
-                                (unsigned long long)index, (double)score);
+        t.status = dgn_screener_result(s, r, &index, &score, pct, s->c);
+        add(&t, "%zu,%llu,%.9g", r + 1, (unsigned long long)index, (double)score);
         for (size_t j = 0; j < s->c; j++)
-            len += (size_t)snprintf(buf + len, cap - len, ",%.6g", pct[j]);
-        buf[len++] = '\n';
+            add(&t, ",%.6g", pct[j]);
+        add(&t, "\n");
     }
     dgn_c_numbers_end(scope);
-    if (st == DGN_OK)
-        st = dgn_write_file_atomic(path, buf, len);
-    free(buf);
+    if (t.status == DGN_OK)
+        t.status = dgn_write_file_atomic(path, t.buf, t.len);
+    free(t.buf);
     free(pct);
-    return st;
+    return t.status;
 }

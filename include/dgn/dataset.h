@@ -135,7 +135,9 @@ DGN_API dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
  * component names, or is NULL for "c1", "c2", ...; property_name may be
  * NULL for "property". cfg->property, cfg->components, cfg->valid_path
  * and cfg->test_path select CSV columns and files and must be NULL here;
- * test_fraction works as for a file. */
+ * test_fraction works as for a file. Values are cleaned by the rules of a
+ * file, but a negative component is DGN_E_INVALID here (a bad argument)
+ * where a file gives DGN_E_FORMAT (a malformed file); see docs/dataset.md. */
 DGN_API dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
                                            const double *x, const double *property,
                                            size_t n_rows, size_t n_comp,

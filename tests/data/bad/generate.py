@@ -254,7 +254,7 @@ put("candidates", "cand_edge_sums.csv",
 put("candidates", "cand_no_units.csv", cand([5, 3, 2], [10, 10]), "DGN_E_DATA",
     "no row's proportions sum to near 1 or near 100")
 put("candidates", "cand_mixed_units.csv", cand([60, 40], [0.6, 0.4]), "DGN_E_FORMAT",
-    ":3: proportions sum to 1, but line 2 sums to 100")
+    "mixes fractions and percents")
 put("candidates", "cand_duplicate_column.csv",
     cand([60, 40], header=",".join(OXIDES) + ",SiO2"), "DGN_E_FORMAT",
     ":1: columns 8 and 20 are both named \"SiO2\"")
@@ -262,7 +262,7 @@ put("candidates", "cand_whitespace_duplicate.csv",
     cand([60, 40], header=",".join(OXIDES) + ", Na2O "), "DGN_E_FORMAT",
     ":1: columns 15 (\"Na2O\") and 20 (\" Na2O \") are both named \"Na2O\"")
 put("candidates", "cand_cr_only.csv", cand([60, 40], [60, "4o"], eol="\r"), "DGN_E_FORMAT",
-    ":3: column 2 (\"W% CaO\"): \"4o\" is not a proportion")
+    ":3: column 2 (\"CaO\"): \"4o\" is not a number")
 put("candidates", "cand_bom_inside.csv",
     cand([60, 40]).encode() + b"\xef\xbb\xbf" + cand([60, 40]).encode(), "DGN_E_FORMAT",
     ":3: column 1: U+FEFF byte-order mark inside the file")
