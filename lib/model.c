@@ -341,6 +341,75 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
     return DGN_OK;
 }
 
+/* ---- the calls of model_internal.h ----------------------------------- */
+
+const dgn_model_config *dgn_model_cfg(const dgn_model *m)
+{
+    return &m->cfg;
+}
+
+void dgn_model_weights_of(const dgn_model *m, dgn_model_weights *w)
+{
+    *w = (dgn_model_weights){m->E, m->V, m->Wq, m->Wk, m->Wv, m->W1, m->gamma, m->beta,
+                             m->W2, m->b2, m->run_mean, m->run_var};
+}
+
+float *dgn_model_params(dgn_model *m)
+{
+    return m->params;
+}
+
+float *dgn_model_grads(dgn_model *m)
+{
+    return m->grads;
+}
+
+size_t dgn_model_state_floats(const dgn_model *m)
+{
+    return m->n_params + dgn_model_n_buffers(m);
+}
+
+void dgn_model_snapshot(const dgn_model *m, float *state)
+{
+    memcpy(state, m->params, m->n_params * sizeof *state);
+    memcpy(state + m->n_params, m->run_mean, dgn_model_n_buffers(m) * sizeof *state);
+}
+
+static void set_state(dgn_model *m, const float *params, const float *stats)
+{
+    memcpy(m->params, params, m->n_params * sizeof *params);
+    memcpy(m->run_mean, stats, dgn_model_n_buffers(m) * sizeof *stats);
+}
+
+void dgn_model_restore(dgn_model *m, const float *state)
+{
+    set_state(m, state, state + m->n_params);
+}
+
+dgn_status dgn_model_clone(dgn_model **out, const dgn_model *src)
+{
+    dgn_status st = dgn_model_create(out, &src->cfg);
+    if (st != DGN_OK)
+        return st;
+    set_state(*out, src->params, src->run_mean);
+    (*out)->training = 0;
+    return DGN_OK;
+}
+
+int dgn_model_folds(const dgn_model *m)
+{
+    return m->fold;
+}
+
+dgn_status dgn_model_set_fold(dgn_model *m, int on)
+{
+    if (on && !folds(&m->cfg))
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_fold: the model has no folded "
+                        "buffers");
+    m->fold = on != 0;
+    return DGN_OK;
+}
+
 dgn_status dgn_model_get_config(const dgn_model *m, dgn_model_config *cfg)
 {
     if (!m || !cfg)
@@ -455,10 +524,10 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     if (m->training)
         dgn_batchnorm_forward_train(m->N, m->xhat, m->bmean, m->binv, m->run_mean,
                                     m->run_var, m->Y1, m->gamma, m->beta, n, h,
-                                    BN_MOMENTUM, BN_EPS);
+                                    BN_MOMENTUM, DGN_BN_EPS);
     else
         dgn_batchnorm_forward_eval(m->N, m->xhat, m->binv, m->Y1, m->gamma, m->beta,
-                                   m->run_mean, m->run_var, n, h, BN_EPS);
+                                   m->run_mean, m->run_var, n, h, DGN_BN_EPS);
     dgn_relu_dropout_forward(m->A, m->mask, m->N, n * h, c->dropout,
                              m->training ? &m->rng : NULL);
     dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k, m->pool);
@@ -517,7 +586,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
                                      m->binv, m->gamma, n, h, m->bsums);
     else
         dgn_batchnorm_backward_eval(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
-                                    m->gamma, m->run_var, n, h, BN_EPS);
+                                    m->gamma, m->run_var, n, h, DGN_BN_EPS);
     if (m->last_folded) {
         dgn_fold_buffers *fb = &m->fb;
         memset(fb->dG, 0, nc * nc * sizeof *fb->dG);
@@ -680,16 +749,31 @@ dgn_status dgn_model_set_meta(dgn_model *m, const char *name, const void *data, 
     return DGN_OK;
 }
 
+int dgn_model_meta_lookup(const dgn_model *m, const char *name, const unsigned char **data,
+                          size_t *size)
+{
+    const dgn_meta *e = dgn_model_find_meta(m, name);
+    if (!e)
+        return 0;
+    *data = e->data;
+    *size = e->size;
+    return 1;
+}
+
+const char *dgn_model_meta_name(const dgn_model *m, size_t i)
+{
+    return m && i < m->n_meta ? m->meta[i].name : NULL;
+}
+
 dgn_status dgn_model_meta(const dgn_model *m, const char *name, const void **data,
                           size_t *size)
 {
     if (!m || !name || !data || !size)
         return dgn_fail(DGN_E_INVALID, "dgn_model_meta: NULL argument");
-    const dgn_meta *e = dgn_model_find_meta(m, name);
-    if (!e)
+    const unsigned char *b;
+    if (!dgn_model_meta_lookup(m, name, &b, size))
         return dgn_fail(DGN_E_DATA, "model has no metadata named \"%s\"", name);
-    *data = e->data;
-    *size = e->size;
+    *data = b;
     return DGN_OK;
 }
 

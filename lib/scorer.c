@@ -9,7 +9,7 @@
 #include "gemm.h"
 #include "lanes.h"
 #include "layers.h"
-#include "model_impl.h"
+#include "model_internal.h"
 
 void dgn_scorer_free(dgn_scorer *s)
 {
@@ -38,18 +38,6 @@ void dgn_centre_scores(float *scores, const float *centre, const float *f, size_
     }
 }
 
-/* A copy of src's weights and statistics, in evaluation mode. */
-static dgn_status clone_model(dgn_model **out, const dgn_model *src)
-{
-    dgn_status st = dgn_model_create(out, &src->cfg);
-    if (st != DGN_OK)
-        return st;
-    memcpy((*out)->params, src->params, src->n_params * sizeof *src->params);
-    memcpy((*out)->run_mean, src->run_mean, dgn_model_n_buffers(src) * sizeof(float));
-    (*out)->training = 0;
-    return DGN_OK;
-}
-
 /* Floats of the largest folded work buffer; beyond it the fold is not
  * worth its memory, and BLAS's int dimensions stay far from overflow. */
 #define MAX_FOLD_WORK ((size_t)1 << 28)
@@ -60,7 +48,7 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     memset(s, 0, sizeof *s);
     if (!m || !centre || max_batch < 1)
         return dgn_fail(DGN_E_INVALID, "dgn_scorer_init: NULL model or centre, or no rows");
-    const dgn_model_config *c = &m->cfg;
+    const dgn_model_config *c = dgn_model_cfg(m);
     size_t n = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
     size_t rows = c->interaction ? n * n : n; /* of T */
     int fits = rows <= MAX_FOLD_WORK / max_batch && rows <= MAX_FOLD_WORK / h;
@@ -73,12 +61,14 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     s->max_batch = max_batch;
     s->interaction = c->interaction;
     s->folded = path == DGN_SCORER_FOLDED || (path == DGN_SCORER_AUTO && fits && dgn_fold_pays(c));
+    dgn_model_weights wt;
+    dgn_model_weights_of(m, &wt);
     s->centre = malloc(k * sizeof *s->centre);
     if (!s->centre)
         return dgn_fail_nomem("scorer");
     memcpy(s->centre, centre, k * sizeof *centre);
     if (!s->folded) {
-        dgn_status st = clone_model(&s->model, m);
+        dgn_status st = dgn_model_clone(&s->model, m);
         if (st != DGN_OK)
             dgn_scorer_free(s);
         return st;
@@ -109,23 +99,23 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
 
     /* BatchNorm with running statistics is y·scale + bias per feature. */
     for (size_t j = 0; j < h; j++) {
-        float inv = 1.0f / sqrtf(m->run_var[j] + BN_EPS);
-        scale[j] = (double)m->gamma[j] * inv;
-        s->bias[j] = (float)(m->beta[j] - scale[j] * m->run_mean[j]);
+        float inv = 1.0f / sqrtf(wt.run_var[j] + DGN_BN_EPS);
+        scale[j] = (double)wt.gamma[j] * inv;
+        s->bias[j] = (float)(wt.beta[j] - scale[j] * wt.run_mean[j]);
     }
-    memcpy(s->W2, m->W2, h * k * sizeof *s->W2);
-    memcpy(s->b2, m->b2, k * sizeof *s->b2);
+    memcpy(s->W2, wt.W2, h * k * sizeof *s->W2);
+    memcpy(s->b2, wt.b2, k * sizeof *s->b2);
 
     if (c->interaction) {
-        dgn_fold_mixing(s->M, s->Mt, Vn, Vn + n * c->rank, m->V, n, c->rank);
+        dgn_fold_mixing(s->M, s->Mt, Vn, Vn + n * c->rank, wt.V, n, c->rank);
         for (size_t i = 0; i < n; i++)
             for (size_t t = 0; t < d; t++) {
                 double q = 0, kk = 0, v = 0;
                 for (size_t u = 0; u < d; u++) {
-                    double e = m->E[i * d + u];
-                    q += e * m->Wq[u * d + t];
-                    kk += e * m->Wk[u * d + t];
-                    v += e * m->Wv[u * d + t];
+                    double e = wt.E[i * d + u];
+                    q += e * wt.Wq[u * d + t];
+                    kk += e * wt.Wk[u * d + t];
+                    v += e * wt.Wv[u * d + t];
                 }
                 Eq[i * d + t] = q;
                 Ek[i * d + t] = kk;
@@ -146,8 +136,8 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
             for (size_t j = 0; j < h; j++)
                 acc[j] = 0;
             for (size_t t = 0; t < d; t++) {
-                double e = c->interaction ? Ev[l * d + t] : m->E[i * d + t];
-                const float *w = m->W1 + (i * d + t) * h;
+                double e = c->interaction ? Ev[l * d + t] : wt.E[i * d + t];
+                const float *w = wt.W1 + (i * d + t) * h;
                 for (size_t j = 0; j < h; j++)
                     acc[j] += e * w[j];
             }
@@ -165,7 +155,7 @@ dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
     memset(w, 0, sizeof *w);
     size_t B = s->max_batch;
     if (!s->folded) {
-        dgn_status st = clone_model(&w->model, s->model);
+        dgn_status st = dgn_model_clone(&w->model, s->model);
         if (st != DGN_OK)
             return st;
         if (!(w->f = malloc(B * s->k * sizeof *w->f))) {

@@ -8,7 +8,7 @@
 #include "endian.h"
 #include "error.h"
 #include "dgn/metrics.h"
-#include "model_impl.h"
+#include "model_internal.h"
 #include "scorer.h"
 
 /* Metadata names of the context. Binary values are little-endian. */
@@ -24,7 +24,7 @@ dgn_status dgn_model_encode(dgn_model *m, float *f, size_t f_cap, const float *x
 {
     if (!m || !f || !x)
         return dgn_fail(DGN_E_INVALID, "dgn_model_encode: NULL argument");
-    size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
+    size_t c = dgn_model_cfg(m)->n_components, k = dgn_model_cfg(m)->out_dim, step = dgn_model_cfg(m)->max_batch;
     if (f_cap / k < n)
         return dgn_fail(DGN_E_SHAPE, "dgn_model_encode: f capacity %zu < %zu rows x %zu",
                         f_cap, n, k);
@@ -44,7 +44,7 @@ dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float
         return dgn_fail(DGN_E_INVALID, "dgn_model_scores: NULL argument");
     if (cap < n)
         return dgn_fail(DGN_E_SHAPE, "dgn_model_scores: capacity %zu < %zu rows", cap, n);
-    size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
+    size_t c = dgn_model_cfg(m)->n_components, k = dgn_model_cfg(m)->out_dim, step = dgn_model_cfg(m)->max_batch;
     /* A NaN centre would give every row the score NaN, silently. */
     for (size_t j = 0; j < k; j++)
         if (!isfinite(centre[j]))
@@ -92,9 +92,9 @@ static dgn_status check_pair(const dgn_model *m, const dgn_dataset *ds, const ch
 {
     if (!m || !ds)
         return dgn_fail(DGN_E_INVALID, "%s: NULL argument", fn);
-    if (dgn_dataset_n_components(ds) != m->cfg.n_components)
+    if (dgn_dataset_n_components(ds) != dgn_model_cfg(m)->n_components)
         return dgn_fail(DGN_E_SHAPE, "%s: the dataset has %zu components, the model %zu",
-                        fn, dgn_dataset_n_components(ds), m->cfg.n_components);
+                        fn, dgn_dataset_n_components(ds), dgn_model_cfg(m)->n_components);
     return DGN_OK;
 }
 
@@ -103,10 +103,10 @@ dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *m, const dgn_d
     dgn_status st = check_pair(m, ds, "dgn_class_centre");
     if (st != DGN_OK)
         return st;
-    size_t k = m->cfg.out_dim, c = m->cfg.n_components, n;
+    size_t k = dgn_model_cfg(m)->out_dim, c = dgn_model_cfg(m)->n_components, n;
     if (!centre || cap < k)
         return dgn_fail(DGN_E_SHAPE, "dgn_class_centre: capacity %zu < %zu features", cap, k);
-    float *x, *f = malloc(m->cfg.max_batch * k * sizeof *f);
+    float *x, *f = malloc(dgn_model_cfg(m)->max_batch * k * sizeof *f);
     int32_t *y;
     if (!f)
         return dgn_fail_nomem("feature batch");
@@ -123,9 +123,9 @@ dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *m, const dgn_d
     if (!sum)
         st = dgn_fail_nomem("centre");
     dgn_model_set_training(m, 0);
-    for (size_t i = 0; st == DGN_OK && i < n_pos; i += m->cfg.max_batch) {
-        size_t b = n_pos - i < m->cfg.max_batch ? n_pos - i : m->cfg.max_batch;
-        st = dgn_model_forward(m, f, m->cfg.max_batch * k, x + i * c, b);
+    for (size_t i = 0; st == DGN_OK && i < n_pos; i += dgn_model_cfg(m)->max_batch) {
+        size_t b = n_pos - i < dgn_model_cfg(m)->max_batch ? n_pos - i : dgn_model_cfg(m)->max_batch;
+        st = dgn_model_forward(m, f, dgn_model_cfg(m)->max_batch * k, x + i * c, b);
         for (size_t r = 0; st == DGN_OK && r < b; r++)
             for (size_t j = 0; j < k; j++)
                 sum[j] += f[r * k + j];
@@ -180,7 +180,7 @@ dgn_status dgn_model_attach_context(dgn_model *m, const dgn_dataset *ds, const f
         return st;
     if (!centre)
         return dgn_fail(DGN_E_INVALID, "dgn_model_attach_context: centre is NULL");
-    size_t c = m->cfg.n_components, k = m->cfg.out_dim, names_len = 0;
+    size_t c = dgn_model_cfg(m)->n_components, k = dgn_model_cfg(m)->out_dim, names_len = 0;
     for (size_t i = 0; i < c; i++)
         names_len += strlen(dgn_dataset_component_name(ds, i)) + 1;
     unsigned char *buf = malloc(names_len + 16 * c + 4 * k + 32);
@@ -235,12 +235,13 @@ dgn_status dgn_model_attach_context(dgn_model *m, const dgn_dataset *ds, const f
 static const unsigned char *blob(const dgn_model *m, const char *name, size_t size,
                                  size_t *got)
 {
-    const dgn_meta *e = dgn_model_find_meta(m, name);
-    if (!e || (size && e->size != size))
+    const unsigned char *b;
+    size_t n;
+    if (!dgn_model_meta_lookup(m, name, &b, &n) || (size && n != size))
         return NULL;
     if (got)
-        *got = e->size;
-    return e->data;
+        *got = n;
+    return b;
 }
 
 /* ---- checks of the stored context -------------------------------------- */
@@ -254,14 +255,15 @@ static const char *nonfinite_name(double v)
 static dgn_status sized(const unsigned char **b, const dgn_model *m, const char *name,
                         size_t size, const char *what, const char *where)
 {
-    const dgn_meta *e = dgn_model_find_meta(m, name);
+    const unsigned char *data;
+    size_t got;
     *b = NULL;
-    if (!e)
+    if (!dgn_model_meta_lookup(m, name, &data, &got))
         return DGN_OK;
-    if (e->size != size)
+    if (got != size)
         return dgn_fail(DGN_E_FORMAT, "%s: %s (metadata %s) holds %zu bytes, expected %zu",
-                        where, what, name, e->size, size);
-    *b = e->data;
+                        where, what, name, got, size);
+    *b = data;
     return DGN_OK;
 }
 
@@ -279,7 +281,7 @@ static const char *component_label(const dgn_model *m, size_t i, char *buf, size
 
 static dgn_status check_zscore(const dgn_model *m, const char *where)
 {
-    size_t c = m->cfg.n_components;
+    size_t c = dgn_model_cfg(m)->n_components;
     const unsigned char *b;
     dgn_status st = sized(&b, m, META_ZSCORE, 16 * c, "z-score statistics", where);
     char label[300];
@@ -303,7 +305,7 @@ static dgn_status check_zscore(const dgn_model *m, const char *where)
 
 static dgn_status check_centre(const dgn_model *m, const char *where)
 {
-    size_t k = m->cfg.out_dim;
+    size_t k = dgn_model_cfg(m)->out_dim;
     const unsigned char *b;
     dgn_status st = sized(&b, m, META_CENTRE, 4 * k, "class centre", where);
     for (size_t j = 0; b && st == DGN_OK && j < k; j++) {
@@ -335,9 +337,10 @@ static dgn_status check_range(const dgn_model *m, const char *where)
 static dgn_status check_text(const dgn_model *m, const char *name, const char *what,
                              size_t min_len, const char *where)
 {
-    const dgn_meta *e = dgn_model_find_meta(m, name);
-    if (e && (e->size < min_len + 1 ||
-              memchr(e->data, '\0', e->size) != e->data + e->size - 1))
+    const unsigned char *b;
+    size_t n;
+    if (dgn_model_meta_lookup(m, name, &b, &n) &&
+        (n < min_len + 1 || memchr(b, '\0', n) != b + n - 1))
         return dgn_fail(DGN_E_FORMAT, "%s: %s (metadata %s) is not one NUL-terminated%s "
                         "text", where, what, name, min_len ? ", non-empty" : "");
     return DGN_OK;
@@ -345,23 +348,24 @@ static dgn_status check_text(const dgn_model *m, const char *name, const char *w
 
 static dgn_status check_components(const dgn_model *m, const char *where)
 {
-    const dgn_meta *e = dgn_model_find_meta(m, META_COMPONENTS);
-    if (!e)
+    const unsigned char *b;
+    size_t size;
+    if (!dgn_model_meta_lookup(m, META_COMPONENTS, &b, &size))
         return DGN_OK;
-    size_t names = 0, c = m->cfg.n_components;
+    size_t names = 0, c = dgn_model_cfg(m)->n_components;
     int empty = 0;
-    for (size_t i = 0, start = 0; i < e->size; i++)
-        if (e->data[i] == '\0') {
+    for (size_t i = 0, start = 0; i < size; i++)
+        if (b[i] == '\0') {
             empty |= i == start;
             names++;
             start = i + 1;
         }
-    if (e->size == 0 || e->data[e->size - 1] != '\0' || names != c || empty)
+    if (size == 0 || b[size - 1] != '\0' || names != c || empty)
         return dgn_fail(DGN_E_FORMAT, "%s: component names (metadata %s): need %zu "
                         "non-empty, NUL-terminated names, found %zu%s", where,
                         META_COMPONENTS, c, names,
                         empty ? " (some empty)"
-                        : e->size && e->data[e->size - 1] ? " and unterminated text" : "");
+                        : size && b[size - 1] ? " and unterminated text" : "");
     return DGN_OK;
 }
 
@@ -399,7 +403,7 @@ const char *dgn_model_component_name(const dgn_model *m, size_t i)
 {
     size_t n;
     const unsigned char *b = blob(m, META_COMPONENTS, 0, &n);
-    if (!b || i >= m->cfg.n_components || n == 0 || b[n - 1] != '\0')
+    if (!b || i >= dgn_model_cfg(m)->n_components || n == 0 || b[n - 1] != '\0')
         return NULL;
     const char *p = (const char *)b, *end = p + n;
     while (i-- && p < end)
@@ -442,7 +446,7 @@ dgn_status dgn_model_zscore_stats(const dgn_model *m, double *mean, double *std,
 {
     if (!m || !mean || !std)
         return dgn_fail(DGN_E_INVALID, "dgn_model_zscore_stats: NULL argument");
-    size_t c = m->cfg.n_components;
+    size_t c = dgn_model_cfg(m)->n_components;
     dgn_status st = check_zscore(m, "dgn_model_zscore_stats");
     if (st != DGN_OK)
         return st;
@@ -462,7 +466,7 @@ dgn_status dgn_model_class_centre(const dgn_model *m, float *centre, size_t cap)
 {
     if (!m || !centre)
         return dgn_fail(DGN_E_INVALID, "dgn_model_class_centre: NULL argument");
-    size_t k = m->cfg.out_dim;
+    size_t k = dgn_model_cfg(m)->out_dim;
     dgn_status st = check_centre(m, "dgn_model_class_centre");
     if (st != DGN_OK)
         return st;

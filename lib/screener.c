@@ -12,7 +12,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "grid.h"
-#include "model_impl.h"
+#include "model_internal.h"
 #include "scorer.h"
 
 typedef struct hit {
@@ -156,12 +156,12 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
     if (!s)
         return dgn_fail_nomem("screener");
     s->cfg = *cfg;
-    s->c = model->cfg.n_components;
-    s->block = model->cfg.max_batch;
+    s->c = dgn_model_cfg(model)->n_components;
+    s->block = dgn_model_cfg(model)->max_batch;
     s->names = calloc(s->c, sizeof *s->names);
     s->mean = malloc(s->c * sizeof *s->mean);
     s->std = malloc(s->c * sizeof *s->std);
-    float *centre = malloc(model->cfg.out_dim * sizeof *centre);
+    float *centre = malloc(dgn_model_cfg(model)->out_dim * sizeof *centre);
     s->workers = calloc(cfg->threads, sizeof *s->workers);
     s->results = malloc(cfg->top_k * sizeof *s->results);
     if (!s->names || !s->mean || !s->std || !centre || !s->workers || !s->results)
@@ -177,7 +177,7 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
     if (st == DGN_OK)
         st = dgn_model_zscore_stats(model, s->mean, s->std, s->c);
     if (st == DGN_OK)
-        st = dgn_model_class_centre(model, centre, model->cfg.out_dim);
+        st = dgn_model_class_centre(model, centre, dgn_model_cfg(model)->out_dim);
     if (st == DGN_OK)
         st = dgn_scorer_init(&s->scorer, model, centre, s->block, DGN_SCORER_AUTO);
     free(centre);

@@ -7,9 +7,23 @@
 #include "alloc_count.h"
 #include "dgn.h"
 #include "gradcheck.h"
-#include "model_impl.h"
+#include "model_internal.h"
 #include "scorer.h"
 #include "testutil.h"
+
+/* The values of the tensor named `name`. */
+static float *tensor(dgn_model *m, const char *name)
+{
+    for (size_t t = 0; t < dgn_model_n_tensors(m); t++) {
+        const char *nm;
+        float *v;
+        ck_assert_int_eq(dgn_model_tensor(m, t, &nm, &v, NULL, NULL), DGN_OK);
+        if (strcmp(nm, name) == 0)
+            return v;
+    }
+    ck_abort_msg("no tensor %s", name);
+    return NULL;
+}
 
 /* A model with random weights and non-trivial BatchNorm statistics, so
  * that every folded term matters. */
@@ -26,14 +40,23 @@ static dgn_model *random_model(size_t n, size_t d, int interaction, size_t max_b
     ck_assert_msg(dgn_model_create(&m, &cfg) == DGN_OK, "%s", dgn_last_error());
     unsigned st = 11;
     size_t h = cfg.hidden;
-    fill_uniform(m->gamma, h, &st, 0.5f);
-    fill_uniform(m->beta, h, &st, 0.5f);
-    fill_uniform(m->b2, cfg.out_dim, &st, 0.3f);
-    fill_uniform(m->run_mean, h, &st, 0.5f);
+    float *gamma = tensor(m, "projection.batchnorm.weight");
+    /* The running statistics follow the parameters in the model's state. */
+    float *state = malloc(dgn_model_state_floats(m) * sizeof *state);
+    dgn_model_snapshot(m, state);
+    float *run_mean = state + dgn_model_n_params(m), *run_var = run_mean + h;
+    fill_uniform(gamma, h, &st, 0.5f);
+    fill_uniform(tensor(m, "projection.batchnorm.bias"), h, &st, 0.5f);
+    fill_uniform(tensor(m, "projection.linear2.bias"), cfg.out_dim, &st, 0.3f);
+    fill_uniform(run_mean, h, &st, 0.5f);
     for (size_t j = 0; j < h; j++) {
-        m->gamma[j] += 1.0f;
-        m->run_var[j] = 0.2f + (float)j / (float)h;
+        gamma[j] += 1.0f;
+        run_var[j] = 0.2f + (float)j / (float)h;
     }
+    /* Restoring writes the parameters too: take them from the model. */
+    memcpy(state, dgn_model_params(m), dgn_model_n_params(m) * sizeof *state);
+    dgn_model_restore(m, state);
+    free(state);
     dgn_model_set_training(m, 0);
     return m;
 }
@@ -41,7 +64,7 @@ static dgn_model *random_model(size_t n, size_t d, int interaction, size_t max_b
 /* Largest |folded − forward| over B random rows, through a path. */
 static double max_difference(dgn_model *m, size_t B, dgn_scorer_path path, int *folded)
 {
-    size_t n = m->cfg.n_components, k = m->cfg.out_dim;
+    size_t n = dgn_model_cfg(m)->n_components, k = dgn_model_cfg(m)->out_dim;
     float *x = malloc(B * n * sizeof *x), *centre = malloc(k * sizeof *centre),
           *want = malloc(B * sizeof *want), *got = malloc(B * sizeof *got);
     unsigned st = 5;
@@ -51,12 +74,12 @@ static double max_difference(dgn_model *m, size_t B, dgn_scorer_path path, int *
 
     dgn_scorer s;
     dgn_scorer_work w;
-    ck_assert_msg(dgn_scorer_init(&s, m, centre, m->cfg.max_batch, path) == DGN_OK, "%s",
+    ck_assert_msg(dgn_scorer_init(&s, m, centre, dgn_model_cfg(m)->max_batch, path) == DGN_OK, "%s",
                   dgn_last_error());
     ck_assert_int_eq(dgn_scorer_work_init(&w, &s), DGN_OK);
     /* In uneven batches, as the screener's last block. */
-    for (size_t i = 0; i < B; i += m->cfg.max_batch - 3) {
-        size_t b = B - i < m->cfg.max_batch - 3 ? B - i : m->cfg.max_batch - 3;
+    for (size_t i = 0; i < B; i += dgn_model_cfg(m)->max_batch - 3) {
+        size_t b = B - i < dgn_model_cfg(m)->max_batch - 3 ? B - i : dgn_model_cfg(m)->max_batch - 3;
         ck_assert_int_eq(dgn_scorer_run(&s, &w, got + i, x + i * n, b), DGN_OK);
     }
     double worst = 0;

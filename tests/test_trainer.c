@@ -7,7 +7,6 @@
 #include "dgn.h"
 #include "gradcheck.h"
 #include "loss.h"
-#include "model_impl.h"
 #include "optimizer.h"
 #include "testutil.h"
 
