@@ -59,16 +59,16 @@ int dgn_fold_pays(const dgn_model_config *c)
     return n * n * h + 3 * n * n * n < n * d * h + 3 * n * d * d + 3 * n * n * d;
 }
 
-/* Floats of one plane of the folded pass, or of Wf, above which training
- * keeps the layers: the fold is not worth that much memory. */
-#define MAX_FOLD_FLOATS ((size_t)1 << 24)
+int dgn_fold_fits(size_t rows, size_t max_batch, size_t h)
+{
+    return mul(rows, dgn_round_lanes(max_batch)) <= DGN_FOLD_MAX_FLOATS &&
+           mul(rows, h) <= DGN_FOLD_MAX_FLOATS;
+}
 
 static int folds(const dgn_model_config *c)
 {
-    size_t nn = mul(c->n_components, c->n_components);
     return c->interaction && dgn_fold_pays(c) &&
-           mul(nn, dgn_round_lanes(c->max_batch)) <= MAX_FOLD_FLOATS &&
-           mul(nn, c->hidden) <= MAX_FOLD_FLOATS;
+           dgn_fold_fits(mul(c->n_components, c->n_components), c->max_batch, c->hidden);
 }
 
 /* Floats of the folded pass's buffers (sizes already bounded by folds). */

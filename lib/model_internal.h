@@ -62,6 +62,13 @@ const char *dgn_model_meta_name(const dgn_model *m, size_t i);
  * when n is small next to d (19 components and d = 32 by default). */
 int dgn_fold_pays(const dgn_model_config *cfg);
 
+/* Floats of one plane of a folded pass [rows][lanes], or of its folded
+ * projection [rows][h], above which neither training nor the screen
+ * evaluator folds: the fold is not worth that much memory. rows is n·n
+ * (n without interaction). */
+#define DGN_FOLD_MAX_FLOATS ((size_t)1 << 24)
+int dgn_fold_fits(size_t rows, size_t max_batch, size_t h);
+
 /* Whether training mode runs the folded network. Test hook: off runs the
  * layers in training mode too; on fails (DGN_E_INVALID) for a model that
  * did not size the folded buffers at create time. */

@@ -38,9 +38,51 @@ void dgn_centre_scores(float *scores, const float *centre, const float *f, size_
     }
 }
 
-/* Floats of the largest folded work buffer; beyond it the fold is not
- * worth its memory, and BLAS's int dimensions stay far from overflow. */
-#define MAX_FOLD_WORK ((size_t)1 << 28)
+/* The folded weights: M, Mᵀ and G (with interaction), Wf scaled by
+ * BatchNorm's running statistics into T, the bias, W2 and b2. The fold is
+ * training's (dgn_fold_weights), so both run the same products. */
+static dgn_status fold(dgn_scorer *s, const dgn_model_config *c, const dgn_model_weights *w)
+{
+    size_t n = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
+    size_t rows = c->interaction ? n * n : n;
+    s->T = malloc(rows * h * sizeof *s->T);
+    s->bias = malloc(h * sizeof *s->bias);
+    s->W2 = malloc(h * k * sizeof *s->W2);
+    s->b2 = malloc(k * sizeof *s->b2);
+    /* Scratch: E·Wq, E·Wk, E·Wv [n][d] each, Vn [n][f] and its norms [n]. */
+    float *Eq = malloc((3 * n * d + n * c->rank + n) * sizeof *Eq);
+    if (c->interaction) {
+        /* Rows up to dgn_mix_rows(n), zero past n. */
+        s->M = calloc(dgn_mix_rows(n) * n, sizeof *s->M);
+        s->Mt = calloc(dgn_mix_rows(n) * n, sizeof *s->Mt);
+        s->G = malloc(n * n * sizeof *s->G);
+    }
+    if (!s->T || !s->bias || !s->W2 || !s->b2 || !Eq ||
+        (c->interaction && (!s->M || !s->Mt || !s->G))) {
+        free(Eq);
+        return dgn_fail_nomem("scorer");
+    }
+    float *Ek = Eq + n * d, *Ev = Ek + n * d, *Vn = Ev + n * d;
+    if (c->interaction) {
+        dgn_fold_mixing(s->M, s->Mt, Vn, Vn + n * c->rank, w->V, n, c->rank);
+        dgn_fold_weights(s->G, s->T, Eq, Ek, Ev, w->E, w->Wq, w->Wk, w->Wv, w->W1, n, d, h);
+    } else {
+        dgn_fold_weights_plain(s->T, w->E, w->W1, n, d, h);
+    }
+    free(Eq);
+    /* BatchNorm with running statistics is y·scale + bias per feature:
+     * scale goes into the columns of T. */
+    for (size_t j = 0; j < h; j++) {
+        float inv = 1.0f / sqrtf(w->run_var[j] + DGN_BN_EPS);
+        double scale = (double)w->gamma[j] * inv;
+        s->bias[j] = (float)(w->beta[j] - scale * w->run_mean[j]);
+        for (size_t r = 0; r < rows; r++)
+            s->T[r * h + j] = (float)(s->T[r * h + j] * scale);
+    }
+    memcpy(s->W2, w->W2, h * k * sizeof *s->W2);
+    memcpy(s->b2, w->b2, k * sizeof *s->b2);
+    return DGN_OK;
+}
 
 dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centre,
                            size_t max_batch, dgn_scorer_path path)
@@ -49,9 +91,8 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     if (!m || !centre || max_batch < 1)
         return dgn_fail(DGN_E_INVALID, "dgn_scorer_init: NULL model or centre, or no rows");
     const dgn_model_config *c = dgn_model_cfg(m);
-    size_t n = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
-    size_t rows = c->interaction ? n * n : n; /* of T */
-    int fits = rows <= MAX_FOLD_WORK / max_batch && rows <= MAX_FOLD_WORK / h;
+    size_t n = c->n_components, h = c->hidden, k = c->out_dim;
+    int fits = dgn_fold_fits(c->interaction ? n * n : n, max_batch, h);
     if (path == DGN_SCORER_FOLDED && !fits)
         return dgn_fail(DGN_E_INVALID, "dgn_scorer_init: %zu components at %zu rows are "
                         "too many to fold", n, max_batch);
@@ -61,93 +102,21 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
     s->max_batch = max_batch;
     s->interaction = c->interaction;
     s->folded = path == DGN_SCORER_FOLDED || (path == DGN_SCORER_AUTO && fits && dgn_fold_pays(c));
-    dgn_model_weights wt;
-    dgn_model_weights_of(m, &wt);
     s->centre = malloc(k * sizeof *s->centre);
     if (!s->centre)
         return dgn_fail_nomem("scorer");
     memcpy(s->centre, centre, k * sizeof *centre);
-    if (!s->folded) {
-        dgn_status st = dgn_model_clone(&s->model, m);
-        if (st != DGN_OK)
-            dgn_scorer_free(s);
-        return st;
+    dgn_status st;
+    if (s->folded) {
+        dgn_model_weights w;
+        dgn_model_weights_of(m, &w);
+        st = fold(s, c, &w);
+    } else {
+        st = dgn_model_clone(&s->model, m);
     }
-
-    s->T = malloc(rows * h * sizeof *s->T);
-    s->bias = malloc(h * sizeof *s->bias);
-    s->W2 = malloc(h * k * sizeof *s->W2);
-    s->b2 = malloc(k * sizeof *s->b2);
-    /* Scratch: E·Wq, E·Wk, E·Wv [n][d] each, then a row of T [h], and the
-     * BatchNorm scale [h], all double; Vn [n][f] and its norms [n]. */
-    double *Eq = malloc((3 * n * d + 2 * h) * sizeof *Eq);
-    float *Vn = malloc((n * c->rank + n) * sizeof *Vn);
-    if (c->interaction) {
-        /* Rows up to dgn_mix_rows(n), zero past n. */
-        s->M = calloc(dgn_mix_rows(n) * n, sizeof *s->M);
-        s->Mt = calloc(dgn_mix_rows(n) * n, sizeof *s->Mt);
-        s->G = malloc(n * n * sizeof *s->G);
-    }
-    if (!s->T || !s->bias || !s->W2 || !s->b2 || !Eq || !Vn ||
-        (c->interaction && (!s->M || !s->Mt || !s->G))) {
-        free(Eq);
-        free(Vn);
+    if (st != DGN_OK)
         dgn_scorer_free(s);
-        return dgn_fail_nomem("scorer");
-    }
-    double *Ek = Eq + n * d, *Ev = Ek + n * d, *acc = Ev + n * d, *scale = acc + h;
-
-    /* BatchNorm with running statistics is y·scale + bias per feature. */
-    for (size_t j = 0; j < h; j++) {
-        float inv = 1.0f / sqrtf(wt.run_var[j] + DGN_BN_EPS);
-        scale[j] = (double)wt.gamma[j] * inv;
-        s->bias[j] = (float)(wt.beta[j] - scale[j] * wt.run_mean[j]);
-    }
-    memcpy(s->W2, wt.W2, h * k * sizeof *s->W2);
-    memcpy(s->b2, wt.b2, k * sizeof *s->b2);
-
-    if (c->interaction) {
-        dgn_fold_mixing(s->M, s->Mt, Vn, Vn + n * c->rank, wt.V, n, c->rank);
-        for (size_t i = 0; i < n; i++)
-            for (size_t t = 0; t < d; t++) {
-                double q = 0, kk = 0, v = 0;
-                for (size_t u = 0; u < d; u++) {
-                    double e = wt.E[i * d + u];
-                    q += e * wt.Wq[u * d + t];
-                    kk += e * wt.Wk[u * d + t];
-                    v += e * wt.Wv[u * d + t];
-                }
-                Eq[i * d + t] = q;
-                Ek[i * d + t] = kk;
-                Ev[i * d + t] = v;
-            }
-        double inv_sqrt_d = 1.0 / sqrt((double)d);
-        for (size_t l = 0; l < n; l++)
-            for (size_t mm = 0; mm < n; mm++) {
-                double g = 0;
-                for (size_t t = 0; t < d; t++)
-                    g += Eq[l * d + t] * Ek[mm * d + t];
-                s->G[l * n + mm] = (float)(g * inv_sqrt_d);
-            }
-    }
-    /* Row (i, l) of T is Ev_l·W1_i; without interaction, row i is E_i·W1_i. */
-    for (size_t i = 0; i < n; i++)
-        for (size_t l = 0; l < (c->interaction ? n : 1); l++) {
-            for (size_t j = 0; j < h; j++)
-                acc[j] = 0;
-            for (size_t t = 0; t < d; t++) {
-                double e = c->interaction ? Ev[l * d + t] : wt.E[i * d + t];
-                const float *w = wt.W1 + (i * d + t) * h;
-                for (size_t j = 0; j < h; j++)
-                    acc[j] += e * w[j];
-            }
-            float *row = s->T + (c->interaction ? i * n + l : i) * h;
-            for (size_t j = 0; j < h; j++)
-                row[j] = (float)(acc[j] * scale[j]);
-        }
-    free(Eq);
-    free(Vn);
-    return DGN_OK;
+    return st;
 }
 
 dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
