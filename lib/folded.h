@@ -1,5 +1,6 @@
 /* Private: the graph convolution, the attention and the first projection
- * with their weights multiplied out, for training and for the scorer.
+ * with their weights multiplied out, for training and for the screen
+ * evaluator (lib/screen_eval.h).
  *
  * With M the graph convolution's mixing matrix, X = diag(x), Eq = E·Wq,
  * Ek = E·Wk and Ev = E·Wv ([n][d] each), sample x's attention logits and

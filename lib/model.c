@@ -254,12 +254,12 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
         m->Z = take(&c, act);
         m->Q = take(&c, act);
         m->K = take(&c, act);
-        m->Vv = take(&c, act);
+        m->Va = take(&c, act);
         m->dZ = take(&c, act);
         m->dH = take(&c, act);
         m->dQ = take(&c, act);
         m->dK = take(&c, act);
-        m->dVv = take(&c, act);
+        m->dVa = take(&c, act);
     }
     m->P = take(&c, Bm * n * n);
     m->Y1 = take(&c, Bm * h);
@@ -514,7 +514,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
         dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
         dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0);
         dgn_graph_forward(m->Z, m->M, m->H, nc, n * d);
-        dgn_attention_forward(m->U, m->Q, m->K, m->Vv, m->P, m->Z, m->Wq, m->Wk,
+        dgn_attention_forward(m->U, m->Q, m->K, m->Va, m->P, m->Z, m->Wq, m->Wk,
                               m->Wv, n, nc, d);
     } else {
         dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1);
@@ -608,8 +608,8 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     dgn_linear_backward(m->dW1, NULL, m->dU, m->dY1, m->U, m->W1, n, nc * d, h, m->pool);
     if (c->interaction) {
         dgn_attention_backward(m->dWq, m->dWk, m->dWv, m->dZ, m->dU, m->Z, m->Q, m->K,
-                               m->Vv, m->P, m->Wq, m->Wk, m->Wv, n, nc, d,
-                               m->dQ, m->dK, m->dVv, m->dS);
+                               m->Va, m->P, m->Wq, m->Wk, m->Wv, n, nc, d,
+                               m->dQ, m->dK, m->dVa, m->dS);
         dgn_graph_backward(m->dV, m->dH, m->dZ, m->H, m->M, m->Vn, m->vnorm, nc,
                            c->rank, n * d, m->dM, m->dVn);
         dgn_embed_backward(m->dE, dx, m->dH, m->xin, m->E, n, nc, d, 0);

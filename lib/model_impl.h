@@ -51,6 +51,8 @@ struct dgn_model {
     size_t n_params;
     dgn_tensor tensor[DGN_MAX_TENSORS];
     size_t n_tensors;
+    /* V: the interaction factors (A = V·Vᵀ); the attention's values are
+     * the work buffer Va. */
     float *E, *V, *Wq, *Wk, *Wv, *W1, *gamma, *beta, *W2, *b2;
     float *dE, *dV, *dWq, *dWk, *dWv, *dW1, *dgamma, *dbeta, *dW2, *db2;
 
@@ -59,9 +61,9 @@ struct dgn_model {
 
     /* Work buffers sized by max_batch, one block. */
     float *work;
-    float *xin, *H, *Z, *Q, *K, *Vv, *P, *U, *Y1, *xhat, *bmean, *binv, *bsums, *N, *A,
+    float *xin, *H, *Z, *Q, *K, *Va, *P, *U, *Y1, *xhat, *bmean, *binv, *bsums, *N, *A,
           *mask, *Y2, *F, *rnorm, *M, *Vn, *vnorm;
-    float *dY2, *dA, *dN, *dY1, *dU, *dZ, *dH, *dQ, *dK, *dVv, *dS, *dM, *dVn;
+    float *dY2, *dA, *dN, *dY1, *dU, *dZ, *dH, *dQ, *dK, *dVa, *dS, *dM, *dVn;
 
     size_t last_n;      /* rows of the last forward, 0 before any or after a
                            failed call: backward then refuses */

@@ -1,7 +1,8 @@
 /* Private: what other modules of lib/ and the tests reach of a model
  * beyond the public API, always through these calls. The struct itself
  * (model_impl.h) belongs to the model's own files, model.c and
- * serialize.c.
+ * serialize.c; lib/model_context.c, the context the model stores in its
+ * metadata, uses these calls too.
  *
  * Ownership: pointers returned here are borrowed from the model and stay
  * valid until it is destroyed (metadata: until its name is set again).
@@ -78,7 +79,7 @@ dgn_status dgn_model_set_fold(dgn_model *m, int on);
 /* DGN_E_FORMAT or DGN_E_NONFINITE, naming `where` (a path, or a
  * function) and the entry, when a dgn.* context entry present in the
  * metadata has the wrong size or an impossible value (std <= 0, lo > hi,
- * not one name per component ...); lib/scoring.c. */
+ * not one name per component ...); lib/model_context.c. */
 dgn_status dgn_model_check_context(const dgn_model *m, const char *where);
 
 /* CRC-32 (IEEE 802.3) of the model file image. */

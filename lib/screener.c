@@ -13,7 +13,7 @@
 #include "fileio.h"
 #include "grid.h"
 #include "model_internal.h"
-#include "scorer.h"
+#include "screen_eval.h"
 
 typedef struct hit {
     uint64_t index;
@@ -28,7 +28,7 @@ static int better(hit a, hit b)
 
 typedef struct worker {
     struct dgn_screener *s;
-    dgn_scorer_work scorer;
+    dgn_screen_eval_work scorer;
     float *x, *scores; /* [block][c], [block] */
     int64_t *units;    /* [n_sel] */
     double *percent;   /* [c] */
@@ -44,7 +44,7 @@ struct dgn_screener {
     size_t c, block;
     char **names;
     double *mean, *std;
-    dgn_scorer scorer; /* shared, read-only */
+    dgn_screen_eval scorer; /* shared, read-only */
 
     int have_grid;
     dgn_grid grid;
@@ -124,7 +124,7 @@ void dgn_screener_destroy(dgn_screener *s)
     free_candidates(s);
     for (size_t t = 0; s->workers && t < s->cfg.threads; t++) {
         worker *w = &s->workers[t];
-        dgn_scorer_work_free(&w->scorer);
+        dgn_screen_eval_work_free(&w->scorer);
         free(w->x);
         free(w->scores);
         free(w->units);
@@ -138,7 +138,7 @@ void dgn_screener_destroy(dgn_screener *s)
     free(s->names);
     free(s->mean);
     free(s->std);
-    dgn_scorer_free(&s->scorer);
+    dgn_screen_eval_free(&s->scorer);
     free(s->results);
     free(s);
 }
@@ -179,12 +179,13 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
     if (st == DGN_OK)
         st = dgn_model_class_centre(model, centre, dgn_model_cfg(model)->out_dim);
     if (st == DGN_OK)
-        st = dgn_scorer_init(&s->scorer, model, centre, s->block, DGN_SCORER_AUTO);
+        st = dgn_screen_eval_init(&s->scorer, model, centre, s->block,
+                                  DGN_SCREEN_EVAL_AUTO);
     free(centre);
     for (size_t t = 0; st == DGN_OK && t < cfg->threads; t++) {
         worker *w = &s->workers[t];
         w->s = s;
-        st = dgn_scorer_work_init(&w->scorer, &s->scorer);
+        st = dgn_screen_eval_work_init(&w->scorer, &s->scorer);
         w->x = malloc(s->block * s->c * sizeof *w->x);
         w->scores = malloc(s->block * sizeof *w->scores);
         w->units = malloc(s->c * sizeof *w->units);
@@ -445,7 +446,7 @@ static dgn_status score_block(worker *w, uint64_t b)
             w->x[i * c + j] = z;
         }
     }
-    dgn_status st = dgn_scorer_run(&s->scorer, &w->scorer, w->scores, w->x, n);
+    dgn_status st = dgn_screen_eval_run(&s->scorer, &w->scorer, w->scores, w->x, n);
     for (size_t i = 0; st == DGN_OK && i < n; i++)
         heap_push(w->heap, &w->heap_n, s->cfg.top_k, (hit){start + i, w->scores[i]});
     return st;

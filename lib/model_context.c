@@ -1,3 +1,6 @@
+/* The context a model carries in its metadata (include/dgn/scoring.h):
+ * component names, units, z-score statistics, property and range, class
+ * centre and settings, with the checks that saving and loading apply. */
 #include "dgn/scoring.h"
 
 #include <math.h>
@@ -5,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "centre.h"
 #include "endian.h"
 #include "error.h"
-#include "dgn/metrics.h"
 #include "model_internal.h"
-#include "scorer.h"
 
 /* Metadata names of the context. Binary values are little-endian. */
 #define META_COMPONENTS "dgn.components" /* names, each NUL-terminated */
@@ -20,162 +22,10 @@
 #define META_UNITS "dgn.units"           /* u32 dgn_units */
 #define META_SETTINGS "dgn.settings"     /* text, NUL-terminated */
 
-dgn_status dgn_model_encode(dgn_model *m, float *f, size_t f_cap, const float *x, size_t n)
-{
-    if (!m || !f || !x)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_encode: NULL argument");
-    size_t c = dgn_model_cfg(m)->n_components, k = dgn_model_cfg(m)->out_dim, step = dgn_model_cfg(m)->max_batch;
-    if (f_cap / k < n)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_encode: f capacity %zu < %zu rows x %zu",
-                        f_cap, n, k);
-    for (size_t i = 0; i < n; i += step) {
-        size_t b = n - i < step ? n - i : step;
-        dgn_status st = dgn_model_forward(m, f + i * k, b * k, x + i * c, b);
-        if (st != DGN_OK)
-            return st;
-    }
-    return DGN_OK;
-}
-
-dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float *centre,
-                            const float *x, size_t n)
-{
-    if (!scores || !m || !centre || !x)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_scores: NULL argument");
-    if (cap < n)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_scores: capacity %zu < %zu rows", cap, n);
-    size_t c = dgn_model_cfg(m)->n_components, k = dgn_model_cfg(m)->out_dim, step = dgn_model_cfg(m)->max_batch;
-    /* A NaN centre would give every row the score NaN, silently. */
-    for (size_t j = 0; j < k; j++)
-        if (!isfinite(centre[j]))
-            return dgn_fail(DGN_E_NONFINITE, "dgn_model_scores: centre[%zu] is %g", j,
-                            (double)centre[j]);
-    float *f = malloc(step * k * sizeof *f);
-    if (!f)
-        return dgn_fail_nomem("feature batch");
-    dgn_model_set_training(m, 0);
-    dgn_status st = DGN_OK;
-    for (size_t i = 0; i < n && st == DGN_OK; i += step) {
-        size_t b = n - i < step ? n - i : step;
-        st = dgn_model_forward(m, f, step * k, x + i * c, b);
-        if (st == DGN_OK)
-            dgn_centre_scores(scores + i, centre, f, b, k);
-    }
-    free(f);
-    return st;
-}
-
-/* Training rows (z-scored) and their labels; caller frees. */
-static dgn_status split_rows(const dgn_dataset *ds, dgn_split split, float **x,
-                             int32_t **y, size_t *n)
-{
-    size_t c = dgn_dataset_n_components(ds);
-    *n = dgn_dataset_n_rows(ds, split);
-    *x = malloc((*n ? *n : 1) * c * sizeof **x);
-    *y = malloc((*n ? *n : 1) * sizeof **y);
-    if (!*x || !*y) {
-        free(*x);
-        free(*y);
-        return dgn_fail_nomem("split rows");
-    }
-    dgn_status st = dgn_dataset_features(ds, split, DGN_VIEW_ZSCORE, *x, *n * c);
-    if (st == DGN_OK)
-        st = dgn_dataset_labels(ds, split, *y, *n);
-    if (st != DGN_OK) {
-        free(*x);
-        free(*y);
-    }
-    return st;
-}
-
-static dgn_status check_pair(const dgn_model *m, const dgn_dataset *ds, const char *fn)
-{
-    if (!m || !ds)
-        return dgn_fail(DGN_E_INVALID, "%s: NULL argument", fn);
-    if (dgn_dataset_n_components(ds) != dgn_model_cfg(m)->n_components)
-        return dgn_fail(DGN_E_SHAPE, "%s: the dataset has %zu components, the model %zu",
-                        fn, dgn_dataset_n_components(ds), dgn_model_cfg(m)->n_components);
-    return DGN_OK;
-}
-
-dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *m, const dgn_dataset *ds)
-{
-    dgn_status st = check_pair(m, ds, "dgn_class_centre");
-    if (st != DGN_OK)
-        return st;
-    size_t k = dgn_model_cfg(m)->out_dim, c = dgn_model_cfg(m)->n_components, n;
-    if (!centre || cap < k)
-        return dgn_fail(DGN_E_SHAPE, "dgn_class_centre: capacity %zu < %zu features", cap, k);
-    float *x, *f = malloc(dgn_model_cfg(m)->max_batch * k * sizeof *f);
-    int32_t *y;
-    if (!f)
-        return dgn_fail_nomem("feature batch");
-    if ((st = split_rows(ds, DGN_SPLIT_TRAIN, &x, &y, &n)) != DGN_OK) {
-        free(f);
-        return st;
-    }
-    /* Pack the targets to the front so they go through in full batches. */
-    size_t n_pos = 0;
-    for (size_t i = 0; i < n; i++)
-        if (y[i])
-            memmove(x + n_pos++ * c, x + i * c, c * sizeof *x);
-    double *sum = calloc(k, sizeof *sum);
-    if (!sum)
-        st = dgn_fail_nomem("centre");
-    dgn_model_set_training(m, 0);
-    for (size_t i = 0; st == DGN_OK && i < n_pos; i += dgn_model_cfg(m)->max_batch) {
-        size_t b = n_pos - i < dgn_model_cfg(m)->max_batch ? n_pos - i : dgn_model_cfg(m)->max_batch;
-        st = dgn_model_forward(m, f, dgn_model_cfg(m)->max_batch * k, x + i * c, b);
-        for (size_t r = 0; st == DGN_OK && r < b; r++)
-            for (size_t j = 0; j < k; j++)
-                sum[j] += f[r * k + j];
-    }
-    if (st == DGN_OK)
-        for (size_t j = 0; j < k; j++)
-            centre[j] = (float)(sum[j] / (double)n_pos);
-    free(sum);
-    free(f);
-    free(x);
-    free(y);
-    return st;
-}
-
-dgn_status dgn_evaluate_split(double *auc, double *patk, size_t k_top, dgn_model *m,
-                              const float *centre, const dgn_dataset *ds, dgn_split split)
-{
-    dgn_status st = check_pair(m, ds, "dgn_evaluate_split");
-    if (st != DGN_OK)
-        return st;
-    if (!auc || !patk || !centre)
-        return dgn_fail(DGN_E_INVALID, "dgn_evaluate_split: NULL argument");
-    float *x, *s;
-    int32_t *y;
-    size_t n;
-    if ((st = split_rows(ds, split, &x, &y, &n)) != DGN_OK)
-        return st;
-    if (n == 0) {
-        free(x);
-        free(y);
-        return dgn_fail(DGN_E_DATA, "dgn_evaluate_split: the split has no rows");
-    }
-    s = malloc(n * sizeof *s);
-    st = s ? dgn_model_scores(s, n, m, centre, x, n) : dgn_fail_nomem("scores");
-    if (st == DGN_OK)
-        st = dgn_auc(auc, s, y, n);
-    if (st == DGN_OK)
-        st = dgn_precision_at_k(patk, s, y, n, k_top);
-    free(s);
-    free(x);
-    free(y);
-    return st;
-}
-
-/* ---- context ---------------------------------------------------------- */
-
 dgn_status dgn_model_attach_context(dgn_model *m, const dgn_dataset *ds, const float *centre,
                                     const char *settings)
 {
-    dgn_status st = check_pair(m, ds, "dgn_model_attach_context");
+    dgn_status st = dgn_check_model_data(m, ds, "dgn_model_attach_context");
     if (st != DGN_OK)
         return st;
     if (!centre)

@@ -1,9 +1,10 @@
-#include "scorer.h"
+#include "screen_eval.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "centre.h"
 #include "error.h"
 #include "folded.h"
 #include "gemm.h"
@@ -11,14 +12,14 @@
 #include "layers.h"
 #include "model_internal.h"
 
-void dgn_scorer_free(dgn_scorer *s)
+void dgn_screen_eval_free(dgn_screen_eval *s)
 {
     if (!s)
         return;
     free(s->M);
     free(s->Mt);
     free(s->G);
-    free(s->T);
+    free(s->Wf);
     free(s->bias);
     free(s->W2);
     free(s->b2);
@@ -27,25 +28,14 @@ void dgn_scorer_free(dgn_scorer *s)
     memset(s, 0, sizeof *s);
 }
 
-void dgn_centre_scores(float *scores, const float *centre, const float *f, size_t B,
-                       size_t k)
-{
-    for (size_t b = 0; b < B; b++) {
-        double dot = 0;
-        for (size_t j = 0; j < k; j++)
-            dot += (double)centre[j] * f[b * k + j];
-        scores[b] = (float)dot;
-    }
-}
-
 /* The folded weights: M, Mᵀ and G (with interaction), Wf scaled by
- * BatchNorm's running statistics into T, the bias, W2 and b2. The fold is
+ * BatchNorm's running statistics into Wf, the bias, W2 and b2. The fold is
  * training's (dgn_fold_weights), so both run the same products. */
-static dgn_status fold(dgn_scorer *s, const dgn_model_config *c, const dgn_model_weights *w)
+static dgn_status fold(dgn_screen_eval *s, const dgn_model_config *c, const dgn_model_weights *w)
 {
     size_t n = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
     size_t rows = c->interaction ? n * n : n;
-    s->T = malloc(rows * h * sizeof *s->T);
+    s->Wf = malloc(rows * h * sizeof *s->Wf);
     s->bias = malloc(h * sizeof *s->bias);
     s->W2 = malloc(h * k * sizeof *s->W2);
     s->b2 = malloc(k * sizeof *s->b2);
@@ -57,54 +47,55 @@ static dgn_status fold(dgn_scorer *s, const dgn_model_config *c, const dgn_model
         s->Mt = calloc(dgn_mix_rows(n) * n, sizeof *s->Mt);
         s->G = malloc(n * n * sizeof *s->G);
     }
-    if (!s->T || !s->bias || !s->W2 || !s->b2 || !Eq ||
+    if (!s->Wf || !s->bias || !s->W2 || !s->b2 || !Eq ||
         (c->interaction && (!s->M || !s->Mt || !s->G))) {
         free(Eq);
-        return dgn_fail_nomem("scorer");
+        return dgn_fail_nomem("screen evaluator");
     }
     float *Ek = Eq + n * d, *Ev = Ek + n * d, *Vn = Ev + n * d;
     if (c->interaction) {
         dgn_fold_mixing(s->M, s->Mt, Vn, Vn + n * c->rank, w->V, n, c->rank);
-        dgn_fold_weights(s->G, s->T, Eq, Ek, Ev, w->E, w->Wq, w->Wk, w->Wv, w->W1, n, d, h);
+        dgn_fold_weights(s->G, s->Wf, Eq, Ek, Ev, w->E, w->Wq, w->Wk, w->Wv, w->W1, n, d, h);
     } else {
-        dgn_fold_weights_plain(s->T, w->E, w->W1, n, d, h);
+        dgn_fold_weights_plain(s->Wf, w->E, w->W1, n, d, h);
     }
     free(Eq);
     /* BatchNorm with running statistics is y·scale + bias per feature:
-     * scale goes into the columns of T. */
+     * scale goes into the columns of Wf. */
     for (size_t j = 0; j < h; j++) {
         float inv = 1.0f / sqrtf(w->run_var[j] + DGN_BN_EPS);
         double scale = (double)w->gamma[j] * inv;
         s->bias[j] = (float)(w->beta[j] - scale * w->run_mean[j]);
         for (size_t r = 0; r < rows; r++)
-            s->T[r * h + j] = (float)(s->T[r * h + j] * scale);
+            s->Wf[r * h + j] = (float)(s->Wf[r * h + j] * scale);
     }
     memcpy(s->W2, w->W2, h * k * sizeof *s->W2);
     memcpy(s->b2, w->b2, k * sizeof *s->b2);
     return DGN_OK;
 }
 
-dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centre,
-                           size_t max_batch, dgn_scorer_path path)
+dgn_status dgn_screen_eval_init(dgn_screen_eval *s, const dgn_model *m, const float *centre,
+                           size_t max_batch, dgn_screen_eval_path path)
 {
     memset(s, 0, sizeof *s);
     if (!m || !centre || max_batch < 1)
-        return dgn_fail(DGN_E_INVALID, "dgn_scorer_init: NULL model or centre, or no rows");
+        return dgn_fail(DGN_E_INVALID, "dgn_screen_eval_init: NULL model or centre, or no rows");
     const dgn_model_config *c = dgn_model_cfg(m);
     size_t n = c->n_components, h = c->hidden, k = c->out_dim;
     int fits = dgn_fold_fits(c->interaction ? n * n : n, max_batch, h);
-    if (path == DGN_SCORER_FOLDED && !fits)
-        return dgn_fail(DGN_E_INVALID, "dgn_scorer_init: %zu components at %zu rows are "
+    if (path == DGN_SCREEN_EVAL_FOLDED && !fits)
+        return dgn_fail(DGN_E_INVALID, "dgn_screen_eval_init: %zu components at %zu rows are "
                         "too many to fold", n, max_batch);
     s->n = n;
     s->h = h;
     s->k = k;
     s->max_batch = max_batch;
     s->interaction = c->interaction;
-    s->folded = path == DGN_SCORER_FOLDED || (path == DGN_SCORER_AUTO && fits && dgn_fold_pays(c));
+    s->folded = path == DGN_SCREEN_EVAL_FOLDED ||
+                (path == DGN_SCREEN_EVAL_AUTO && fits && dgn_fold_pays(c));
     s->centre = malloc(k * sizeof *s->centre);
     if (!s->centre)
-        return dgn_fail_nomem("scorer");
+        return dgn_fail_nomem("screen evaluator");
     memcpy(s->centre, centre, k * sizeof *centre);
     dgn_status st;
     if (s->folded) {
@@ -115,11 +106,11 @@ dgn_status dgn_scorer_init(dgn_scorer *s, const dgn_model *m, const float *centr
         st = dgn_model_clone(&s->model, m);
     }
     if (st != DGN_OK)
-        dgn_scorer_free(s);
+        dgn_screen_eval_free(s);
     return st;
 }
 
-dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
+dgn_status dgn_screen_eval_work_init(dgn_screen_eval_work *w, const dgn_screen_eval *s)
 {
     memset(w, 0, sizeof *w);
     size_t B = s->max_batch;
@@ -128,8 +119,8 @@ dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
         if (st != DGN_OK)
             return st;
         if (!(w->f = malloc(B * s->k * sizeof *w->f))) {
-            dgn_scorer_work_free(w);
-            return dgn_fail_nomem("scorer work");
+            dgn_screen_eval_work_free(w);
+            return dgn_fail_nomem("screen evaluator work");
         }
         return DGN_OK;
     }
@@ -141,13 +132,13 @@ dgn_status dgn_scorer_work_init(dgn_scorer_work *w, const dgn_scorer *s)
     w->Y1 = malloc(B * s->h * sizeof *w->Y1);
     w->Y2 = malloc(B * s->k * sizeof *w->Y2);
     if (!w->R || !w->S || !w->xt || !w->acc || !w->Y1 || !w->Y2) {
-        dgn_scorer_work_free(w);
-        return dgn_fail_nomem("scorer work");
+        dgn_screen_eval_work_free(w);
+        return dgn_fail_nomem("screen evaluator work");
     }
     return DGN_OK;
 }
 
-void dgn_scorer_work_free(dgn_scorer_work *w)
+void dgn_screen_eval_work_free(dgn_screen_eval_work *w)
 {
     if (!w)
         return;
@@ -188,7 +179,7 @@ static DGN_ALWAYS_INLINE float centre_score(const float *centre, const float *y,
 }
 
 /* The folded network on B rows. */
-static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer_work *w,
+static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_screen_eval *s, dgn_screen_eval_work *w,
                                                  float *scores, const float *x, size_t B)
 {
     size_t n = s->n, h = s->h, k = s->k;
@@ -196,9 +187,9 @@ static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer
         /* P in R and T in S: only T is needed. */
         dgn_folded_attention_forward(w->S, w->R, w->S, w->R, w->xt, w->acc, x, s->M, s->Mt,
                                      s->G, B, n);
-        dgn_folded_projection_forward(w->Y1, w->S, s->T, B, n, h, NULL);
+        dgn_folded_projection_forward(w->Y1, w->S, s->Wf, B, n, h, NULL);
     } else {
-        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, B, h, n, 1.0f, x, n, s->T, h, 0.0f, w->Y1, h);
+        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, B, h, n, 1.0f, x, n, s->Wf, h, 0.0f, w->Y1, h);
     }
     for (size_t b = 0; b < B; b++) {
         float *y = w->Y1 + b * h;
@@ -213,15 +204,15 @@ static DGN_ALWAYS_INLINE void folded_scores_body(const dgn_scorer *s, dgn_scorer
 }
 
 DGN_ISA_BUILDS(folded_scores,
-               (const dgn_scorer *s, dgn_scorer_work *w, float *scores, const float *x,
+               (const dgn_screen_eval *s, dgn_screen_eval_work *w, float *scores, const float *x,
                 size_t B),
                (s, w, scores, x, B))
 
-dgn_status dgn_scorer_run(const dgn_scorer *s, dgn_scorer_work *w, float *scores,
+dgn_status dgn_screen_eval_run(const dgn_screen_eval *s, dgn_screen_eval_work *w, float *scores,
                           const float *x, size_t B)
 {
     if (B < 1 || B > s->max_batch)
-        return dgn_fail(DGN_E_SHAPE, "dgn_scorer_run: %zu rows is outside [1, %zu]", B,
+        return dgn_fail(DGN_E_SHAPE, "dgn_screen_eval_run: %zu rows is outside [1, %zu]", B,
                         s->max_batch);
     if (s->folded) {
         DGN_ISA_CALL(folded_scores, (s, w, scores, x, B));
