@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,41 +72,89 @@ static int folds(const dgn_model_config *c)
            dgn_fold_fits(mul(c->n_components, c->n_components), c->max_batch, c->hidden);
 }
 
-/* Floats of the folded pass's buffers (sizes already bounded by folds). */
-static size_t fold_floats(const dgn_model_config *c)
-{
-    size_t n = c->n_components, d = c->embed_dim, h = c->hidden,
-           L = dgn_round_lanes(c->max_batch);
-    return 2 * dgn_mix_rows(n) * n + 2 * n * n + 6 * n * d + 2 * n * n * h + 2 * n * L +
-           L + dgn_lane_outer_size(n) + 6 * n * n * L;
-}
-
 /* Each work buffer starts on a 64-byte line: the vector kernels' loads
  * then never split across two lines, which costs about a fifth of their
  * speed. */
 #define LINE_FLOATS 16
-#define WORK_BUFFERS_MAX 64 /* take() calls in dgn_model_create, at most */
 
-/* Floats of the work block; SIZE_MAX on overflow. */
+/* One work buffer: the model's field that points to it and its floats. */
+typedef struct work_buffer {
+    size_t field; /* offsetof(dgn_model, ...) */
+    size_t floats;
+} work_buffer;
+
+enum { WORK_BUFFERS_MAX = 64 }; /* far above the 57 of work_buffers */
+
+#define BUF(name, size) (b[nb++] = (work_buffer){offsetof(dgn_model, name), (size)})
+
+/* The work buffers of a config, in layout order, and their count: the one
+ * list that both sizes the block and hands it out. Sizes saturate at
+ * SIZE_MAX, so that validation can refuse a config that overflows. */
+static size_t work_buffers(work_buffer *b, const dgn_model_config *c)
+{
+    size_t Bm = c->max_batch, n = c->n_components, d = c->embed_dim, f = c->rank,
+           h = c->hidden, k = c->out_dim, nb = 0;
+    size_t act = mul(mul(n, Bm), d), Bh = mul(Bm, h), Bk = mul(Bm, k), nn = mul(n, n);
+    BUF(xin, mul(Bm, n));
+    BUF(U, act);
+    BUF(dU, act);
+    if (c->interaction) {
+        BUF(H, act), BUF(Z, act), BUF(Q, act), BUF(K, act), BUF(Va, act);
+        BUF(dZ, act), BUF(dH, act), BUF(dQ, act), BUF(dK, act), BUF(dVa, act);
+    }
+    BUF(P, mul(mul(Bm, n), n));
+    BUF(Y1, Bh), BUF(xhat, Bh), BUF(N, Bh), BUF(A, Bh), BUF(mask, Bh);
+    BUF(dA, Bh), BUF(dN, Bh), BUF(dY1, Bh);
+    BUF(bmean, h), BUF(binv, h), BUF(bsums, mul(2, h));
+    BUF(Y2, Bk), BUF(F, Bk), BUF(dY2, Bk);
+    BUF(rnorm, Bm);
+    BUF(M, nn), BUF(dS, nn), BUF(dM, nn);
+    BUF(Vn, mul(n, f)), BUF(dVn, mul(n, f));
+    BUF(vnorm, n);
+    if (folds(c)) { /* sizes already bounded by folds */
+        size_t L = dgn_round_lanes(Bm), plane = n * n * L;
+        BUF(fb.M, dgn_mix_rows(n) * n); /* calloc: rows past n stay 0 */
+        BUF(fb.Mt, dgn_mix_rows(n) * n);
+        BUF(fb.G, nn), BUF(fb.dG, nn);
+        BUF(fb.Eq, n * d), BUF(fb.Ek, n * d), BUF(fb.Ev, n * d);
+        BUF(fb.dEq, n * d), BUF(fb.dEk, n * d), BUF(fb.dEv, n * d);
+        BUF(fb.Wf, nn * h), BUF(fb.dWf, nn * h);
+        BUF(fb.xt, n * L), BUF(fb.dxt, n * L), BUF(fb.acc, L);
+        BUF(fb.dMl, dgn_lane_outer_size(n));
+        BUF(fb.R, plane), BUF(fb.S, plane), BUF(fb.P, plane);
+        BUF(fb.T, plane), BUF(fb.dT, plane), BUF(fb.tmp, plane);
+    }
+    return nb;
+}
+
+#undef BUF
+
+static size_t line_round(size_t floats)
+{
+    return add(floats, LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS;
+}
+
+/* Floats of the work block, line alignment included; SIZE_MAX on
+ * overflow. */
 static size_t work_floats(const dgn_model_config *c)
 {
-    size_t Bm = c->max_batch, n = c->n_components, d = c->embed_dim,
-           f = c->rank, h = c->hidden, k = c->out_dim;
-    size_t act = mul(mul(n, Bm), d);          /* one [n][B][d] activation */
-    size_t s = mul(Bm, n);                     /* xin */
-    s = add(s, mul(act, c->interaction ? 12 : 2)); /* U, dU (+H Z Q K V, dZ dH dQ dK dV) */
-    s = add(s, mul(mul(Bm, n), n));           /* P */
-    s = add(s, mul(mul(Bm, h), 8));           /* Y1 xhat N A mask dA dN dY1 */
-    s = add(s, mul(4, h));                    /* bmean binv bsums */
-    s = add(s, mul(mul(Bm, k), 3));           /* Y2 F dY2 */
-    s = add(s, Bm);                           /* rnorm */
-    s = add(s, mul(mul(n, n), 3));            /* M dS dM */
-    s = add(s, mul(mul(n, f), 2));            /* Vn dVn */
-    s = add(s, n);                            /* vnorm */
-    if (folds(c))
-        s = add(s, fold_floats(c));
-    /* rounding each buffer up to a line, and aligning the block */
-    return add(s, LINE_FLOATS * (WORK_BUFFERS_MAX + 1));
+    work_buffer b[WORK_BUFFERS_MAX];
+    size_t nb = work_buffers(b, c), s = LINE_FLOATS;
+    for (size_t i = 0; i < nb; i++)
+        s = add(s, line_round(b[i].floats));
+    return s;
+}
+
+/* Point every work buffer into the block. */
+static void carve_work(dgn_model *m)
+{
+    work_buffer b[WORK_BUFFERS_MAX];
+    size_t nb = work_buffers(b, &m->cfg);
+    float *c = m->work + (64 - (uintptr_t)m->work % 64) % 64 / sizeof(float);
+    for (size_t i = 0; i < nb; i++) {
+        *(float **)((char *)m + b[i].field) = c;
+        c += line_round(b[i].floats);
+    }
 }
 
 size_t dgn_model_param_floats(const dgn_model_config *c)
@@ -190,46 +239,18 @@ static float *take_param(dgn_model *m, size_t *off, size_t size, const char *nam
     return t->value;
 }
 
-static float *take(float **cursor, size_t size)
-{
-    float *p = *cursor;
-    *cursor += (size + LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS;
-    return p;
-}
-
 static void init_uniform(dgn_rng *r, float *w, size_t size, double bound)
 {
     for (size_t i = 0; i < size; i++)
         w[i] = (float)((2 * dgn_rng_uniform(r) - 1) * bound);
 }
 
-dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
+/* Carve the tensors out of params and grads, in dgn_model_tensor order. */
+static void carve_params(dgn_model *m)
 {
-    if (!out)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_create: out is NULL");
-    *out = NULL;
-    dgn_status st = dgn_model_config_validate(cfg);
-    if (st != DGN_OK)
-        return st;
-
-    dgn_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return dgn_fail_nomem("model");
-    m->cfg = *cfg;
-    m->training = 1;
-    size_t n = cfg->n_components, d = cfg->embed_dim, f = cfg->rank,
-           h = cfg->hidden, k = cfg->out_dim, Bm = cfg->max_batch;
-    m->n_params = dgn_model_param_floats(cfg);
-    m->params = malloc(m->n_params * sizeof(float));
-    m->grads = calloc(m->n_params, sizeof(float));
-    m->run_mean = malloc(dgn_model_n_buffers(m) * sizeof(float));
-    m->work = calloc(work_floats(cfg), sizeof(float));
-    if (!m->params || !m->grads || !m->run_mean || !m->work) {
-        dgn_model_destroy(m);
-        return dgn_fail_nomem("model parameters and work buffers");
-    }
-
-    size_t off = 0;
+    const dgn_model_config *cfg = &m->cfg;
+    size_t n = cfg->n_components, d = cfg->embed_dim, f = cfg->rank, h = cfg->hidden,
+           k = cfg->out_dim, off = 0;
     m->E = take_param(m, &off, n * d, "embedding", &m->dE);
     if (cfg->interaction) {
         m->V = take_param(m, &off, n * f, "interaction", &m->dV);
@@ -243,83 +264,15 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
     m->W2 = take_param(m, &off, h * k, "projection.linear2.weight", &m->dW2);
     m->b2 = take_param(m, &off, k, "projection.linear2.bias", &m->db2);
     m->run_var = m->run_mean + h;
+}
 
-    float *c = m->work + (64 - (uintptr_t)m->work % 64) % 64 / sizeof(float);
-    size_t act = n * Bm * d;
-    m->xin = take(&c, Bm * n);
-    m->U = take(&c, act);
-    m->dU = take(&c, act);
-    if (cfg->interaction) {
-        m->H = take(&c, act);
-        m->Z = take(&c, act);
-        m->Q = take(&c, act);
-        m->K = take(&c, act);
-        m->Va = take(&c, act);
-        m->dZ = take(&c, act);
-        m->dH = take(&c, act);
-        m->dQ = take(&c, act);
-        m->dK = take(&c, act);
-        m->dVa = take(&c, act);
-    }
-    m->P = take(&c, Bm * n * n);
-    m->Y1 = take(&c, Bm * h);
-    m->xhat = take(&c, Bm * h);
-    m->N = take(&c, Bm * h);
-    m->A = take(&c, Bm * h);
-    m->mask = take(&c, Bm * h);
-    m->dA = take(&c, Bm * h);
-    m->dN = take(&c, Bm * h);
-    m->dY1 = take(&c, Bm * h);
-    m->bmean = take(&c, h);
-    m->binv = take(&c, h);
-    m->bsums = take(&c, 2 * h);
-    m->Y2 = take(&c, Bm * k);
-    m->F = take(&c, Bm * k);
-    m->dY2 = take(&c, Bm * k);
-    m->rnorm = take(&c, Bm);
-    m->M = take(&c, n * n);
-    m->dS = take(&c, n * n);
-    m->dM = take(&c, n * n);
-    m->Vn = take(&c, n * f);
-    m->dVn = take(&c, n * f);
-    m->vnorm = take(&c, n);
-    m->fold = folds(cfg);
-    if (m->fold) {
-        dgn_fold_buffers *fb = &m->fb;
-        size_t L = dgn_round_lanes(Bm), plane = n * n * L;
-        fb->M = take(&c, dgn_mix_rows(n) * n); /* calloc: rows past n stay 0 */
-        fb->Mt = take(&c, dgn_mix_rows(n) * n);
-        fb->G = take(&c, n * n);
-        fb->dG = take(&c, n * n);
-        fb->Eq = take(&c, n * d);
-        fb->Ek = take(&c, n * d);
-        fb->Ev = take(&c, n * d);
-        fb->dEq = take(&c, n * d);
-        fb->dEk = take(&c, n * d);
-        fb->dEv = take(&c, n * d);
-        fb->Wf = take(&c, n * n * h);
-        fb->dWf = take(&c, n * n * h);
-        fb->xt = take(&c, n * L);
-        fb->dxt = take(&c, n * L);
-        fb->acc = take(&c, L);
-        fb->dMl = take(&c, dgn_lane_outer_size(n));
-        fb->R = take(&c, plane);
-        fb->S = take(&c, plane);
-        fb->P = take(&c, plane);
-        fb->T = take(&c, plane);
-        fb->dT = take(&c, plane);
-        fb->tmp = take(&c, plane);
-    }
-    /* take() only hands out addresses: a block that came out too small is
-     * caught here, before anything is written. */
-    if (c > m->work + work_floats(cfg)) {
-        dgn_model_destroy(m);
-        return dgn_fail(DGN_E_GENERIC, "dgn_model_create: work block too small "
-                        "(internal error; raise WORK_BUFFERS_MAX)");
-    }
-
-    /* Xavier-uniform for the embedding, the factors and the attention;
-     * PyTorch's Linear default (±1/√fan_in) for the projection head. */
+/* Xavier-uniform for the embedding, the factors and the attention;
+ * PyTorch's Linear default (±1/√fan_in) for the projection head. */
+static void init_weights(dgn_model *m)
+{
+    const dgn_model_config *cfg = &m->cfg;
+    size_t n = cfg->n_components, d = cfg->embed_dim, f = cfg->rank, h = cfg->hidden,
+           k = cfg->out_dim;
     dgn_rng_seed(&m->rng, cfg->seed);
     init_uniform(&m->rng, m->E, n * d, sqrt(6.0 / (double)(n + d)));
     if (cfg->interaction) {
@@ -337,6 +290,35 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
     }
     init_uniform(&m->rng, m->W2, h * k, 1.0 / sqrt((double)h));
     init_uniform(&m->rng, m->b2, k, 1.0 / sqrt((double)h));
+}
+
+dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
+{
+    if (!out)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_create: out is NULL");
+    *out = NULL;
+    dgn_status st = dgn_model_config_validate(cfg);
+    if (st != DGN_OK)
+        return st;
+
+    dgn_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return dgn_fail_nomem("model");
+    m->cfg = *cfg;
+    m->training = 1;
+    m->n_params = dgn_model_param_floats(cfg);
+    m->params = malloc(m->n_params * sizeof(float));
+    m->grads = calloc(m->n_params, sizeof(float));
+    m->run_mean = malloc(dgn_model_n_buffers(m) * sizeof(float));
+    m->work = calloc(work_floats(cfg), sizeof(float));
+    if (!m->params || !m->grads || !m->run_mean || !m->work) {
+        dgn_model_destroy(m);
+        return dgn_fail_nomem("model parameters and work buffers");
+    }
+    carve_params(m);
+    m->fold = folds(cfg);
+    carve_work(m);
+    init_weights(m);
     *out = m;
     return DGN_OK;
 }
