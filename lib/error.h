@@ -26,7 +26,9 @@ dgn_status dgn_fail(dgn_status status, const char *fmt, ...) DGN_PRINTF(2, 3);
 dgn_status dgn_fail_nomem(const char *what);
 
 /* The common start of every dgn_xxx_config_init: cfg not NULL, version
- * the one this library knows. `fn` names the caller in the message. */
+ * from 1 to `known` (older versions stay accepted). The caller then fills
+ * only that version's fields: a struct of an older version is smaller.
+ * `fn` names the caller in the message. */
 dgn_status dgn_check_config_init(const void *cfg, unsigned int version, unsigned int known,
                                  const char *fn);
 

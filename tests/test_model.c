@@ -512,6 +512,16 @@ START_TEST(config_validation_names_the_field)
     dgn_model_config cfg;
     dgn_model *m = (dgn_model *)1;
     ck_assert_int_eq(dgn_model_config_init(&cfg, 7), DGN_E_INVALID);
+    ck_assert_error_has("versions 1 to");
+    ck_assert_int_eq(dgn_model_config_init(&cfg, 0), DGN_E_INVALID);
+    /* Every version this library knows is accepted, with the defaults. */
+    for (unsigned v = 1; v <= DGN_MODEL_CONFIG_VERSION; v++) {
+        memset(&cfg, 0xff, sizeof cfg);
+        ck_assert_int_eq(dgn_model_config_init(&cfg, v), DGN_OK);
+        ck_assert_uint_eq(cfg.version, v);
+        ck_assert_uint_eq(cfg.embed_dim, 32);
+        ck_assert_uint_eq(cfg.seed, 2024);
+    }
     dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION);
     ck_assert_int_eq(dgn_model_create(&m, &cfg), DGN_E_INVALID);
     ck_assert_ptr_null(m);
