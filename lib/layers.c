@@ -148,12 +148,11 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *Va, float *P,
     size_t rows = n * B, di = d, ni = n, ld = B * d;
     /* Q = Z·Wq, K = Z·Wk, Va = Z·Wv: one GEMM each over every (component,
      * sample) row. */
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
-                1.0f, Z, di, Wq, di, 0.0f, Q, di);
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
-                1.0f, Z, di, Wk, di, 0.0f, K, di);
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
-                1.0f, Z, di, Wv, di, 0.0f, Va, di);
+    const float *W[3] = {Wq, Wk, Wv};
+    float *out[3] = {Q, K, Va};
+    for (int t = 0; t < 3; t++)
+        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
+                    1.0f, Z, di, W[t], di, 0.0f, out[t], di);
     float scale = 1.0f / sqrtf((float)d);
     for (size_t b = 0; b < B; b++) {
         float *Pb = P + b * n * n;
@@ -200,19 +199,15 @@ void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                     1.0f, dS, ni, Q + b * d, ld, 0.0f, dK + b * d, ld);
     }
     /* dW* += Zᵀ·d* */
-    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
-                1.0f, Z, di, dQ, di, 1.0f, dWq, di);
-    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
-                1.0f, Z, di, dK, di, 1.0f, dWk, di);
-    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
-                1.0f, Z, di, dVa, di, 1.0f, dWv, di);
+    const float *W[3] = {Wq, Wk, Wv}, *dOut[3] = {dQ, dK, dVa};
+    float *dW[3] = {dWq, dWk, dWv};
+    for (int t = 0; t < 3; t++)
+        dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
+                    1.0f, Z, di, dOut[t], di, 1.0f, dW[t], di);
     /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dVa·Wvᵀ */
-    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
-                1.0f, dQ, di, Wq, di, 0.0f, dZ, di);
-    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
-                1.0f, dK, di, Wk, di, 1.0f, dZ, di);
-    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
-                1.0f, dVa, di, Wv, di, 1.0f, dZ, di);
+    for (int t = 0; t < 3; t++)
+        dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
+                    1.0f, dOut[t], di, W[t], di, t ? 1.0f : 0.0f, dZ, di);
 }
 
 /* ---- linear --------------------------------------------------------------- */

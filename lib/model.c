@@ -440,6 +440,17 @@ int dgn_model_training(const dgn_model *m)
     return m ? m->training : 0;
 }
 
+/* DGN_E_NONFINITE naming the first non-finite v[i][j] of [rows][cols]. */
+static dgn_status check_finite(const char *fn, const char *name, const float *v, size_t rows,
+                               size_t cols)
+{
+    for (size_t i = 0; i < rows * cols; i++)
+        if (!isfinite(v[i]))
+            return dgn_fail(DGN_E_NONFINITE, "%s: %s[%zu][%zu] is %g", fn, name, i / cols,
+                            i % cols, (double)v[i]);
+    return DGN_OK;
+}
+
 /* Forget the last forward pass after a failed call `fn` and keep why, for
  * the message of the backward call that would have used it. */
 static dgn_status failed(dgn_model *m, const char *fn, dgn_status st)
@@ -448,6 +459,46 @@ static dgn_status failed(dgn_model *m, const char *fn, dgn_status st)
     snprintf(m->last_failure, sizeof m->last_failure, "the last %s call failed (%s)", fn,
              dgn_last_error());
     return st;
+}
+
+/* Why dgn_model_forward cannot run on these arguments, or DGN_OK. */
+static dgn_status forward_checks(const dgn_model *m, const float *f, size_t f_cap,
+                                 const float *x, size_t n)
+{
+    const dgn_model_config *c = &m->cfg;
+    if (!f || !x)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_forward: NULL argument");
+    if (n < 1 || n > c->max_batch)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: %zu rows is outside "
+                        "[1, max_batch = %zu]", n, c->max_batch);
+    if (m->training && n < 2)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: training mode needs at "
+                        "least 2 rows for the batch statistics");
+    if (f_cap < n * c->out_dim)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: f capacity %zu < %zu rows "
+                        "x %zu features", f_cap, n, c->out_dim);
+    return check_finite("dgn_model_forward", "x", x, n, c->n_components);
+}
+
+/* The same for dgn_model_backward, once a forward pass is there. */
+static dgn_status backward_checks(const dgn_model *m, const float *dx, size_t dx_cap,
+                                  const float *df, size_t n)
+{
+    size_t nc = m->cfg.n_components;
+    if (!df)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: NULL argument");
+    if (n != m->last_n)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: %zu rows, but the "
+                        "forward pass had %zu", n, m->last_n);
+    if (m->training != m->last_training)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: the forward pass ran "
+                        "in %s mode, the model is now in %s mode",
+                        m->last_training ? "training" : "evaluation",
+                        m->training ? "training" : "evaluation");
+    if (dx && dx_cap < n * nc)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_backward: dx capacity %zu < %zu "
+                        "rows x %zu components", dx_cap, n, nc);
+    return check_finite("dgn_model_backward", "df", df, n, m->cfg.out_dim);
 }
 
 dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
@@ -459,28 +510,11 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
      * after a failed forward must not run on stale activations. */
     m->last_n = 0;
     m->last_failure[0] = '\0';
-    if (!f || !x)
-        return failed(m, "dgn_model_forward", dgn_fail(DGN_E_INVALID, "dgn_model_forward: "
-                                                       "NULL argument"));
+    dgn_status st = forward_checks(m, f, f_cap, x, n);
+    if (st != DGN_OK)
+        return failed(m, "dgn_model_forward", st);
     const dgn_model_config *c = &m->cfg;
     size_t nc = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
-    if (n < 1 || n > c->max_batch)
-        return failed(m, "dgn_model_forward",
-                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: %zu rows is outside "
-                               "[1, max_batch = %zu]", n, c->max_batch));
-    if (m->training && n < 2)
-        return failed(m, "dgn_model_forward",
-                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: training mode needs at "
-                               "least 2 rows for the batch statistics"));
-    if (f_cap < n * k)
-        return failed(m, "dgn_model_forward",
-                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: f capacity %zu < %zu rows "
-                               "x %zu features", f_cap, n, k));
-    for (size_t i = 0; i < n * nc; i++)
-        if (!isfinite(x[i]))
-            return failed(m, "dgn_model_forward",
-                          dgn_fail(DGN_E_NONFINITE, "dgn_model_forward: x[%zu][%zu] is %g",
-                                   i / nc, i % nc, (double)x[i]));
     memcpy(m->xin, x, n * nc * sizeof *x);
 
     int folded = m->fold && m->training;
@@ -536,28 +570,9 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
                         "of the same %zu rows in the same mode first", n);
     /* Any failure below also forgets the forward pass, as a failed forward
      * does: the caller's step is broken and must start again. */
-    if (!df)
-        return failed(m, "dgn_model_backward",
-                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: NULL argument"));
-    if (n != m->last_n)
-        return failed(m, "dgn_model_backward",
-                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: %zu rows, but the "
-                               "forward pass had %zu", n, m->last_n));
-    if (m->training != m->last_training)
-        return failed(m, "dgn_model_backward",
-                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: the forward pass ran "
-                               "in %s mode, the model is now in %s mode",
-                               m->last_training ? "training" : "evaluation",
-                               m->training ? "training" : "evaluation"));
-    if (dx && dx_cap < n * nc)
-        return failed(m, "dgn_model_backward",
-                      dgn_fail(DGN_E_SHAPE, "dgn_model_backward: dx capacity %zu < %zu "
-                               "rows x %zu components", dx_cap, n, nc));
-    for (size_t i = 0; i < n * k; i++)
-        if (!isfinite(df[i]))
-            return failed(m, "dgn_model_backward",
-                          dgn_fail(DGN_E_NONFINITE, "dgn_model_backward: df[%zu][%zu] "
-                                   "is %g", i / k, i % k, (double)df[i]));
+    dgn_status st = backward_checks(m, dx, dx_cap, df, n);
+    if (st != DGN_OK)
+        return failed(m, "dgn_model_backward", st);
 
     dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k);
     dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k, m->pool);

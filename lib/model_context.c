@@ -277,16 +277,32 @@ static dgn_status missing(const char *what)
                     "or call dgn_model_attach_context)", what);
 }
 
+/* For a call `fn` that copies `need` values into a buffer of `cap`: the
+ * entry `name` of `size` bytes once `check` accepts it. */
+static dgn_status stored(const unsigned char **b, const dgn_model *m, const char *fn,
+                         dgn_status (*check)(const dgn_model *, const char *),
+                         const char *name, size_t size, const char *what, size_t cap,
+                         size_t need)
+{
+    dgn_status st = check(m, fn);
+    if (st != DGN_OK)
+        return st;
+    if (!(*b = blob(m, name, size, NULL)))
+        return missing(what);
+    if (cap < need)
+        return dgn_fail(DGN_E_SHAPE, "%s: capacity %zu < %zu", fn, cap, need);
+    return DGN_OK;
+}
+
 dgn_status dgn_model_target_range(const dgn_model *m, double *lo, double *hi)
 {
     if (!m || !lo || !hi)
         return dgn_fail(DGN_E_INVALID, "dgn_model_target_range: NULL argument");
-    dgn_status st = check_range(m, "dgn_model_target_range");
+    const unsigned char *b;
+    dgn_status st = stored(&b, m, "dgn_model_target_range", check_range, META_RANGE, 16,
+                           "target range", 0, 0);
     if (st != DGN_OK)
         return st;
-    const unsigned char *b = blob(m, META_RANGE, 16, NULL);
-    if (!b)
-        return missing("target range");
     *lo = dgn_get_f64le(b);
     *hi = dgn_get_f64le(b + 8);
     return DGN_OK;
@@ -297,14 +313,11 @@ dgn_status dgn_model_zscore_stats(const dgn_model *m, double *mean, double *std,
     if (!m || !mean || !std)
         return dgn_fail(DGN_E_INVALID, "dgn_model_zscore_stats: NULL argument");
     size_t c = dgn_model_cfg(m)->n_components;
-    dgn_status st = check_zscore(m, "dgn_model_zscore_stats");
+    const unsigned char *b;
+    dgn_status st = stored(&b, m, "dgn_model_zscore_stats", check_zscore, META_ZSCORE,
+                           16 * c, "z-score statistics", cap, c);
     if (st != DGN_OK)
         return st;
-    const unsigned char *b = blob(m, META_ZSCORE, 16 * c, NULL);
-    if (!b)
-        return missing("z-score statistics");
-    if (cap < c)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_zscore_stats: capacity %zu < %zu", cap, c);
     for (size_t i = 0; i < c; i++) {
         mean[i] = dgn_get_f64le(b + 8 * i);
         std[i] = dgn_get_f64le(b + 8 * (c + i));
@@ -317,14 +330,11 @@ dgn_status dgn_model_class_centre(const dgn_model *m, float *centre, size_t cap)
     if (!m || !centre)
         return dgn_fail(DGN_E_INVALID, "dgn_model_class_centre: NULL argument");
     size_t k = dgn_model_cfg(m)->out_dim;
-    dgn_status st = check_centre(m, "dgn_model_class_centre");
+    const unsigned char *b;
+    dgn_status st = stored(&b, m, "dgn_model_class_centre", check_centre, META_CENTRE,
+                           4 * k, "class centre", cap, k);
     if (st != DGN_OK)
         return st;
-    const unsigned char *b = blob(m, META_CENTRE, 4 * k, NULL);
-    if (!b)
-        return missing("class centre");
-    if (cap < k)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_class_centre: capacity %zu < %zu", cap, k);
     for (size_t j = 0; j < k; j++)
         centre[j] = dgn_get_f32le(b + 4 * j);
     return DGN_OK;

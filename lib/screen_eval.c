@@ -1,6 +1,7 @@
 #include "screen_eval.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,46 +13,58 @@
 #include "layers.h"
 #include "model_internal.h"
 
+/* Each buffer on its own 64-byte line, as the model's work buffers. */
+#define LINE_FLOATS 16
+
+static size_t line_round(size_t floats)
+{
+    return (floats + LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS;
+}
+
+/* One zeroed block for n buffers of size[i] floats: *buf[i] points into
+ * it. NULL when out of memory. */
+static float *alloc_block(size_t n, const size_t *size, float **const *buf)
+{
+    size_t total = LINE_FLOATS;
+    for (size_t i = 0; i < n; i++)
+        total += line_round(size[i]);
+    float *block = calloc(total, sizeof *block);
+    if (!block)
+        return NULL;
+    float *c = block + (64 - (uintptr_t)block % 64) % 64 / sizeof(float);
+    for (size_t i = 0; i < n; i++) {
+        *buf[i] = c;
+        c += line_round(size[i]);
+    }
+    return block;
+}
+
 void dgn_screen_eval_free(dgn_screen_eval *s)
 {
     if (!s)
         return;
-    free(s->M);
-    free(s->Mt);
-    free(s->G);
-    free(s->Wf);
-    free(s->bias);
-    free(s->W2);
-    free(s->b2);
-    free(s->centre);
+    free(s->block);
     dgn_model_destroy(s->model);
     memset(s, 0, sizeof *s);
 }
 
-/* The folded weights: M, Mᵀ and G (with interaction), Wf scaled by
- * BatchNorm's running statistics into Wf, the bias, W2 and b2. The fold is
- * training's (dgn_fold_weights), so both run the same products. */
+/* The folded weights: M, Mᵀ and G (with interaction), Wf with its columns
+ * scaled by BatchNorm's running statistics, the bias, W2 and b2, in the
+ * block with the centre. The fold is training's (dgn_fold_weights), so
+ * both run the same products. */
 static dgn_status fold(dgn_screen_eval *s, const dgn_model_config *c, const dgn_model_weights *w)
 {
     size_t n = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
-    size_t rows = c->interaction ? n * n : n;
-    s->Wf = malloc(rows * h * sizeof *s->Wf);
-    s->bias = malloc(h * sizeof *s->bias);
-    s->W2 = malloc(h * k * sizeof *s->W2);
-    s->b2 = malloc(k * sizeof *s->b2);
+    size_t rows = c->interaction ? n * n : n, mix = c->interaction ? dgn_mix_rows(n) * n : 0;
+    /* M and Mt have dgn_mix_rows(n) rows, zero past n. */
+    size_t size[] = {k, rows * h, h, h * k, k, mix, mix, c->interaction ? n * n : 0};
+    float **buf[] = {&s->centre, &s->Wf, &s->bias, &s->W2, &s->b2, &s->M, &s->Mt, &s->G};
+    if (!(s->block = alloc_block(8, size, buf)))
+        return dgn_fail_nomem("screen evaluator");
     /* Scratch: E·Wq, E·Wk, E·Wv [n][d] each, Vn [n][f] and its norms [n]. */
     float *Eq = malloc((3 * n * d + n * c->rank + n) * sizeof *Eq);
-    if (c->interaction) {
-        /* Rows up to dgn_mix_rows(n), zero past n. */
-        s->M = calloc(dgn_mix_rows(n) * n, sizeof *s->M);
-        s->Mt = calloc(dgn_mix_rows(n) * n, sizeof *s->Mt);
-        s->G = malloc(n * n * sizeof *s->G);
-    }
-    if (!s->Wf || !s->bias || !s->W2 || !s->b2 || !Eq ||
-        (c->interaction && (!s->M || !s->Mt || !s->G))) {
-        free(Eq);
+    if (!Eq)
         return dgn_fail_nomem("screen evaluator");
-    }
     float *Ek = Eq + n * d, *Ev = Ek + n * d, *Vn = Ev + n * d;
     if (c->interaction) {
         dgn_fold_mixing(s->M, s->Mt, Vn, Vn + n * c->rank, w->V, n, c->rank);
@@ -93,19 +106,19 @@ dgn_status dgn_screen_eval_init(dgn_screen_eval *s, const dgn_model *m, const fl
     s->interaction = c->interaction;
     s->folded = path == DGN_SCREEN_EVAL_FOLDED ||
                 (path == DGN_SCREEN_EVAL_AUTO && fits && dgn_fold_pays(c));
-    s->centre = malloc(k * sizeof *s->centre);
-    if (!s->centre)
-        return dgn_fail_nomem("screen evaluator");
-    memcpy(s->centre, centre, k * sizeof *centre);
     dgn_status st;
     if (s->folded) {
         dgn_model_weights w;
         dgn_model_weights_of(m, &w);
         st = fold(s, c, &w);
     } else {
-        st = dgn_model_clone(&s->model, m);
+        float **buf[] = {&s->centre};
+        s->block = alloc_block(1, &k, buf);
+        st = s->block ? dgn_model_clone(&s->model, m) : dgn_fail_nomem("screen evaluator");
     }
-    if (st != DGN_OK)
+    if (st == DGN_OK)
+        memcpy(s->centre, centre, k * sizeof *centre);
+    else
         dgn_screen_eval_free(s);
     return st;
 }
@@ -116,25 +129,20 @@ dgn_status dgn_screen_eval_work_init(dgn_screen_eval_work *w, const dgn_screen_e
     size_t B = s->max_batch;
     if (!s->folded) {
         dgn_status st = dgn_model_clone(&w->model, s->model);
-        if (st != DGN_OK)
-            return st;
-        if (!(w->f = malloc(B * s->k * sizeof *w->f))) {
+        float **buf[] = {&w->f};
+        size_t size = B * s->k;
+        if (st == DGN_OK && !(w->block = alloc_block(1, &size, buf))) {
             dgn_screen_eval_work_free(w);
-            return dgn_fail_nomem("screen evaluator work");
+            st = dgn_fail_nomem("screen evaluator work");
         }
-        return DGN_OK;
+        return st;
     }
-    size_t lanes = dgn_round_lanes(B), nn = s->interaction ? s->n * s->n * lanes : 1;
-    w->R = malloc(nn * sizeof *w->R);
-    w->S = malloc(nn * sizeof *w->S);
-    w->xt = malloc((s->interaction ? s->n * lanes : 1) * sizeof *w->xt);
-    w->acc = malloc(lanes * sizeof *w->acc);
-    w->Y1 = malloc(B * s->h * sizeof *w->Y1);
-    w->Y2 = malloc(B * s->k * sizeof *w->Y2);
-    if (!w->R || !w->S || !w->xt || !w->acc || !w->Y1 || !w->Y2) {
-        dgn_screen_eval_work_free(w);
+    size_t lanes = dgn_round_lanes(B), plane = s->interaction ? s->n * s->n * lanes : 1;
+    size_t size[] = {plane, plane, s->interaction ? s->n * lanes : 1, lanes, B * s->h,
+                     B * s->k};
+    float **buf[] = {&w->R, &w->S, &w->xt, &w->acc, &w->Y1, &w->Y2};
+    if (!(w->block = alloc_block(6, size, buf)))
         return dgn_fail_nomem("screen evaluator work");
-    }
     return DGN_OK;
 }
 
@@ -142,13 +150,7 @@ void dgn_screen_eval_work_free(dgn_screen_eval_work *w)
 {
     if (!w)
         return;
-    free(w->R);
-    free(w->S);
-    free(w->xt);
-    free(w->acc);
-    free(w->Y1);
-    free(w->Y2);
-    free(w->f);
+    free(w->block);
     dgn_model_destroy(w->model);
     memset(w, 0, sizeof *w);
 }

@@ -39,6 +39,7 @@ typedef struct dgn_screen_eval {
     float *W2, *b2;   /* [h][k], [k] */
     float *centre;    /* [k] */
     dgn_model *model; /* unfolded: an evaluation-mode copy to clone */
+    float *block;     /* the arrays above, one allocation */
 } dgn_screen_eval;
 
 /* Per-thread state for up to max_batch rows. */
@@ -47,6 +48,7 @@ typedef struct dgn_screen_eval_work {
     float *Y1, *Y2;         /* folded: [max_batch][h], [max_batch][k] */
     dgn_model *model;       /* unfolded: this thread's copy */
     float *f;               /* unfolded: features [max_batch][k] */
+    float *block;           /* the arrays above, one allocation */
 } dgn_screen_eval_work;
 
 /* Fold the weights of m (in evaluation mode) and the class centre [k];
