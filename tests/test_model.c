@@ -331,6 +331,51 @@ START_TEST(same_seed_same_weights)
 }
 END_TEST
 
+/* lib/model_internal.h: restore puts back exactly what snapshot took, a
+ * clone scores as the original, and the fold hook refuses a model that
+ * has no folded buffers. */
+START_TEST(snapshot_restore_and_clone)
+{
+    dgn_model_config cfg = small_config(1, 0.0f);
+    dgn_model *m = create(&cfg);
+    size_t ns = dgn_model_state_floats(m);
+    ck_assert_uint_eq(ns, dgn_model_n_params(m) + 2 * cfg.hidden);
+    float *a = malloc(ns * sizeof *a), *b = malloc(ns * sizeof *b);
+    float x[BATCH * NC], f[BATCH * 4], g[BATCH * 4];
+    unsigned st = 12;
+    fill_uniform(x, BATCH * NC, &st, 1.0f);
+    dgn_model_snapshot(m, a);
+    /* A training pass moves the running statistics; a changed weight the
+     * parameters. */
+    ck_assert_int_eq(dgn_model_forward(m, f, BATCH * 4, x, BATCH), DGN_OK);
+    dgn_model_params(m)[3] += 1.0f;
+    dgn_model_snapshot(m, b);
+    ck_assert_int_ne(memcmp(a, b, ns * sizeof *a), 0);
+    dgn_model_restore(m, a);
+    dgn_model_snapshot(m, b);
+    ck_assert_int_eq(memcmp(a, b, ns * sizeof *a), 0);
+
+    dgn_model *c = NULL;
+    ck_assert_int_eq(dgn_model_clone(&c, m), DGN_OK);
+    ck_assert_int_eq(dgn_model_training(c), 0);
+    dgn_model_set_training(m, 0);
+    ck_assert_int_eq(dgn_model_forward(m, f, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_eq(dgn_model_forward(c, g, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_eq(memcmp(f, g, sizeof f), 0);
+    dgn_model_destroy(c);
+    dgn_model_destroy(m);
+
+    cfg = small_config(0, 0.0f);
+    m = create(&cfg);
+    ck_assert_int_eq(dgn_model_folds(m), 0);
+    ck_assert_int_eq(dgn_model_set_fold(m, 1), DGN_E_INVALID);
+    ck_assert_int_eq(dgn_model_set_fold(m, 0), DGN_OK);
+    dgn_model_destroy(m);
+    free(a);
+    free(b);
+}
+END_TEST
+
 START_TEST(evaluation_mode_is_deterministic_and_dropout_trains_only)
 {
     dgn_model_config cfg = small_config(1, 0.5f);
@@ -567,6 +612,7 @@ int main(void)
     tc = tcase_create("forward");
     tcase_add_test(tc, blas_forward_matches_plain_loop);
     tcase_add_test(tc, same_seed_same_weights);
+    tcase_add_test(tc, snapshot_restore_and_clone);
     tcase_add_test(tc, evaluation_mode_is_deterministic_and_dropout_trains_only);
 #if COUNT_ALLOCATIONS
     tcase_add_loop_test(tc, no_allocation_in_forward_backward_zero_grad, 1, 3);
