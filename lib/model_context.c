@@ -277,20 +277,28 @@ static dgn_status missing(const char *what)
                     "or call dgn_model_attach_context)", what);
 }
 
-/* For a call `fn` that copies `need` values into a buffer of `cap`: the
- * entry `name` of `size` bytes once `check` accepts it. */
-static dgn_status stored(const unsigned char **b, const dgn_model *m, const char *fn,
-                         dgn_status (*check)(const dgn_model *, const char *),
-                         const char *name, size_t size, const char *what, size_t cap,
-                         size_t need)
+/* n values of the entry `name` (`size` bytes once `check` accepts it),
+ * from value `first` on: f64 into d, or f32 into f, for the call `fn`
+ * whose buffer holds cap values. */
+static dgn_status copy_out(double *d, float *f, size_t cap, const dgn_model *m,
+                           const char *fn, dgn_status (*check)(const dgn_model *, const char *),
+                           const char *name, size_t size, const char *what, size_t first,
+                           size_t n)
 {
     dgn_status st = check(m, fn);
     if (st != DGN_OK)
         return st;
-    if (!(*b = blob(m, name, size, NULL)))
+    const unsigned char *b = blob(m, name, size, NULL);
+    if (!b)
         return missing(what);
-    if (cap < need)
-        return dgn_fail(DGN_E_SHAPE, "%s: capacity %zu < %zu", fn, cap, need);
+    if (cap < n)
+        return dgn_fail(DGN_E_SHAPE, "%s: capacity %zu < %zu", fn, cap, n);
+    for (size_t i = 0; i < n; i++) {
+        if (d)
+            d[i] = dgn_get_f64le(b + 8 * (first + i));
+        else
+            f[i] = dgn_get_f32le(b + 4 * (first + i));
+    }
     return DGN_OK;
 }
 
@@ -298,31 +306,27 @@ dgn_status dgn_model_target_range(const dgn_model *m, double *lo, double *hi)
 {
     if (!m || !lo || !hi)
         return dgn_fail(DGN_E_INVALID, "dgn_model_target_range: NULL argument");
-    const unsigned char *b;
-    dgn_status st = stored(&b, m, "dgn_model_target_range", check_range, META_RANGE, 16,
-                           "target range", 0, 0);
-    if (st != DGN_OK)
-        return st;
-    *lo = dgn_get_f64le(b);
-    *hi = dgn_get_f64le(b + 8);
-    return DGN_OK;
+    double r[2] = {0, 0};
+    dgn_status st = copy_out(r, NULL, 2, m, "dgn_model_target_range", check_range,
+                             META_RANGE, 16, "target range", 0, 2);
+    if (st == DGN_OK) {
+        *lo = r[0];
+        *hi = r[1];
+    }
+    return st;
 }
 
+/* The entry holds mean[n] then std[n]. */
 dgn_status dgn_model_zscore_stats(const dgn_model *m, double *mean, double *std, size_t cap)
 {
     if (!m || !mean || !std)
         return dgn_fail(DGN_E_INVALID, "dgn_model_zscore_stats: NULL argument");
     size_t c = dgn_model_cfg(m)->n_components;
-    const unsigned char *b;
-    dgn_status st = stored(&b, m, "dgn_model_zscore_stats", check_zscore, META_ZSCORE,
-                           16 * c, "z-score statistics", cap, c);
-    if (st != DGN_OK)
-        return st;
-    for (size_t i = 0; i < c; i++) {
-        mean[i] = dgn_get_f64le(b + 8 * i);
-        std[i] = dgn_get_f64le(b + 8 * (c + i));
-    }
-    return DGN_OK;
+    dgn_status st = copy_out(mean, NULL, cap, m, "dgn_model_zscore_stats", check_zscore,
+                             META_ZSCORE, 16 * c, "z-score statistics", 0, c);
+    return st != DGN_OK ? st
+                        : copy_out(std, NULL, cap, m, "dgn_model_zscore_stats", check_zscore,
+                                   META_ZSCORE, 16 * c, "z-score statistics", c, c);
 }
 
 dgn_status dgn_model_class_centre(const dgn_model *m, float *centre, size_t cap)
@@ -330,14 +334,8 @@ dgn_status dgn_model_class_centre(const dgn_model *m, float *centre, size_t cap)
     if (!m || !centre)
         return dgn_fail(DGN_E_INVALID, "dgn_model_class_centre: NULL argument");
     size_t k = dgn_model_cfg(m)->out_dim;
-    const unsigned char *b;
-    dgn_status st = stored(&b, m, "dgn_model_class_centre", check_centre, META_CENTRE,
-                           4 * k, "class centre", cap, k);
-    if (st != DGN_OK)
-        return st;
-    for (size_t j = 0; j < k; j++)
-        centre[j] = dgn_get_f32le(b + 4 * j);
-    return DGN_OK;
+    return copy_out(NULL, centre, cap, m, "dgn_model_class_centre", check_centre,
+                    META_CENTRE, 4 * k, "class centre", 0, k);
 }
 
 dgn_units dgn_model_units(const dgn_model *m)
