@@ -9,6 +9,33 @@
 
 const char *cli_program = "dgn-eval";
 
+/* malloc that exits with a message: an example has nothing to undo. */
+static void *alloc(size_t n, size_t size, const char *what)
+{
+    void *p = malloc((n ? n : 1) * size);
+    if (!p) {
+        fprintf(stderr, "%s: out of memory (%s)\n", cli_program, what);
+        exit(1);
+    }
+    return p;
+}
+
+/* The dataset config that reads a table as the model was trained: its
+ * component names in its order, its property and range (the model's
+ * context calls). names [n_components] holds the borrowed names. */
+static void dataset_config_of(dgn_dataset_config *cfg, const char **names,
+                              const dgn_model *model, size_t n_components)
+{
+    CHECK(dgn_dataset_config_init(cfg, DGN_DATASET_CONFIG_VERSION));
+    CHECK(dgn_model_target_range(model, &cfg->lo, &cfg->hi));
+    cfg->property = dgn_model_property_name(model);
+    for (size_t j = 0; j < n_components; j++)
+        names[j] = dgn_model_component_name(model, j);
+    cfg->components = names;
+    cfg->n_components = n_components;
+    cfg->valid_fraction = 0; /* every row is scored */
+}
+
 int main(int argc, char **argv)
 {
     cli_args p;
@@ -23,26 +50,21 @@ int main(int argc, char **argv)
     CHECK(dgn_model_load(&model, model_path));
     dgn_model_config mcfg;
     CHECK(dgn_model_get_config(model, &mcfg));
-    size_t c = mcfg.n_components, n_comp = c;
-    const char **names = malloc(c * sizeof *names);
-    double *mean = malloc(c * sizeof *mean), *sd = malloc(c * sizeof *sd);
-    float *centre = malloc(mcfg.out_dim * sizeof *centre);
-    for (size_t j = 0; j < c; j++)
-        names[j] = dgn_model_component_name(model, j);
-
+    size_t c = mcfg.n_components;
+    const char **names = alloc(c, sizeof *names, "component names");
     dgn_dataset_config dcfg;
-    CHECK(dgn_dataset_config_init(&dcfg, DGN_DATASET_CONFIG_VERSION));
-    CHECK(dgn_model_target_range(model, &dcfg.lo, &dcfg.hi));
-    dcfg.property = dgn_model_property_name(model);
-    dcfg.components = names;
-    dcfg.n_components = n_comp;
-    dcfg.valid_fraction = 0; /* every row is scored */
+    dataset_config_of(&dcfg, names, model, c);
     dgn_dataset *ds;
     CHECK(dgn_dataset_load_csv(&ds, data, &dcfg));
 
+    /* Rows normalised with the model's statistics, scored against its
+     * stored class centre. */
     size_t n = dgn_dataset_n_rows(ds, DGN_SPLIT_ALL);
-    float *x = malloc(n * c * sizeof *x), *scores = malloc(n * sizeof *scores);
-    int32_t *labels = malloc(n * sizeof *labels);
+    double *mean = alloc(c, sizeof *mean, "z-score statistics"),
+           *sd = alloc(c, sizeof *sd, "z-score statistics");
+    float *centre = alloc(mcfg.out_dim, sizeof *centre, "class centre"),
+          *x = alloc(n * c, sizeof *x, "rows"), *scores = alloc(n, sizeof *scores, "scores");
+    int32_t *labels = alloc(n, sizeof *labels, "labels");
     CHECK(dgn_model_zscore_stats(model, mean, sd, c));
     CHECK(dgn_model_class_centre(model, centre, mcfg.out_dim));
     CHECK(dgn_dataset_features_zscored(ds, DGN_SPLIT_ALL, mean, sd, x, n * c));

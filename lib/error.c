@@ -139,8 +139,9 @@ dgn_status dgn_check_config_init(const void *cfg, unsigned int version, unsigned
 {
     if (!cfg)
         return dgn_fail(DGN_E_INVALID, "%s: cfg is NULL", fn);
-    if (version != known)
+    /* docs/api.md: a newer library keeps accepting older versions. */
+    if (version == 0 || version > known)
         return dgn_fail(DGN_E_INVALID, "%s: version %u is not supported (this library "
-                        "knows version %u)", fn, version, known);
+                        "knows versions 1 to %u)", fn, version, known);
     return DGN_OK;
 }

@@ -36,6 +36,15 @@ void dgn_fold_weights(float *G, float *Wf, float *Eq, float *Ek, float *Ev,
         GEMM(N_, N_, n, h, d, 1.0f, Ev, d, W1 + i * d * h, h, 0.0f, Wf + i * n * h, h);
 }
 
+void dgn_fold_weights_plain(float *Wf, const float *E, const float *W1, size_t n, size_t d,
+                            size_t h)
+{
+    /* Without the attention, component i's embedding meets only the d
+     * rows W1_i. */
+    for (size_t i = 0; i < n; i++)
+        GEMM(N_, N_, 1, h, d, 1.0f, E + i * d, d, W1 + i * d * h, h, 0.0f, Wf + i * h, h);
+}
+
 void dgn_fold_weights_backward(float *dE, float *dWq, float *dWk, float *dWv, float *dW1,
                                const float *dG, const float *dWf, const float *E,
                                const float *Wq, const float *Wk, const float *Wv,

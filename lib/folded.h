@@ -1,5 +1,6 @@
 /* Private: the graph convolution, the attention and the first projection
- * with their weights multiplied out, for training and for the scorer.
+ * with their weights multiplied out, for training and for the screen
+ * evaluator (lib/screen_eval.h).
  *
  * With M the graph convolution's mixing matrix, X = diag(x), Eq = E·Wq,
  * Ek = E·Wk and Ev = E·Wv ([n][d] each), sample x's attention logits and
@@ -36,6 +37,9 @@ void dgn_fold_mixing(float *Mp, float *Mt, float *Vn, float *vnorm, const float 
 void dgn_fold_weights(float *G, float *Wf, float *Eq, float *Ek, float *Ev,
                       const float *E, const float *Wq, const float *Wk, const float *Wv,
                       const float *W1, size_t n, size_t d, size_t h);
+/* Without interaction: Wf [n][h], row i = E_i·W1_i. */
+void dgn_fold_weights_plain(float *Wf, const float *E, const float *W1, size_t n, size_t d,
+                            size_t h);
 /* dE, dWq, dWk, dWv, dW1 += the gradients that dG and dWf imply.
  * Scratch: dEq, dEk, dEv [n][d]. */
 void dgn_fold_weights_backward(float *dE, float *dWq, float *dWk, float *dWv, float *dW1,

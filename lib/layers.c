@@ -141,19 +141,18 @@ void dgn_softmax_rows(float *P, size_t rows, size_t n)
     DGN_ISA_CALL(softmax_rows, (P, rows, n));
 }
 
-void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
+void dgn_attention_forward(float *U, float *Q, float *K, float *Va, float *P,
                            const float *Z, const float *Wq, const float *Wk,
                            const float *Wv, size_t B, size_t n, size_t d)
 {
     size_t rows = n * B, di = d, ni = n, ld = B * d;
-    /* Q = Z·Wq, K = Z·Wk, V = Z·Wv: one GEMM each over every (component,
+    /* Q = Z·Wq, K = Z·Wk, Va = Z·Wv: one GEMM each over every (component,
      * sample) row. */
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
-                1.0f, Z, di, Wq, di, 0.0f, Q, di);
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
-                1.0f, Z, di, Wk, di, 0.0f, K, di);
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
-                1.0f, Z, di, Wv, di, 0.0f, V, di);
+    const float *W[3] = {Wq, Wk, Wv};
+    float *out[3] = {Q, K, Va};
+    for (int t = 0; t < 3; t++)
+        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
+                    1.0f, Z, di, W[t], di, 0.0f, out[t], di);
     float scale = 1.0f / sqrtf((float)d);
     for (size_t b = 0; b < B; b++) {
         float *Pb = P + b * n * n;
@@ -161,18 +160,18 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
         dgn_gemm(DGN_NOTRANS, DGN_TRANS, ni, ni, di,
                     scale, Q + b * d, ld, K + b * d, ld, 0.0f, Pb, ni);
         dgn_softmax_rows(Pb, n, n);
-        /* U_b = P_b·V_b */
+        /* U_b = P_b·Va_b */
         dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, ni, di, ni,
-                    1.0f, Pb, ni, V + b * d, ld, 0.0f, U + b * n * d, di);
+                    1.0f, Pb, ni, Va + b * d, ld, 0.0f, U + b * n * d, di);
     }
 }
 
 void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                             const float *dU, const float *Z, const float *Q,
-                            const float *K, const float *V, const float *P,
+                            const float *K, const float *Va, const float *P,
                             const float *Wq, const float *Wk, const float *Wv,
                             size_t B, size_t n, size_t d,
-                            float *dQ, float *dK, float *dV, float *dS)
+                            float *dQ, float *dK, float *dVa, float *dS)
 {
     size_t rows = n * B, di = d, ni = n, ld = B * d;
     float scale = 1.0f / sqrtf((float)d);
@@ -180,10 +179,10 @@ void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
         const float *Pb = P + b * n * n, *dUb = dU + b * n * d;
         /* dP_b = dU_b·V_bᵀ */
         dgn_gemm(DGN_NOTRANS, DGN_TRANS, ni, ni, di,
-                    1.0f, dUb, di, V + b * d, ld, 0.0f, dS, ni);
+                    1.0f, dUb, di, Va + b * d, ld, 0.0f, dS, ni);
         /* dV_b = P_bᵀ·dU_b */
         dgn_gemm(DGN_TRANS, DGN_NOTRANS, ni, di, ni,
-                    1.0f, Pb, ni, dUb, di, 0.0f, dV + b * d, ld);
+                    1.0f, Pb, ni, dUb, di, 0.0f, dVa + b * d, ld);
         /* Softmax: dS = P ⊙ (dP − Σ_j dP_j P_j), times the 1/√d scale. */
         for (size_t i = 0; i < n; i++) {
             float *g = dS + i * n, dot = 0;
@@ -200,19 +199,15 @@ void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                     1.0f, dS, ni, Q + b * d, ld, 0.0f, dK + b * d, ld);
     }
     /* dW* += Zᵀ·d* */
-    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
-                1.0f, Z, di, dQ, di, 1.0f, dWq, di);
-    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
-                1.0f, Z, di, dK, di, 1.0f, dWk, di);
-    dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
-                1.0f, Z, di, dV, di, 1.0f, dWv, di);
-    /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dV·Wvᵀ */
-    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
-                1.0f, dQ, di, Wq, di, 0.0f, dZ, di);
-    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
-                1.0f, dK, di, Wk, di, 1.0f, dZ, di);
-    dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
-                1.0f, dV, di, Wv, di, 1.0f, dZ, di);
+    const float *W[3] = {Wq, Wk, Wv}, *dOut[3] = {dQ, dK, dVa};
+    float *dW[3] = {dWq, dWk, dWv};
+    for (int t = 0; t < 3; t++)
+        dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
+                    1.0f, Z, di, dOut[t], di, 1.0f, dW[t], di);
+    /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dVa·Wvᵀ */
+    for (int t = 0; t < 3; t++)
+        dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
+                    1.0f, dOut[t], di, W[t], di, t ? 1.0f : 0.0f, dZ, di);
 }
 
 /* ---- linear --------------------------------------------------------------- */

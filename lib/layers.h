@@ -1,7 +1,7 @@
 /* Private: DeepGlassNet's layers as batched kernels on caller buffers.
  *
  * Matrices are row-major. Row-vector convention: Y = X·W with W [in][out].
- * Per-component activations (H, Z, Q, K, V) are stored component-major,
+ * Per-component activations (H, Z, Q, K, Va) are stored component-major,
  * [n][B][d], so that the graph convolution is a single GEMM over all
  * samples; the attention output U is stored sample-major, [B][n][d], which
  * is already the flattened [B][n·d] input of the projection head.
@@ -49,21 +49,21 @@ void dgn_exp_nonpositive(float *x, size_t count);
 void dgn_softmax_rows(float *P, size_t rows, size_t n);
 
 /* Single-head self-attention over the n components of each sample:
- * Q = Z·Wq, K = Z·Wk, V = Z·Wv ([n·B][d] each), P_b = softmax(Q_b·K_bᵀ/√d)
- * ([B][n][n]) and U_b = P_b·V_b written sample-major. The softmax's exp
+ * Q = Z·Wq, K = Z·Wk, Va = Z·Wv ([n·B][d] each), P_b = softmax(Q_b·K_bᵀ/√d)
+ * ([B][n][n]) and U_b = P_b·Va_b written sample-major. The softmax's exp
  * is dgn_exp_nonpositive, in training too: IEEE operations only, so the
  * weights a seed produces do not depend on the libm version. */
-void dgn_attention_forward(float *U, float *Q, float *K, float *V, float *P,
+void dgn_attention_forward(float *U, float *Q, float *K, float *Va, float *P,
                            const float *Z, const float *Wq, const float *Wk,
                            const float *Wv, size_t B, size_t n, size_t d);
-/* dZ = dQ·Wqᵀ + dK·Wkᵀ + dV·Wvᵀ; dW* += Zᵀ·d*. Scratch: dQ, dK, dV
+/* dZ = dQ·Wqᵀ + dK·Wkᵀ + dVa·Wvᵀ; dW* += Zᵀ·d*. Scratch: dQ, dK, dVa
  * [n·B][d], dS [n][n]. */
 void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                             const float *dU, const float *Z, const float *Q,
-                            const float *K, const float *V, const float *P,
+                            const float *K, const float *Va, const float *P,
                             const float *Wq, const float *Wk, const float *Wv,
                             size_t B, size_t n, size_t d,
-                            float *dQ, float *dK, float *dV, float *dS);
+                            float *dQ, float *dK, float *dVa, float *dS);
 
 /* Y = X·W (+ b when b is not NULL). X [B][in], W [in][out]. The products
  * run on pool's threads (NULL: the caller's; the bits are the same). */

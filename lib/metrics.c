@@ -20,60 +20,63 @@ static int by_rank(const void *pa, const void *pb)
     return (a->index > b->index) - (a->index < b->index);
 }
 
-/* The rows in rank order, and the class counts; NULL on failure. */
-static ranked *rank_rows(const char *fn, const float *scores, const int32_t *labels,
-                         size_t n, size_t *n_pos, dgn_status *st)
+/* *out: the rows in rank order (caller frees), and the class counts; with
+ * both set, a missing class is DGN_E_DATA. */
+static dgn_status rank_rows(ranked **out, size_t *n_pos, const char *fn, const float *scores,
+                            const int32_t *labels, size_t n, int both)
 {
-    *st = DGN_OK;
-    if (!scores || !labels || n == 0) {
-        *st = dgn_fail(DGN_E_INVALID, "%s: need scores and labels for n >= 1 rows", fn);
-        return NULL;
-    }
+    *out = NULL;
+    if (!scores || !labels || n == 0)
+        return dgn_fail(DGN_E_INVALID, "%s: need scores and labels for n >= 1 rows", fn);
     ranked *r = malloc(n * sizeof *r);
-    if (!r) {
-        *st = dgn_fail_nomem("ranking");
-        return NULL;
-    }
+    if (!r)
+        return dgn_fail_nomem("ranking");
     *n_pos = 0;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(scores[i])) {
             free(r);
-            *st = dgn_fail(DGN_E_NONFINITE, "%s: score %zu is %g", fn, i, (double)scores[i]);
-            return NULL;
+            return dgn_fail(DGN_E_NONFINITE, "%s: score %zu is %g", fn, i, (double)scores[i]);
         }
         r[i] = (ranked){scores[i], labels[i] != 0, i};
         *n_pos += labels[i] != 0;
     }
+    if (both && (*n_pos == 0 || *n_pos == n)) {
+        free(r);
+        return dgn_fail(DGN_E_DATA, "%s: needs both classes (%zu positive, %zu negative)",
+                        fn, *n_pos, n - *n_pos);
+    }
     qsort(r, n, sizeof *r, by_rank);
-    return r;
+    *out = r;
+    return DGN_OK;
+}
+
+/* The end of the tie group that starts at row i, and its class counts. */
+static size_t tie_group(const ranked *r, size_t i, size_t n, size_t *pos, size_t *neg)
+{
+    size_t j = i;
+    for (; j < n && r[j].score == r[i].score; j++) {
+        *pos += r[j].label;
+        *neg += !r[j].label;
+    }
+    return j;
 }
 
 dgn_status dgn_auc(double *auc, const float *scores, const int32_t *labels, size_t n)
 {
     if (!auc)
         return dgn_fail(DGN_E_INVALID, "dgn_auc: auc is NULL");
-    size_t n_pos;
-    dgn_status st;
-    ranked *r = rank_rows("dgn_auc", scores, labels, n, &n_pos, &st);
-    if (!r)
+    ranked *r;
+    size_t n_pos = 0;
+    dgn_status st = rank_rows(&r, &n_pos, "dgn_auc", scores, labels, n, 1);
+    if (st != DGN_OK)
         return st;
     size_t n_neg = n - n_pos;
-    if (n_pos == 0 || n_neg == 0) {
-        free(r);
-        return dgn_fail(DGN_E_DATA, "dgn_auc: needs both classes (%zu positive, "
-                        "%zu negative)", n_pos, n_neg);
-    }
     /* Walk from the best score: each positive beats the negatives below
      * it; within a tie group, half of each positive-negative pair. */
     double wins = 0;
     size_t neg_above = 0;
     for (size_t i = 0; i < n;) {
-        size_t j = i, pos = 0, neg = 0;
-        while (j < n && r[j].score == r[i].score) {
-            pos += r[j].label;
-            neg += !r[j].label;
-            j++;
-        }
+        size_t pos = 0, neg = 0, j = tie_group(r, i, n, &pos, &neg);
         wins += (double)pos * (double)(n_neg - neg_above - neg) + 0.5 * (double)pos * (double)neg;
         neg_above += neg;
         i = j;
@@ -88,10 +91,10 @@ dgn_status dgn_precision_at_k(double *precision, const float *scores,
 {
     if (!precision || k == 0)
         return dgn_fail(DGN_E_INVALID, "dgn_precision_at_k: need precision and k >= 1");
-    size_t n_pos;
-    dgn_status st;
-    ranked *r = rank_rows("dgn_precision_at_k", scores, labels, n, &n_pos, &st);
-    if (!r)
+    ranked *r;
+    size_t n_pos = 0;
+    dgn_status st = rank_rows(&r, &n_pos, "dgn_precision_at_k", scores, labels, n, 0);
+    if (st != DGN_OK)
         return st;
     if (k > n)
         k = n;
@@ -111,26 +114,17 @@ dgn_status dgn_roc_curve(float *fpr, float *tpr, size_t cap, size_t *n_points,
     *n_points = 0;
     if (cap < n + 1)
         return dgn_fail(DGN_E_SHAPE, "dgn_roc_curve: capacity %zu < %zu points", cap, n + 1);
-    size_t n_pos;
-    dgn_status st;
-    ranked *r = rank_rows("dgn_roc_curve", scores, labels, n, &n_pos, &st);
-    if (!r)
+    ranked *r;
+    size_t n_pos = 0;
+    dgn_status st = rank_rows(&r, &n_pos, "dgn_roc_curve", scores, labels, n, 1);
+    if (st != DGN_OK)
         return st;
     size_t n_neg = n - n_pos;
-    if (n_pos == 0 || n_neg == 0) {
-        free(r);
-        return dgn_fail(DGN_E_DATA, "dgn_roc_curve: needs both classes");
-    }
     size_t m = 0, tp = 0, fp = 0;
     fpr[m] = tpr[m] = 0;
     m++;
     for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && r[j].score == r[i].score) {
-            tp += r[j].label;
-            fp += !r[j].label;
-            j++;
-        }
+        size_t j = tie_group(r, i, n, &tp, &fp);
         fpr[m] = (float)((double)fp / (double)n_neg);
         tpr[m] = (float)((double)tp / (double)n_pos);
         m++;

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +19,21 @@
 #define MAX_BATCH ((size_t)1 << 20)
 #define MAX_FLOATS ((size_t)1 << 28)
 
+/* The defaults of include/dgn/model.h. Version 1 is the whole struct so
+ * far; a later version copies only the older prefix for older callers. */
+static const dgn_model_config DEFAULTS = {
+    .embed_dim = 32, .rank = 5, .heads = 1, .hidden = 256, .out_dim = 64,
+    .dropout = 0.1f, .interaction = 1, .max_batch = 384, .seed = 2024,
+};
+
 dgn_status dgn_model_config_init(dgn_model_config *cfg, unsigned int version)
 {
     dgn_status st = dgn_check_config_init(cfg, version, DGN_MODEL_CONFIG_VERSION,
                                           "dgn_model_config_init");
     if (st != DGN_OK)
         return st;
-    memset(cfg, 0, sizeof *cfg);
+    memcpy(cfg, &DEFAULTS, sizeof *cfg); /* padding included: configs compare with memcmp */
     cfg->version = version;
-    cfg->embed_dim = 32;
-    cfg->rank = 5;
-    cfg->heads = 1;
-    cfg->hidden = 256;
-    cfg->out_dim = 64;
-    cfg->dropout = 0.1f;
-    cfg->interaction = 1;
-    cfg->max_batch = 384;
-    cfg->seed = 2024;
     return DGN_OK;
 }
 
@@ -59,53 +58,101 @@ int dgn_fold_pays(const dgn_model_config *c)
     return n * n * h + 3 * n * n * n < n * d * h + 3 * n * d * d + 3 * n * n * d;
 }
 
-/* Floats of one plane of the folded pass, or of Wf, above which training
- * keeps the layers: the fold is not worth that much memory. */
-#define MAX_FOLD_FLOATS ((size_t)1 << 24)
+int dgn_fold_fits(size_t rows, size_t max_batch, size_t h)
+{
+    return mul(rows, dgn_round_lanes(max_batch)) <= DGN_FOLD_MAX_FLOATS &&
+           mul(rows, h) <= DGN_FOLD_MAX_FLOATS;
+}
 
 static int folds(const dgn_model_config *c)
 {
-    size_t nn = mul(c->n_components, c->n_components);
     return c->interaction && dgn_fold_pays(c) &&
-           mul(nn, dgn_round_lanes(c->max_batch)) <= MAX_FOLD_FLOATS &&
-           mul(nn, c->hidden) <= MAX_FOLD_FLOATS;
-}
-
-/* Floats of the folded pass's buffers (sizes already bounded by folds). */
-static size_t fold_floats(const dgn_model_config *c)
-{
-    size_t n = c->n_components, d = c->embed_dim, h = c->hidden,
-           L = dgn_round_lanes(c->max_batch);
-    return 2 * dgn_mix_rows(n) * n + 2 * n * n + 6 * n * d + 2 * n * n * h + 2 * n * L +
-           L + dgn_lane_outer_size(n) + 6 * n * n * L;
+           dgn_fold_fits(mul(c->n_components, c->n_components), c->max_batch, c->hidden);
 }
 
 /* Each work buffer starts on a 64-byte line: the vector kernels' loads
  * then never split across two lines, which costs about a fifth of their
  * speed. */
 #define LINE_FLOATS 16
-#define WORK_BUFFERS_MAX 64 /* take() calls in dgn_model_create, at most */
 
-/* Floats of the work block; SIZE_MAX on overflow. */
+/* One work buffer: the model's field that points to it and its floats. */
+typedef struct work_buffer {
+    size_t field; /* offsetof(dgn_model, ...) */
+    size_t floats;
+} work_buffer;
+
+enum { WORK_BUFFERS_MAX = 64 }; /* far above the 57 of work_buffers */
+
+#define BUF(name, size) (b[nb++] = (work_buffer){offsetof(dgn_model, name), (size)})
+
+/* The work buffers of a config, in layout order, and their count: the one
+ * list that both sizes the block and hands it out. Sizes saturate at
+ * SIZE_MAX, so that validation can refuse a config that overflows. */
+static size_t work_buffers(work_buffer *b, const dgn_model_config *c)
+{
+    size_t Bm = c->max_batch, n = c->n_components, d = c->embed_dim, f = c->rank,
+           h = c->hidden, k = c->out_dim, nb = 0;
+    size_t act = mul(mul(n, Bm), d), Bh = mul(Bm, h), Bk = mul(Bm, k), nn = mul(n, n);
+    BUF(xin, mul(Bm, n));
+    BUF(U, act);
+    BUF(dU, act);
+    if (c->interaction) {
+        BUF(H, act), BUF(Z, act), BUF(Q, act), BUF(K, act), BUF(Va, act);
+        BUF(dZ, act), BUF(dH, act), BUF(dQ, act), BUF(dK, act), BUF(dVa, act);
+    }
+    BUF(P, mul(mul(Bm, n), n));
+    BUF(Y1, Bh), BUF(xhat, Bh), BUF(N, Bh), BUF(A, Bh), BUF(mask, Bh);
+    BUF(dA, Bh), BUF(dN, Bh), BUF(dY1, Bh);
+    BUF(bmean, h), BUF(binv, h), BUF(bsums, mul(2, h));
+    BUF(Y2, Bk), BUF(F, Bk), BUF(dY2, Bk);
+    BUF(rnorm, Bm);
+    BUF(M, nn), BUF(dS, nn), BUF(dM, nn);
+    BUF(Vn, mul(n, f)), BUF(dVn, mul(n, f));
+    BUF(vnorm, n);
+    if (folds(c)) { /* sizes already bounded by folds */
+        size_t L = dgn_round_lanes(Bm), plane = n * n * L;
+        BUF(fb.M, dgn_mix_rows(n) * n); /* calloc: rows past n stay 0 */
+        BUF(fb.Mt, dgn_mix_rows(n) * n);
+        BUF(fb.G, nn), BUF(fb.dG, nn);
+        BUF(fb.Eq, n * d), BUF(fb.Ek, n * d), BUF(fb.Ev, n * d);
+        BUF(fb.dEq, n * d), BUF(fb.dEk, n * d), BUF(fb.dEv, n * d);
+        BUF(fb.Wf, nn * h), BUF(fb.dWf, nn * h);
+        BUF(fb.xt, n * L), BUF(fb.dxt, n * L), BUF(fb.acc, L);
+        BUF(fb.dMl, dgn_lane_outer_size(n));
+        BUF(fb.R, plane), BUF(fb.S, plane), BUF(fb.P, plane);
+        BUF(fb.T, plane), BUF(fb.dT, plane), BUF(fb.tmp, plane);
+    }
+    return nb;
+}
+
+#undef BUF
+
+static size_t line_round(size_t floats)
+{
+    return add(floats, LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS;
+}
+
+/* Floats of the work block, line alignment included; SIZE_MAX on
+ * overflow. */
 static size_t work_floats(const dgn_model_config *c)
 {
-    size_t Bm = c->max_batch, n = c->n_components, d = c->embed_dim,
-           f = c->rank, h = c->hidden, k = c->out_dim;
-    size_t act = mul(mul(n, Bm), d);          /* one [n][B][d] activation */
-    size_t s = mul(Bm, n);                     /* xin */
-    s = add(s, mul(act, c->interaction ? 12 : 2)); /* U, dU (+H Z Q K V, dZ dH dQ dK dV) */
-    s = add(s, mul(mul(Bm, n), n));           /* P */
-    s = add(s, mul(mul(Bm, h), 8));           /* Y1 xhat N A mask dA dN dY1 */
-    s = add(s, mul(4, h));                    /* bmean binv bsums */
-    s = add(s, mul(mul(Bm, k), 3));           /* Y2 F dY2 */
-    s = add(s, Bm);                           /* rnorm */
-    s = add(s, mul(mul(n, n), 3));            /* M dS dM */
-    s = add(s, mul(mul(n, f), 2));            /* Vn dVn */
-    s = add(s, n);                            /* vnorm */
-    if (folds(c))
-        s = add(s, fold_floats(c));
-    /* rounding each buffer up to a line, and aligning the block */
-    return add(s, LINE_FLOATS * (WORK_BUFFERS_MAX + 1));
+    work_buffer b[WORK_BUFFERS_MAX];
+    size_t nb = work_buffers(b, c), s = LINE_FLOATS;
+    for (size_t i = 0; i < nb; i++)
+        s = add(s, line_round(b[i].floats));
+    return s;
+}
+
+/* Point every work buffer into the block. */
+static void carve_work(dgn_model *m)
+{
+    work_buffer b[WORK_BUFFERS_MAX];
+    size_t nb = work_buffers(b, &m->cfg);
+    float *c = m->work + (64 - (uintptr_t)m->work % 64) % 64 / sizeof(float);
+    for (size_t i = 0; i < nb; i++) {
+        *(float **)((char *)m + b[i].field) = c;
+        c += line_round(b[i].floats);
+    }
 }
 
 size_t dgn_model_param_floats(const dgn_model_config *c)
@@ -190,46 +237,18 @@ static float *take_param(dgn_model *m, size_t *off, size_t size, const char *nam
     return t->value;
 }
 
-static float *take(float **cursor, size_t size)
-{
-    float *p = *cursor;
-    *cursor += (size + LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS;
-    return p;
-}
-
 static void init_uniform(dgn_rng *r, float *w, size_t size, double bound)
 {
     for (size_t i = 0; i < size; i++)
         w[i] = (float)((2 * dgn_rng_uniform(r) - 1) * bound);
 }
 
-dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
+/* Carve the tensors out of params and grads, in dgn_model_tensor order. */
+static void carve_params(dgn_model *m)
 {
-    if (!out)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_create: out is NULL");
-    *out = NULL;
-    dgn_status st = dgn_model_config_validate(cfg);
-    if (st != DGN_OK)
-        return st;
-
-    dgn_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return dgn_fail_nomem("model");
-    m->cfg = *cfg;
-    m->training = 1;
-    size_t n = cfg->n_components, d = cfg->embed_dim, f = cfg->rank,
-           h = cfg->hidden, k = cfg->out_dim, Bm = cfg->max_batch;
-    m->n_params = dgn_model_param_floats(cfg);
-    m->params = malloc(m->n_params * sizeof(float));
-    m->grads = calloc(m->n_params, sizeof(float));
-    m->run_mean = malloc(dgn_model_n_buffers(m) * sizeof(float));
-    m->work = calloc(work_floats(cfg), sizeof(float));
-    if (!m->params || !m->grads || !m->run_mean || !m->work) {
-        dgn_model_destroy(m);
-        return dgn_fail_nomem("model parameters and work buffers");
-    }
-
-    size_t off = 0;
+    const dgn_model_config *cfg = &m->cfg;
+    size_t n = cfg->n_components, d = cfg->embed_dim, f = cfg->rank, h = cfg->hidden,
+           k = cfg->out_dim, off = 0;
     m->E = take_param(m, &off, n * d, "embedding", &m->dE);
     if (cfg->interaction) {
         m->V = take_param(m, &off, n * f, "interaction", &m->dV);
@@ -243,83 +262,15 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
     m->W2 = take_param(m, &off, h * k, "projection.linear2.weight", &m->dW2);
     m->b2 = take_param(m, &off, k, "projection.linear2.bias", &m->db2);
     m->run_var = m->run_mean + h;
+}
 
-    float *c = m->work + (64 - (uintptr_t)m->work % 64) % 64 / sizeof(float);
-    size_t act = n * Bm * d;
-    m->xin = take(&c, Bm * n);
-    m->U = take(&c, act);
-    m->dU = take(&c, act);
-    if (cfg->interaction) {
-        m->H = take(&c, act);
-        m->Z = take(&c, act);
-        m->Q = take(&c, act);
-        m->K = take(&c, act);
-        m->Vv = take(&c, act);
-        m->dZ = take(&c, act);
-        m->dH = take(&c, act);
-        m->dQ = take(&c, act);
-        m->dK = take(&c, act);
-        m->dVv = take(&c, act);
-    }
-    m->P = take(&c, Bm * n * n);
-    m->Y1 = take(&c, Bm * h);
-    m->xhat = take(&c, Bm * h);
-    m->N = take(&c, Bm * h);
-    m->A = take(&c, Bm * h);
-    m->mask = take(&c, Bm * h);
-    m->dA = take(&c, Bm * h);
-    m->dN = take(&c, Bm * h);
-    m->dY1 = take(&c, Bm * h);
-    m->bmean = take(&c, h);
-    m->binv = take(&c, h);
-    m->bsums = take(&c, 2 * h);
-    m->Y2 = take(&c, Bm * k);
-    m->F = take(&c, Bm * k);
-    m->dY2 = take(&c, Bm * k);
-    m->rnorm = take(&c, Bm);
-    m->M = take(&c, n * n);
-    m->dS = take(&c, n * n);
-    m->dM = take(&c, n * n);
-    m->Vn = take(&c, n * f);
-    m->dVn = take(&c, n * f);
-    m->vnorm = take(&c, n);
-    m->fold = folds(cfg);
-    if (m->fold) {
-        dgn_fold_buffers *fb = &m->fb;
-        size_t L = dgn_round_lanes(Bm), plane = n * n * L;
-        fb->M = take(&c, dgn_mix_rows(n) * n); /* calloc: rows past n stay 0 */
-        fb->Mt = take(&c, dgn_mix_rows(n) * n);
-        fb->G = take(&c, n * n);
-        fb->dG = take(&c, n * n);
-        fb->Eq = take(&c, n * d);
-        fb->Ek = take(&c, n * d);
-        fb->Ev = take(&c, n * d);
-        fb->dEq = take(&c, n * d);
-        fb->dEk = take(&c, n * d);
-        fb->dEv = take(&c, n * d);
-        fb->Wf = take(&c, n * n * h);
-        fb->dWf = take(&c, n * n * h);
-        fb->xt = take(&c, n * L);
-        fb->dxt = take(&c, n * L);
-        fb->acc = take(&c, L);
-        fb->dMl = take(&c, dgn_lane_outer_size(n));
-        fb->R = take(&c, plane);
-        fb->S = take(&c, plane);
-        fb->P = take(&c, plane);
-        fb->T = take(&c, plane);
-        fb->dT = take(&c, plane);
-        fb->tmp = take(&c, plane);
-    }
-    /* take() only hands out addresses: a block that came out too small is
-     * caught here, before anything is written. */
-    if (c > m->work + work_floats(cfg)) {
-        dgn_model_destroy(m);
-        return dgn_fail(DGN_E_GENERIC, "dgn_model_create: work block too small "
-                        "(internal error; raise WORK_BUFFERS_MAX)");
-    }
-
-    /* Xavier-uniform for the embedding, the factors and the attention;
-     * PyTorch's Linear default (±1/√fan_in) for the projection head. */
+/* Xavier-uniform for the embedding, the factors and the attention;
+ * PyTorch's Linear default (±1/√fan_in) for the projection head. */
+static void init_weights(dgn_model *m)
+{
+    const dgn_model_config *cfg = &m->cfg;
+    size_t n = cfg->n_components, d = cfg->embed_dim, f = cfg->rank, h = cfg->hidden,
+           k = cfg->out_dim;
     dgn_rng_seed(&m->rng, cfg->seed);
     init_uniform(&m->rng, m->E, n * d, sqrt(6.0 / (double)(n + d)));
     if (cfg->interaction) {
@@ -337,7 +288,105 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
     }
     init_uniform(&m->rng, m->W2, h * k, 1.0 / sqrt((double)h));
     init_uniform(&m->rng, m->b2, k, 1.0 / sqrt((double)h));
+}
+
+dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
+{
+    if (!out)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_create: out is NULL");
+    *out = NULL;
+    dgn_status st = dgn_model_config_validate(cfg);
+    if (st != DGN_OK)
+        return st;
+
+    dgn_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return dgn_fail_nomem("model");
+    m->cfg = *cfg;
+    m->training = 1;
+    m->n_params = dgn_model_param_floats(cfg);
+    m->params = malloc(m->n_params * sizeof(float));
+    m->grads = calloc(m->n_params, sizeof(float));
+    m->run_mean = malloc(dgn_model_n_buffers(m) * sizeof(float));
+    m->work = calloc(work_floats(cfg), sizeof(float));
+    if (!m->params || !m->grads || !m->run_mean || !m->work) {
+        dgn_model_destroy(m);
+        return dgn_fail_nomem("model parameters and work buffers");
+    }
+    carve_params(m);
+    m->fold = folds(cfg);
+    carve_work(m);
+    init_weights(m);
     *out = m;
+    return DGN_OK;
+}
+
+/* ---- the calls of model_internal.h ----------------------------------- */
+
+const dgn_model_config *dgn_model_cfg(const dgn_model *m)
+{
+    return &m->cfg;
+}
+
+void dgn_model_weights_of(const dgn_model *m, dgn_model_weights *w)
+{
+    *w = (dgn_model_weights){m->E, m->V, m->Wq, m->Wk, m->Wv, m->W1, m->gamma, m->beta,
+                             m->W2, m->b2, m->run_mean, m->run_var};
+}
+
+float *dgn_model_params(dgn_model *m)
+{
+    return m->params;
+}
+
+float *dgn_model_grads(dgn_model *m)
+{
+    return m->grads;
+}
+
+size_t dgn_model_state_floats(const dgn_model *m)
+{
+    return m->n_params + dgn_model_n_buffers(m);
+}
+
+void dgn_model_snapshot(const dgn_model *m, float *state)
+{
+    memcpy(state, m->params, m->n_params * sizeof *state);
+    memcpy(state + m->n_params, m->run_mean, dgn_model_n_buffers(m) * sizeof *state);
+}
+
+static void set_state(dgn_model *m, const float *params, const float *stats)
+{
+    memcpy(m->params, params, m->n_params * sizeof *params);
+    memcpy(m->run_mean, stats, dgn_model_n_buffers(m) * sizeof *stats);
+}
+
+void dgn_model_restore(dgn_model *m, const float *state)
+{
+    set_state(m, state, state + m->n_params);
+}
+
+dgn_status dgn_model_clone(dgn_model **out, const dgn_model *src)
+{
+    dgn_status st = dgn_model_create(out, &src->cfg);
+    if (st != DGN_OK)
+        return st;
+    set_state(*out, src->params, src->run_mean);
+    (*out)->training = 0;
+    return DGN_OK;
+}
+
+int dgn_model_folds(const dgn_model *m)
+{
+    return m->fold;
+}
+
+dgn_status dgn_model_set_fold(dgn_model *m, int on)
+{
+    if (on && !folds(&m->cfg))
+        return dgn_fail(DGN_E_INVALID, "dgn_model_set_fold: the model has no folded "
+                        "buffers");
+    m->fold = on != 0;
     return DGN_OK;
 }
 
@@ -389,6 +438,17 @@ int dgn_model_training(const dgn_model *m)
     return m ? m->training : 0;
 }
 
+/* DGN_E_NONFINITE naming the first non-finite v[i][j] of [rows][cols]. */
+static dgn_status check_finite(const char *fn, const char *name, const float *v, size_t rows,
+                               size_t cols)
+{
+    for (size_t i = 0; i < rows * cols; i++)
+        if (!isfinite(v[i]))
+            return dgn_fail(DGN_E_NONFINITE, "%s: %s[%zu][%zu] is %g", fn, name, i / cols,
+                            i % cols, (double)v[i]);
+    return DGN_OK;
+}
+
 /* Forget the last forward pass after a failed call `fn` and keep why, for
  * the message of the backward call that would have used it. */
 static dgn_status failed(dgn_model *m, const char *fn, dgn_status st)
@@ -397,6 +457,46 @@ static dgn_status failed(dgn_model *m, const char *fn, dgn_status st)
     snprintf(m->last_failure, sizeof m->last_failure, "the last %s call failed (%s)", fn,
              dgn_last_error());
     return st;
+}
+
+/* Why dgn_model_forward cannot run on these arguments, or DGN_OK. */
+static dgn_status forward_checks(const dgn_model *m, const float *f, size_t f_cap,
+                                 const float *x, size_t n)
+{
+    const dgn_model_config *c = &m->cfg;
+    if (!f || !x)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_forward: NULL argument");
+    if (n < 1 || n > c->max_batch)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: %zu rows is outside "
+                        "[1, max_batch = %zu]", n, c->max_batch);
+    if (m->training && n < 2)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: training mode needs at "
+                        "least 2 rows for the batch statistics");
+    if (f_cap < n * c->out_dim)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_forward: f capacity %zu < %zu rows "
+                        "x %zu features", f_cap, n, c->out_dim);
+    return check_finite("dgn_model_forward", "x", x, n, c->n_components);
+}
+
+/* The same for dgn_model_backward, once a forward pass is there. */
+static dgn_status backward_checks(const dgn_model *m, const float *dx, size_t dx_cap,
+                                  const float *df, size_t n)
+{
+    size_t nc = m->cfg.n_components;
+    if (!df)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: NULL argument");
+    if (n != m->last_n)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: %zu rows, but the "
+                        "forward pass had %zu", n, m->last_n);
+    if (m->training != m->last_training)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_backward: the forward pass ran "
+                        "in %s mode, the model is now in %s mode",
+                        m->last_training ? "training" : "evaluation",
+                        m->training ? "training" : "evaluation");
+    if (dx && dx_cap < n * nc)
+        return dgn_fail(DGN_E_SHAPE, "dgn_model_backward: dx capacity %zu < %zu "
+                        "rows x %zu components", dx_cap, n, nc);
+    return check_finite("dgn_model_backward", "df", df, n, m->cfg.out_dim);
 }
 
 dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
@@ -408,28 +508,11 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
      * after a failed forward must not run on stale activations. */
     m->last_n = 0;
     m->last_failure[0] = '\0';
-    if (!f || !x)
-        return failed(m, "dgn_model_forward", dgn_fail(DGN_E_INVALID, "dgn_model_forward: "
-                                                       "NULL argument"));
+    dgn_status st = forward_checks(m, f, f_cap, x, n);
+    if (st != DGN_OK)
+        return failed(m, "dgn_model_forward", st);
     const dgn_model_config *c = &m->cfg;
     size_t nc = c->n_components, d = c->embed_dim, h = c->hidden, k = c->out_dim;
-    if (n < 1 || n > c->max_batch)
-        return failed(m, "dgn_model_forward",
-                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: %zu rows is outside "
-                               "[1, max_batch = %zu]", n, c->max_batch));
-    if (m->training && n < 2)
-        return failed(m, "dgn_model_forward",
-                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: training mode needs at "
-                               "least 2 rows for the batch statistics"));
-    if (f_cap < n * k)
-        return failed(m, "dgn_model_forward",
-                      dgn_fail(DGN_E_SHAPE, "dgn_model_forward: f capacity %zu < %zu rows "
-                               "x %zu features", f_cap, n, k));
-    for (size_t i = 0; i < n * nc; i++)
-        if (!isfinite(x[i]))
-            return failed(m, "dgn_model_forward",
-                          dgn_fail(DGN_E_NONFINITE, "dgn_model_forward: x[%zu][%zu] is %g",
-                                   i / nc, i % nc, (double)x[i]));
     memcpy(m->xin, x, n * nc * sizeof *x);
 
     int folded = m->fold && m->training;
@@ -445,7 +528,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
         dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
         dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0);
         dgn_graph_forward(m->Z, m->M, m->H, nc, n * d);
-        dgn_attention_forward(m->U, m->Q, m->K, m->Vv, m->P, m->Z, m->Wq, m->Wk,
+        dgn_attention_forward(m->U, m->Q, m->K, m->Va, m->P, m->Z, m->Wq, m->Wk,
                               m->Wv, n, nc, d);
     } else {
         dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1);
@@ -455,10 +538,10 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     if (m->training)
         dgn_batchnorm_forward_train(m->N, m->xhat, m->bmean, m->binv, m->run_mean,
                                     m->run_var, m->Y1, m->gamma, m->beta, n, h,
-                                    BN_MOMENTUM, BN_EPS);
+                                    BN_MOMENTUM, DGN_BN_EPS);
     else
         dgn_batchnorm_forward_eval(m->N, m->xhat, m->binv, m->Y1, m->gamma, m->beta,
-                                   m->run_mean, m->run_var, n, h, BN_EPS);
+                                   m->run_mean, m->run_var, n, h, DGN_BN_EPS);
     dgn_relu_dropout_forward(m->A, m->mask, m->N, n * h, c->dropout,
                              m->training ? &m->rng : NULL);
     dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k, m->pool);
@@ -485,28 +568,9 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
                         "of the same %zu rows in the same mode first", n);
     /* Any failure below also forgets the forward pass, as a failed forward
      * does: the caller's step is broken and must start again. */
-    if (!df)
-        return failed(m, "dgn_model_backward",
-                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: NULL argument"));
-    if (n != m->last_n)
-        return failed(m, "dgn_model_backward",
-                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: %zu rows, but the "
-                               "forward pass had %zu", n, m->last_n));
-    if (m->training != m->last_training)
-        return failed(m, "dgn_model_backward",
-                      dgn_fail(DGN_E_INVALID, "dgn_model_backward: the forward pass ran "
-                               "in %s mode, the model is now in %s mode",
-                               m->last_training ? "training" : "evaluation",
-                               m->training ? "training" : "evaluation"));
-    if (dx && dx_cap < n * nc)
-        return failed(m, "dgn_model_backward",
-                      dgn_fail(DGN_E_SHAPE, "dgn_model_backward: dx capacity %zu < %zu "
-                               "rows x %zu components", dx_cap, n, nc));
-    for (size_t i = 0; i < n * k; i++)
-        if (!isfinite(df[i]))
-            return failed(m, "dgn_model_backward",
-                          dgn_fail(DGN_E_NONFINITE, "dgn_model_backward: df[%zu][%zu] "
-                                   "is %g", i / k, i % k, (double)df[i]));
+    dgn_status st = backward_checks(m, dx, dx_cap, df, n);
+    if (st != DGN_OK)
+        return failed(m, "dgn_model_backward", st);
 
     dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k);
     dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k, m->pool);
@@ -517,7 +581,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
                                      m->binv, m->gamma, n, h, m->bsums);
     else
         dgn_batchnorm_backward_eval(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
-                                    m->gamma, m->run_var, n, h, BN_EPS);
+                                    m->gamma, m->run_var, n, h, DGN_BN_EPS);
     if (m->last_folded) {
         dgn_fold_buffers *fb = &m->fb;
         memset(fb->dG, 0, nc * nc * sizeof *fb->dG);
@@ -539,8 +603,8 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     dgn_linear_backward(m->dW1, NULL, m->dU, m->dY1, m->U, m->W1, n, nc * d, h, m->pool);
     if (c->interaction) {
         dgn_attention_backward(m->dWq, m->dWk, m->dWv, m->dZ, m->dU, m->Z, m->Q, m->K,
-                               m->Vv, m->P, m->Wq, m->Wk, m->Wv, n, nc, d,
-                               m->dQ, m->dK, m->dVv, m->dS);
+                               m->Va, m->P, m->Wq, m->Wk, m->Wv, n, nc, d,
+                               m->dQ, m->dK, m->dVa, m->dS);
         dgn_graph_backward(m->dV, m->dH, m->dZ, m->H, m->M, m->Vn, m->vnorm, nc,
                            c->rank, n * d, m->dM, m->dVn);
         dgn_embed_backward(m->dE, dx, m->dH, m->xin, m->E, n, nc, d, 0);
@@ -680,16 +744,31 @@ dgn_status dgn_model_set_meta(dgn_model *m, const char *name, const void *data, 
     return DGN_OK;
 }
 
+int dgn_model_meta_lookup(const dgn_model *m, const char *name, const unsigned char **data,
+                          size_t *size)
+{
+    const dgn_meta *e = dgn_model_find_meta(m, name);
+    if (!e)
+        return 0;
+    *data = e->data;
+    *size = e->size;
+    return 1;
+}
+
+const char *dgn_model_meta_name(const dgn_model *m, size_t i)
+{
+    return m && i < m->n_meta ? m->meta[i].name : NULL;
+}
+
 dgn_status dgn_model_meta(const dgn_model *m, const char *name, const void **data,
                           size_t *size)
 {
     if (!m || !name || !data || !size)
         return dgn_fail(DGN_E_INVALID, "dgn_model_meta: NULL argument");
-    const dgn_meta *e = dgn_model_find_meta(m, name);
-    if (!e)
+    const unsigned char *b;
+    if (!dgn_model_meta_lookup(m, name, &b, size))
         return dgn_fail(DGN_E_DATA, "model has no metadata named \"%s\"", name);
-    *data = e->data;
-    *size = e->size;
+    *data = b;
     return DGN_OK;
 }
 

@@ -12,8 +12,8 @@
 #include "error.h"
 #include "fileio.h"
 #include "grid.h"
-#include "model_impl.h"
-#include "scorer.h"
+#include "model_internal.h"
+#include "screen_eval.h"
 #include "table.h"
 
 typedef struct hit {
@@ -36,7 +36,7 @@ typedef enum stop_reason {
 
 typedef struct worker {
     struct dgn_screener *s;
-    dgn_scorer_work scorer;
+    dgn_screen_eval_work eval;
     float *x, *scores; /* [block][c], [block] */
     int64_t *units;    /* [n_sel] */
     double *percent;   /* [c] */
@@ -52,7 +52,7 @@ struct dgn_screener {
     size_t c, block;
     char **names;
     double *mean, *std;
-    dgn_scorer scorer; /* shared, read-only */
+    dgn_screen_eval eval; /* shared, read-only */
 
     int have_grid;
     dgn_grid grid;
@@ -139,7 +139,7 @@ void dgn_screener_destroy(dgn_screener *s)
     free_candidates(s);
     for (size_t t = 0; s->workers && t < s->cfg.threads; t++) {
         worker *w = &s->workers[t];
-        dgn_scorer_work_free(&w->scorer);
+        dgn_screen_eval_work_free(&w->eval);
         free(w->x);
         free(w->scores);
         free(w->units);
@@ -153,7 +153,7 @@ void dgn_screener_destroy(dgn_screener *s)
     free(s->names);
     free(s->mean);
     free(s->std);
-    dgn_scorer_free(&s->scorer);
+    dgn_screen_eval_free(&s->eval);
     free(s->results);
     free(s);
 }
@@ -171,12 +171,12 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
     if (!s)
         return dgn_fail_nomem("screener");
     s->cfg = *cfg;
-    s->c = model->cfg.n_components;
-    s->block = model->cfg.max_batch;
+    s->c = dgn_model_cfg(model)->n_components;
+    s->block = dgn_model_cfg(model)->max_batch;
     s->names = calloc(s->c, sizeof *s->names);
     s->mean = malloc(s->c * sizeof *s->mean);
     s->std = malloc(s->c * sizeof *s->std);
-    float *centre = malloc(model->cfg.out_dim * sizeof *centre);
+    float *centre = malloc(dgn_model_cfg(model)->out_dim * sizeof *centre);
     s->workers = calloc(cfg->threads, sizeof *s->workers);
     s->results = malloc(cfg->top_k * sizeof *s->results);
     if (!s->names || !s->mean || !s->std || !centre || !s->workers || !s->results)
@@ -192,14 +192,15 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
     if (st == DGN_OK)
         st = dgn_model_zscore_stats(model, s->mean, s->std, s->c);
     if (st == DGN_OK)
-        st = dgn_model_class_centre(model, centre, model->cfg.out_dim);
+        st = dgn_model_class_centre(model, centre, dgn_model_cfg(model)->out_dim);
     if (st == DGN_OK)
-        st = dgn_scorer_init(&s->scorer, model, centre, s->block, DGN_SCORER_AUTO);
+        st = dgn_screen_eval_init(&s->eval, model, centre, s->block,
+                                  DGN_SCREEN_EVAL_AUTO);
     free(centre);
     for (size_t t = 0; st == DGN_OK && t < cfg->threads; t++) {
         worker *w = &s->workers[t];
         w->s = s;
-        st = dgn_scorer_work_init(&w->scorer, &s->scorer);
+        st = dgn_screen_eval_work_init(&w->eval, &s->eval);
         w->x = malloc(s->block * s->c * sizeof *w->x);
         w->scores = malloc(s->block * sizeof *w->scores);
         w->units = malloc(s->c * sizeof *w->units);
@@ -377,7 +378,7 @@ static dgn_status score_block(worker *w, uint64_t b)
             w->x[i * c + j] = z;
         }
     }
-    dgn_status st = dgn_scorer_run(&s->scorer, &w->scorer, w->scores, w->x, n);
+    dgn_status st = dgn_screen_eval_run(&s->eval, &w->eval, w->scores, w->x, n);
     for (size_t i = 0; st == DGN_OK && i < n; i++)
         heap_push(w->heap, &w->heap_n, s->cfg.top_k, (hit){start + i, w->scores[i]});
     return st;

@@ -176,8 +176,10 @@ static dgn_status corrupt(const char *path, const char *what)
     return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: %s", path, what);
 }
 
-static dgn_status parse(dgn_model **out, const char *path, const unsigned char *buf,
-                        size_t len)
+/* Magic, format version, length and checksum; on success r spans the
+ * body, between the header and the CRC. */
+static dgn_status check_frame(reader *r, const char *path, const unsigned char *buf,
+                              size_t len)
 {
     size_t magic_len = len < 8 ? len : 8;
     if (memcmp(buf, MAGIC, magic_len) != 0)
@@ -186,11 +188,11 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
     if (len < HEADER)
         return dgn_fail(DGN_E_FORMAT, "%s: truncated model file: %zu bytes, shorter "
                         "than its header", path, len);
-    reader r = {buf + 8, buf + len};
+    *r = (reader){buf + 8, buf + len};
     uint32_t format = 0;
     uint64_t total = 0;
-    get_u32(&r, &format);
-    get_u64(&r, &total);
+    get_u32(r, &format);
+    get_u64(r, &total);
     if (format != DGN_MODEL_FORMAT)
         return dgn_fail(DGN_E_FORMAT, "%s: model file format version %u; this "
                         "library reads version %u%s", path, format, DGN_MODEL_FORMAT,
@@ -204,32 +206,109 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
                         (unsigned long long)total);
     if (len < HEADER + CRC)
         return corrupt(path, "too short for its checksum");
-    r.end = buf + len - CRC;
+    r->end = buf + len - CRC;
     reader tail = {buf + len - CRC, buf + len};
     uint32_t crc = 0;
     get_u32(&tail, &crc);
     if (crc != dgn_crc32(buf, len - CRC))
         return dgn_fail(DGN_E_FORMAT, "%s: checksum mismatch: the model file is "
                         "corrupted", path);
+    return DGN_OK;
+}
 
-    dgn_model_config c;
-    dgn_model_config_init(&c, DGN_MODEL_CONFIG_VERSION);
+static dgn_status read_config(reader *r, const char *path, dgn_model_config *c)
+{
+    dgn_model_config_init(c, DGN_MODEL_CONFIG_VERSION);
     uint32_t interaction;
-    if (!get_size(&r, &c.n_components) || !get_size(&r, &c.embed_dim) ||
-        !get_size(&r, &c.rank) || !get_size(&r, &c.heads) || !get_size(&r, &c.hidden) ||
-        !get_size(&r, &c.out_dim) || !get_size(&r, &c.max_batch) ||
-        !get_u64(&r, &c.seed) || !get_f32s(&r, &c.dropout, 1) ||
-        !get_u32(&r, &interaction))
+    if (!get_size(r, &c->n_components) || !get_size(r, &c->embed_dim) ||
+        !get_size(r, &c->rank) || !get_size(r, &c->heads) || !get_size(r, &c->hidden) ||
+        !get_size(r, &c->out_dim) || !get_size(r, &c->max_batch) ||
+        !get_u64(r, &c->seed) || !get_f32s(r, &c->dropout, 1) ||
+        !get_u32(r, &interaction))
         return corrupt(path, "config cut short");
-    c.interaction = interaction > 1 ? 2 : (int)interaction;
-    if (dgn_model_config_validate(&c) != DGN_OK) {
+    c->interaction = interaction > 1 ? 2 : (int)interaction;
+    if (dgn_model_config_validate(c) != DGN_OK) {
         /* The reason is in the error buffer this call overwrites. */
         char why[512];
         snprintf(why, sizeof why, "%s", dgn_last_error());
         return dgn_fail(DGN_E_FORMAT, "%s: model file holds an impossible config "
                         "(%s)", path, why);
     }
+    return DGN_OK;
+}
 
+/* The parameters and running statistics into m; NULL, or what is wrong. */
+static const char *read_state(reader *r, dgn_model *m)
+{
+    size_t n;
+    if (!get_f32s(r, m->params, m->n_params))
+        return "parameters cut short";
+    if (!get_size(r, &n) || n != dgn_model_n_buffers(m) || !get_f32s(r, m->run_mean, n))
+        return "BatchNorm statistics do not match the config";
+    return NULL;
+}
+
+/* One metadata entry into m (entry i of the file). */
+static dgn_status read_meta_entry(reader *r, dgn_model *m, const char *path, uint32_t i)
+{
+    uint32_t nl;
+    size_t size;
+    char name[256];
+    if (!get_u32(r, &nl) || nl == 0 || nl > 255 || (size_t)(r->end - r->p) < nl)
+        return corrupt(path, "bad metadata name");
+    memcpy(name, r->p, nl);
+    name[nl] = '\0';
+    r->p += nl;
+    if (strlen(name) != nl)
+        return corrupt(path, "metadata name holds a NUL byte");
+    if (!get_size(r, &size) || (size_t)(r->end - r->p) < size)
+        return corrupt(path, "metadata cut short");
+    /* libdgn never writes a name twice; a second one would silently
+     * replace the first. */
+    if (dgn_model_find_meta(m, name)) {
+        char shown[4 * 255 + 1];
+        return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: metadata \"%s\" "
+                        "appears twice (entry %lu repeats it)", path,
+                        dgn_printable(shown, sizeof shown, name), (unsigned long)i + 1);
+    }
+    dgn_status st = dgn_model_set_meta(m, name, r->p, size);
+    r->p += size;
+    return st;
+}
+
+static dgn_status read_meta(reader *r, dgn_model *m, const char *path)
+{
+    uint32_t n_meta = 0;
+    if (!get_u32(r, &n_meta))
+        return corrupt(path, "metadata count missing");
+    /* An entry takes at least 13 bytes (u32 length, a 1-byte name, u64
+     * size): a count the rest of the file cannot hold is refused before
+     * the loop, as is one above the limit. */
+    if (n_meta > DGN_MODEL_MAX_META)
+        return dgn_fail(DGN_E_FORMAT, "%s: %lu metadata entries, above the limit of %zu",
+                        path, (unsigned long)n_meta, (size_t)DGN_MODEL_MAX_META);
+    if (n_meta > (size_t)(r->end - r->p) / 13)
+        return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: %lu metadata entries "
+                        "cannot fit in the %zu bytes left", path, (unsigned long)n_meta,
+                        (size_t)(r->end - r->p));
+    dgn_status st = DGN_OK;
+    for (uint32_t i = 0; st == DGN_OK && i < n_meta; i++)
+        st = read_meta_entry(r, m, path, i);
+    if (st == DGN_OK && r->p != r->end)
+        st = corrupt(path, "unexpected bytes before the checksum");
+    return st;
+}
+
+static dgn_status parse(dgn_model **out, const char *path, const unsigned char *buf,
+                        size_t len)
+{
+    reader r;
+    dgn_model_config c;
+    dgn_status st = check_frame(&r, path, buf, len);
+    if (st == DGN_OK)
+        st = read_config(&r, path, &c);
+    if (st != DGN_OK)
+        return st;
     /* Check the file holds the parameters before allocating for them. */
     size_t n;
     if (!get_size(&r, &n) || n != dgn_model_param_floats(&c))
@@ -237,77 +316,18 @@ static dgn_status parse(dgn_model **out, const char *path, const unsigned char *
     if ((size_t)(r.end - r.p) / 4 < n)
         return corrupt(path, "parameters cut short");
     dgn_model *m;
-    dgn_status st = dgn_model_create(&m, &c);
-    if (st != DGN_OK)
+    if ((st = dgn_model_create(&m, &c)) != DGN_OK)
         return st;
-    const char *bad = NULL;
-    if (!get_f32s(&r, m->params, n))
-        bad = "parameters cut short";
-    else if (!get_size(&r, &n) || n != dgn_model_n_buffers(m) ||
-             !get_f32s(&r, m->run_mean, n))
-        bad = "BatchNorm statistics do not match the config";
-    if (!bad && (st = dgn_model_check_values(m, path)) != DGN_OK) {
-        dgn_model_destroy(m);
-        return st;
-    }
-    uint32_t n_meta = 0;
-    if (!bad && !get_u32(&r, &n_meta))
-        bad = "metadata count missing";
-    /* An entry takes at least 13 bytes (u32 length, a 1-byte name, u64
-     * size): a count the rest of the file cannot hold is refused before
-     * the loop, as is one above the limit. */
-    if (!bad && n_meta > DGN_MODEL_MAX_META) {
-        dgn_model_destroy(m);
-        return dgn_fail(DGN_E_FORMAT, "%s: %lu metadata entries, above the limit of %zu",
-                        path, (unsigned long)n_meta, (size_t)DGN_MODEL_MAX_META);
-    }
-    if (!bad && n_meta > (size_t)(r.end - r.p) / 13) {
-        dgn_model_destroy(m);
-        return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: %lu metadata entries "
-                        "cannot fit in the %zu bytes left", path, (unsigned long)n_meta,
-                        (size_t)(r.end - r.p));
-    }
-    for (uint32_t i = 0; !bad && i < n_meta; i++) {
-        uint32_t nl;
-        size_t size;
-        char name[256];
-        if (!get_u32(&r, &nl) || nl == 0 || nl > 255 || (size_t)(r.end - r.p) < nl) {
-            bad = "bad metadata name";
-            break;
-        }
-        memcpy(name, r.p, nl);
-        name[nl] = '\0';
-        r.p += nl;
-        if (strlen(name) != nl) {
-            bad = "metadata name holds a NUL byte";
-            break;
-        }
-        if (!get_size(&r, &size) || (size_t)(r.end - r.p) < size) {
-            bad = "metadata cut short";
-            break;
-        }
-        /* libdgn never writes a name twice; a second one would silently
-         * replace the first. */
-        if (dgn_model_find_meta(m, name)) {
-            char shown[4 * 255 + 1];
-            dgn_model_destroy(m);
-            return dgn_fail(DGN_E_FORMAT, "%s: corrupted model file: metadata \"%s\" "
-                            "appears twice (entry %lu repeats it)", path,
-                            dgn_printable(shown, sizeof shown, name), (unsigned long)i + 1);
-        }
-        if ((st = dgn_model_set_meta(m, name, r.p, size)) != DGN_OK) {
-            dgn_model_destroy(m);
-            return st;
-        }
-        r.p += size;
-    }
-    if (!bad && r.p != r.end)
-        bad = "unexpected bytes before the checksum";
-    if (bad) {
-        dgn_model_destroy(m);
-        return corrupt(path, bad);
-    }
-    if ((st = dgn_model_check_context(m, path)) != DGN_OK) {
+    const char *bad = read_state(&r, m);
+    if (bad)
+        st = corrupt(path, bad);
+    if (st == DGN_OK)
+        st = dgn_model_check_values(m, path);
+    if (st == DGN_OK)
+        st = read_meta(&r, m, path);
+    if (st == DGN_OK)
+        st = dgn_model_check_context(m, path);
+    if (st != DGN_OK) {
         dgn_model_destroy(m);
         return st;
     }

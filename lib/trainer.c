@@ -13,7 +13,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "loss.h"
-#include "model_impl.h"
+#include "model_internal.h"
 #include "optimizer.h"
 
 struct dgn_trainer {
@@ -25,7 +25,7 @@ struct dgn_trainer {
 
     float *x, *f, *df;           /* one step: [3·batch][c], [3·batch][k] x 2 */
     float *centre, *best_centre; /* [k] */
-    float *best_params, *best_stats;
+    float *best_state; /* dgn_model_snapshot of the best epoch */
     dgn_epoch_report best;
     size_t since_best;
     size_t steps, budget; /* steps taken; steps the schedule spans */
@@ -112,8 +112,7 @@ void dgn_trainer_destroy(dgn_trainer *t)
     free(t->df);
     free(t->centre);
     free(t->best_centre);
-    free(t->best_params);
-    free(t->best_stats);
+    free(t->best_state);
     free(t);
 }
 
@@ -126,14 +125,15 @@ dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model, dgn_dataset *
     dgn_status st = dgn_trainer_config_validate(cfg);
     if (st != DGN_OK)
         return st;
-    size_t c = model->cfg.n_components, k = model->cfg.out_dim;
+    const dgn_model_config *mc = dgn_model_cfg(model);
+    size_t c = mc->n_components, k = mc->out_dim;
     if (dgn_dataset_n_components(data) != c)
         return dgn_fail(DGN_E_SHAPE, "dgn_trainer_create: the dataset has %zu components, "
                         "the model %zu", dgn_dataset_n_components(data), c);
-    if (cfg->batch > model->cfg.max_batch / 3)
+    if (cfg->batch > mc->max_batch / 3)
         return dgn_fail(DGN_E_SHAPE, "dgn_trainer_create: batch %zu needs 3 x %zu rows, "
                         "above the model's max_batch %zu", cfg->batch, cfg->batch,
-                        model->cfg.max_batch);
+                        mc->max_batch);
 
     dgn_trainer *t = calloc(1, sizeof *t);
     if (!t)
@@ -151,12 +151,11 @@ dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model, dgn_dataset *
     t->df = malloc(rows * k * sizeof *t->df);
     t->centre = calloc(k, sizeof *t->centre);
     t->best_centre = calloc(k, sizeof *t->best_centre);
-    t->best_params = malloc(model->n_params * sizeof *t->best_params);
-    t->best_stats = malloc(dgn_model_n_buffers(model) * sizeof *t->best_stats);
-    st = dgn_adam_init(&t->adam, model->n_params, cfg->lr, cfg->beta1, cfg->beta2,
+    t->best_state = malloc(dgn_model_state_floats(model) * sizeof *t->best_state);
+    st = dgn_adam_init(&t->adam, dgn_model_n_params(model), cfg->lr, cfg->beta1, cfg->beta2,
                        cfg->eps, cfg->weight_decay);
     if (st == DGN_OK && (!t->x || !t->f || !t->df || !t->centre || !t->best_centre ||
-                         !t->best_params || !t->best_stats))
+                         !t->best_state))
         st = dgn_fail_nomem("trainer buffers");
     if (st != DGN_OK) {
         dgn_trainer_destroy(t);
@@ -172,7 +171,8 @@ dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
     if (!t || !loss || !n_triplets)
         return dgn_fail(DGN_E_INVALID, "dgn_trainer_step: NULL argument");
     dgn_model *m = t->model;
-    size_t c = m->cfg.n_components, k = m->cfg.out_dim, b = t->cfg.batch, n;
+    const dgn_model_config *mc = dgn_model_cfg(m);
+    size_t c = mc->n_components, k = mc->out_dim, b = t->cfg.batch, n;
     *loss = 0;
     *n_triplets = 0;
     if (t->cfg.max_steps && t->steps >= t->cfg.max_steps)
@@ -190,7 +190,7 @@ dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
         return st;
     t->adam.lr = dgn_lr_at(t->cfg.schedule == DGN_LR_COSINE, t->cfg.lr, t->cfg.warmup_steps,
                            t->budget, t->steps);
-    dgn_adam_step(&t->adam, m->params, m->grads);
+    dgn_adam_step(&t->adam, dgn_model_params(m), dgn_model_grads(m));
     t->steps++;
     return DGN_OK;
 }
@@ -205,9 +205,8 @@ static double now(void)
 static void keep_best(dgn_trainer *t)
 {
     dgn_model *m = t->model;
-    memcpy(t->best_params, m->params, m->n_params * sizeof *m->params);
-    memcpy(t->best_stats, m->run_mean, dgn_model_n_buffers(m) * sizeof *m->run_mean);
-    memcpy(t->best_centre, t->centre, m->cfg.out_dim * sizeof *t->centre);
+    dgn_model_snapshot(m, t->best_state);
+    memcpy(t->best_centre, t->centre, dgn_model_cfg(m)->out_dim * sizeof *t->centre);
 }
 
 dgn_status dgn_trainer_epoch(dgn_trainer *t, dgn_epoch_report *report)
@@ -236,7 +235,7 @@ dgn_status dgn_trainer_epoch(dgn_trainer *t, dgn_epoch_report *report)
     report->loss = triplets ? sum / (double)triplets : NAN;
     report->k = t->cfg.k;
     report->auc = report->precision_at_k = NAN;
-    size_t k = t->model->cfg.out_dim;
+    size_t k = dgn_model_cfg(t->model)->out_dim;
     st = t->cfg.score == DGN_SCORE_CONTRAST
              ? dgn_contrast_centre(t->centre, k, t->model, t->data)
              : dgn_class_centre(t->centre, k, t->model, t->data);
@@ -287,9 +286,8 @@ dgn_status dgn_trainer_fit(dgn_trainer *t, dgn_epoch_report *best)
             break;
     }
     dgn_model *m = t->model;
-    memcpy(m->params, t->best_params, m->n_params * sizeof *m->params);
-    memcpy(m->run_mean, t->best_stats, dgn_model_n_buffers(m) * sizeof *m->run_mean);
-    memcpy(t->centre, t->best_centre, m->cfg.out_dim * sizeof *t->centre);
+    dgn_model_restore(m, t->best_state);
+    memcpy(t->centre, t->best_centre, dgn_model_cfg(m)->out_dim * sizeof *t->centre);
     dgn_model_set_training(m, 0);
 
     char settings[512];
@@ -316,7 +314,7 @@ dgn_status dgn_trainer_centre(const dgn_trainer *t, float *centre, size_t cap)
 {
     if (!t || !centre)
         return dgn_fail(DGN_E_INVALID, "dgn_trainer_centre: NULL argument");
-    size_t k = t->model->cfg.out_dim;
+    size_t k = dgn_model_cfg(t->model)->out_dim;
     if (cap < k)
         return dgn_fail(DGN_E_SHAPE, "dgn_trainer_centre: capacity %zu < %zu", cap, k);
     memcpy(centre, t->centre, k * sizeof *centre);

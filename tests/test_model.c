@@ -7,7 +7,7 @@
 
 #include "dgn.h"
 #include "gradcheck.h"
-#include "model_impl.h"
+#include "model_internal.h"
 #include "testutil.h"
 
 #include "alloc_count.h"
@@ -66,9 +66,9 @@ static void check_whole_network(int interaction, int training, int folded)
     net_ctx *c = calloc(1, sizeof *c);
     c->m = create(&cfg);
     if (folded)
-        ck_assert_msg(c->m->fold, "the small config should fold");
+        ck_assert_msg(dgn_model_folds(c->m), "the small config should fold");
     else
-        c->m->fold = 0;
+        ck_assert_int_eq(dgn_model_set_fold(c->m, 0), DGN_OK);
     c->k = cfg.out_dim;
     unsigned st = 4242;
     fill_uniform(c->x, BATCH * NC, &st, 1.5f);
@@ -137,7 +137,7 @@ START_TEST(folded_training_matches_layers)
     cfg.dropout = 0.0f;
     enum { B = 37 };
     dgn_model *m = create(&cfg);
-    ck_assert(m->fold);
+    ck_assert(dgn_model_folds(m));
     size_t nx = B * 19, nf = B * cfg.out_dim, np = dgn_model_n_params(m);
     float *x = malloc(nx * sizeof *x), *df = malloc(nf * sizeof *df);
     float *f[2], *dx[2], *g[2];
@@ -148,11 +148,11 @@ START_TEST(folded_training_matches_layers)
         f[folded] = malloc(nf * sizeof **f);
         dx[folded] = malloc(nx * sizeof **dx);
         g[folded] = malloc(np * sizeof **g);
-        m->fold = folded;
+        ck_assert_int_eq(dgn_model_set_fold(m, folded), DGN_OK);
         dgn_model_zero_grad(m);
         ck_assert_int_eq(dgn_model_forward(m, f[folded], nf, x, B), DGN_OK);
         ck_assert_int_eq(dgn_model_backward(m, dx[folded], nx, df, B), DGN_OK);
-        memcpy(g[folded], m->grads, np * sizeof **g);
+        memcpy(g[folded], dgn_model_grads(m), np * sizeof **g);
     }
     double worst_f = 0, worst_dx = 0, scale_dx = 0;
     for (size_t i = 0; i < nf; i++)
@@ -169,7 +169,7 @@ START_TEST(folded_training_matches_layers)
         float *v, *gt;
         size_t n;
         dgn_model_tensor(m, t, &name, &v, &gt, &n);
-        size_t off = (size_t)(gt - m->grads);
+        size_t off = (size_t)(gt - dgn_model_grads(m));
         double scale = 0, worst = 0;
         for (size_t i = 0; i < n; i++) {
             scale = fmax(scale, fabs(g[0][off + i]));
@@ -216,20 +216,22 @@ END_TEST
 /* Eq. 3-10 for one sample, in double, straight from the equations. */
 static void reference_forward(const dgn_model *m, const float *x, double *f)
 {
-    const dgn_model_config *c = &m->cfg;
+    const dgn_model_config *c = dgn_model_cfg(m);
+    dgn_model_weights w;
+    dgn_model_weights_of(m, &w);
     size_t n = c->n_components, d = c->embed_dim, r = c->rank, h = c->hidden, k = c->out_dim;
     double H[NC][8], Z[NC][8], Q[NC][8], K[NC][8], V[NC][8], U[NC][8], a[NC][NC];
     double y1[16], y2[16];
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++)
-            H[i][j] = x[i] * m->E[i * d + j];
+            H[i][j] = x[i] * w.E[i * d + j];
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             double dot = 0, ni = 0, nj = 0;
             for (size_t q = 0; q < r; q++) {
-                dot += m->V[i * r + q] * m->V[j * r + q];
-                ni += m->V[i * r + q] * m->V[i * r + q];
-                nj += m->V[j * r + q] * m->V[j * r + q];
+                dot += w.V[i * r + q] * w.V[j * r + q];
+                ni += w.V[i * r + q] * w.V[i * r + q];
+                nj += w.V[j * r + q] * w.V[j * r + q];
             }
             a[i][j] = dot / sqrt(ni * nj);
         }
@@ -245,9 +247,9 @@ static void reference_forward(const dgn_model *m, const float *x, double *f)
         for (size_t j = 0; j < d; j++) {
             Q[i][j] = K[i][j] = V[i][j] = 0;
             for (size_t q = 0; q < d; q++) {
-                Q[i][j] += Z[i][q] * m->Wq[q * d + j];
-                K[i][j] += Z[i][q] * m->Wk[q * d + j];
-                V[i][j] += Z[i][q] * m->Wv[q * d + j];
+                Q[i][j] += Z[i][q] * w.Wq[q * d + j];
+                K[i][j] += Z[i][q] * w.Wk[q * d + j];
+                V[i][j] += Z[i][q] * w.Wv[q * d + j];
             }
         }
     for (size_t i = 0; i < n; i++) {
@@ -271,15 +273,15 @@ static void reference_forward(const dgn_model *m, const float *x, double *f)
         double s = 0;
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < d; j++)
-                s += U[i][j] * m->W1[(i * d + j) * h + o];
-        s = (s - m->run_mean[o]) / sqrt(m->run_var[o] + 1e-5) * m->gamma[o] + m->beta[o];
+                s += U[i][j] * w.W1[(i * d + j) * h + o];
+        s = (s - w.run_mean[o]) / sqrt(w.run_var[o] + 1e-5) * w.gamma[o] + w.beta[o];
         y1[o] = s > 0 ? s : 0;
     }
     double norm = 0;
     for (size_t o = 0; o < k; o++) {
-        y2[o] = m->b2[o];
+        y2[o] = w.b2[o];
         for (size_t j = 0; j < h; j++)
-            y2[o] += y1[j] * m->W2[j * k + o];
+            y2[o] += y1[j] * w.W2[j * k + o];
         norm += y2[o] * y2[o];
     }
     for (size_t o = 0; o < k; o++)
@@ -320,11 +322,57 @@ START_TEST(same_seed_same_weights)
     cfg.seed = 100;
     dgn_model *c = create(&cfg);
     ck_assert_uint_eq(dgn_model_n_params(a), dgn_model_n_params(b));
-    ck_assert_int_eq(memcmp(a->params, b->params, a->n_params * sizeof(float)), 0);
-    ck_assert_int_ne(memcmp(a->params, c->params, a->n_params * sizeof(float)), 0);
+    size_t bytes = dgn_model_n_params(a) * sizeof(float);
+    ck_assert_int_eq(memcmp(dgn_model_params(a), dgn_model_params(b), bytes), 0);
+    ck_assert_int_ne(memcmp(dgn_model_params(a), dgn_model_params(c), bytes), 0);
     dgn_model_destroy(a);
     dgn_model_destroy(b);
     dgn_model_destroy(c);
+}
+END_TEST
+
+/* lib/model_internal.h: restore puts back exactly what snapshot took, a
+ * clone scores as the original, and the fold hook refuses a model that
+ * has no folded buffers. */
+START_TEST(snapshot_restore_and_clone)
+{
+    dgn_model_config cfg = small_config(1, 0.0f);
+    dgn_model *m = create(&cfg);
+    size_t ns = dgn_model_state_floats(m);
+    ck_assert_uint_eq(ns, dgn_model_n_params(m) + 2 * cfg.hidden);
+    float *a = malloc(ns * sizeof *a), *b = malloc(ns * sizeof *b);
+    float x[BATCH * NC], f[BATCH * 4], g[BATCH * 4];
+    unsigned st = 12;
+    fill_uniform(x, BATCH * NC, &st, 1.0f);
+    dgn_model_snapshot(m, a);
+    /* A training pass moves the running statistics; a changed weight the
+     * parameters. */
+    ck_assert_int_eq(dgn_model_forward(m, f, BATCH * 4, x, BATCH), DGN_OK);
+    dgn_model_params(m)[3] += 1.0f;
+    dgn_model_snapshot(m, b);
+    ck_assert_int_ne(memcmp(a, b, ns * sizeof *a), 0);
+    dgn_model_restore(m, a);
+    dgn_model_snapshot(m, b);
+    ck_assert_int_eq(memcmp(a, b, ns * sizeof *a), 0);
+
+    dgn_model *c = NULL;
+    ck_assert_int_eq(dgn_model_clone(&c, m), DGN_OK);
+    ck_assert_int_eq(dgn_model_training(c), 0);
+    dgn_model_set_training(m, 0);
+    ck_assert_int_eq(dgn_model_forward(m, f, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_eq(dgn_model_forward(c, g, BATCH * 4, x, BATCH), DGN_OK);
+    ck_assert_int_eq(memcmp(f, g, sizeof f), 0);
+    dgn_model_destroy(c);
+    dgn_model_destroy(m);
+
+    cfg = small_config(0, 0.0f);
+    m = create(&cfg);
+    ck_assert_int_eq(dgn_model_folds(m), 0);
+    ck_assert_int_eq(dgn_model_set_fold(m, 1), DGN_E_INVALID);
+    ck_assert_int_eq(dgn_model_set_fold(m, 0), DGN_OK);
+    dgn_model_destroy(m);
+    free(a);
+    free(b);
 }
 END_TEST
 
@@ -509,6 +557,16 @@ START_TEST(config_validation_names_the_field)
     dgn_model_config cfg;
     dgn_model *m = (dgn_model *)1;
     ck_assert_int_eq(dgn_model_config_init(&cfg, 7), DGN_E_INVALID);
+    ck_assert_error_has("versions 1 to");
+    ck_assert_int_eq(dgn_model_config_init(&cfg, 0), DGN_E_INVALID);
+    /* Every version this library knows is accepted, with the defaults. */
+    for (unsigned v = 1; v <= DGN_MODEL_CONFIG_VERSION; v++) {
+        memset(&cfg, 0xff, sizeof cfg);
+        ck_assert_int_eq(dgn_model_config_init(&cfg, v), DGN_OK);
+        ck_assert_uint_eq(cfg.version, v);
+        ck_assert_uint_eq(cfg.embed_dim, 32);
+        ck_assert_uint_eq(cfg.seed, 2024);
+    }
     dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION);
     ck_assert_int_eq(dgn_model_create(&m, &cfg), DGN_E_INVALID);
     ck_assert_ptr_null(m);
@@ -554,6 +612,7 @@ int main(void)
     tc = tcase_create("forward");
     tcase_add_test(tc, blas_forward_matches_plain_loop);
     tcase_add_test(tc, same_seed_same_weights);
+    tcase_add_test(tc, snapshot_restore_and_clone);
     tcase_add_test(tc, evaluation_mode_is_deterministic_and_dropout_trains_only);
 #if COUNT_ALLOCATIONS
     tcase_add_loop_test(tc, no_allocation_in_forward_backward_zero_grad, 1, 3);

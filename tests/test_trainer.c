@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "dgn.h"
-#include "model_impl.h"
 #include "testutil.h"
 
 /* ---- training on a learnable toy problem ------------------------------------ */
@@ -197,6 +196,22 @@ START_TEST(step_by_step_and_validation)
     ck_assert_error_has("select");
     dgn_model_destroy(m);
     dgn_dataset_destroy(ds);
+}
+END_TEST
+
+/* docs/api.md: a newer library accepts every older config version. */
+START_TEST(config_init_accepts_every_known_version)
+{
+    dgn_trainer_config cfg;
+    for (unsigned v = 1; v <= DGN_TRAINER_CONFIG_VERSION; v++) {
+        ck_assert_int_eq(dgn_trainer_config_init(&cfg, v), DGN_OK);
+        ck_assert_uint_eq(cfg.version, v);
+        ck_assert_uint_eq(cfg.batch, 128);
+    }
+    ck_assert_int_eq(dgn_trainer_config_init(&cfg, 0), DGN_E_INVALID);
+    ck_assert_int_eq(dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION + 1),
+                     DGN_E_INVALID);
+    ck_assert_error_has("versions 1 to");
 }
 END_TEST
 
@@ -534,6 +549,7 @@ int main(void)
     tcase_add_test(tc, training_learns_and_keeps_the_best);
     tcase_add_test(tc, callback_and_patience_stop_early);
     tcase_add_test(tc, step_by_step_and_validation);
+    tcase_add_test(tc, config_init_accepts_every_known_version);
     tcase_add_test(tc, same_seeds_same_weights);
     tcase_add_test(tc, threads_give_the_same_weights);
     tcase_add_test(tc, test_rows_never_reach_the_trainer);

@@ -8,12 +8,21 @@
  * model metadata (dgn_trainer_fit does it for you), so that a saved model
  * file is self-contained.
  *
- * Memory: dgn_model_encode allocates nothing, dgn_model_scores one batch of
- * features (max_batch × out_dim floats). dgn_class_centre and
- * dgn_evaluate_split also copy the whole split, its z-scored rows and
- * labels (and a score per row for evaluation), so theirs grows with the
- * split, not the batch. These calls run the model, so one model is used
- * by one thread at a time.
+ * Four calls give a centre [out_dim]:
+ *   dgn_class_centre        computes it: runs the model over a dataset's
+ *                           training targets;
+ *   dgn_model_class_centre  reads the one stored in the model's context
+ *                           (what a saved model is scored with);
+ *   dgn_contrast_centre     computes the contrast centre: the targets'
+ *                           centre minus the other training rows';
+ *   dgn_trainer_centre      (dgn/trainer.h) the trainer's (by its score), of
+ *                           its best or last epoch, before it is stored.
+ *
+ * dgn_model_encode allocates nothing. dgn_class_centre, dgn_contrast_centre
+ * and dgn_evaluate_split copy the split's rows (z-scored)
+ * and labels into scratch memory for the call; dgn_model_scores allocates
+ * one batch of features. They run the model, so one model is used by one
+ * thread at a time.
  */
 #ifndef DGN_SCORING_H
 #define DGN_SCORING_H
@@ -29,8 +38,9 @@ DGN_BEGIN_DECLS
 DGN_API dgn_status dgn_model_encode(dgn_model *model, float *f, size_t f_cap,
                                     const float *x, size_t n);
 
-/* Mean feature [out_dim] of the dataset's training targets, in evaluation
- * mode (the model is left in evaluation mode). */
+/* Computes the class centre: the mean feature [out_dim] of the dataset's
+ * training targets, in evaluation mode (the model is left in evaluation
+ * mode). */
 DGN_API dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *model,
                                     const dgn_dataset *data);
 
@@ -58,7 +68,8 @@ DGN_API dgn_status dgn_model_attach_context(dgn_model *model, const dgn_dataset 
                                             const float *centre, const char *settings);
 
 /* Read the context back. Strings belong to the model and live until it is
- * destroyed or its context is attached again; NULL when absent. */
+ * destroyed or its context is attached again; NULL when absent.
+ * dgn_model_class_centre reads the stored centre (it computes nothing). */
 DGN_API const char *dgn_model_component_name(const dgn_model *model, size_t i);
 DGN_API const char *dgn_model_property_name(const dgn_model *model);
 DGN_API const char *dgn_model_settings(const dgn_model *model);

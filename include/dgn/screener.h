@@ -15,7 +15,7 @@
  *
  * Scores: the screener scores with the model's weights multiplied out
  * once (docs/model.md, "Screening: the folded network"), which agrees
- * with dgn_model_scores to rounding (tests/test_scorer.c: within 1e-6),
+ * with dgn_model_scores to rounding (tests/test_screen_eval.c: within 1e-6),
  * not bit for bit.
  *
  * Ownership: the screener copies what it needs from the model, which may

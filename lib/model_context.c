@@ -1,3 +1,6 @@
+/* The context a model carries in its metadata (include/dgn/scoring.h):
+ * component names, units, z-score statistics, property and range, class
+ * centre and settings, with the checks that saving and loading apply. */
 #include "dgn/scoring.h"
 
 #include <math.h>
@@ -5,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "centre.h"
 #include "endian.h"
 #include "error.h"
-#include "dgn/metrics.h"
-#include "model_impl.h"
-#include "scorer.h"
+#include "model_internal.h"
 
 /* Metadata names of the context. Binary values are little-endian. */
 #define META_COMPONENTS "dgn.components" /* names, each NUL-terminated */
@@ -20,204 +22,15 @@
 #define META_UNITS "dgn.units"           /* u32 dgn_units */
 #define META_SETTINGS "dgn.settings"     /* text, NUL-terminated */
 
-dgn_status dgn_model_encode(dgn_model *m, float *f, size_t f_cap, const float *x, size_t n)
-{
-    if (!m || !f || !x)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_encode: NULL argument");
-    size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
-    if (f_cap / k < n)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_encode: f capacity %zu < %zu rows x %zu",
-                        f_cap, n, k);
-    for (size_t i = 0; i < n; i += step) {
-        size_t b = n - i < step ? n - i : step;
-        dgn_status st = dgn_model_forward(m, f + i * k, b * k, x + i * c, b);
-        if (st != DGN_OK)
-            return st;
-    }
-    return DGN_OK;
-}
-
-dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float *centre,
-                            const float *x, size_t n)
-{
-    if (!scores || !m || !centre || !x)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_scores: NULL argument");
-    if (cap < n)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_scores: capacity %zu < %zu rows", cap, n);
-    size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
-    /* A NaN centre would give every row the score NaN, silently. */
-    for (size_t j = 0; j < k; j++)
-        if (!isfinite(centre[j]))
-            return dgn_fail(DGN_E_NONFINITE, "dgn_model_scores: centre[%zu] is %g", j,
-                            (double)centre[j]);
-    float *f = malloc(step * k * sizeof *f);
-    if (!f)
-        return dgn_fail_nomem("feature batch");
-    dgn_model_set_training(m, 0);
-    dgn_status st = DGN_OK;
-    for (size_t i = 0; i < n && st == DGN_OK; i += step) {
-        size_t b = n - i < step ? n - i : step;
-        st = dgn_model_forward(m, f, step * k, x + i * c, b);
-        if (st == DGN_OK)
-            dgn_centre_scores(scores + i, centre, f, b, k);
-    }
-    free(f);
-    return st;
-}
-
-/* Training rows (z-scored) and their labels; caller frees. */
-static dgn_status split_rows(const dgn_dataset *ds, dgn_split split, float **x,
-                             int32_t **y, size_t *n)
-{
-    size_t c = dgn_dataset_n_components(ds);
-    *n = dgn_dataset_n_rows(ds, split);
-    *x = malloc((*n ? *n : 1) * c * sizeof **x);
-    *y = malloc((*n ? *n : 1) * sizeof **y);
-    if (!*x || !*y) {
-        free(*x);
-        free(*y);
-        return dgn_fail_nomem("split rows");
-    }
-    dgn_status st = dgn_dataset_features(ds, split, DGN_VIEW_ZSCORE, *x, *n * c);
-    if (st == DGN_OK)
-        st = dgn_dataset_labels(ds, split, *y, *n);
-    if (st != DGN_OK) {
-        free(*x);
-        free(*y);
-    }
-    return st;
-}
-
-static dgn_status check_pair(const dgn_model *m, const dgn_dataset *ds, const char *fn)
-{
-    if (!m || !ds)
-        return dgn_fail(DGN_E_INVALID, "%s: NULL argument", fn);
-    if (dgn_dataset_n_components(ds) != m->cfg.n_components)
-        return dgn_fail(DGN_E_SHAPE, "%s: the dataset has %zu components, the model %zu",
-                        fn, dgn_dataset_n_components(ds), m->cfg.n_components);
-    return DGN_OK;
-}
-
-/* Mean features [k] of the training targets and, with neg, of the other
- * training rows, in evaluation mode. Only the rows needed go through the
- * network, packed to the front so they pass in full batches; the targets
- * are summed in file order either way, so pos has the same bits with or
- * without neg. */
-static dgn_status class_means(dgn_model *m, const dgn_dataset *ds, float *pos, float *neg)
-{
-    size_t k = m->cfg.out_dim, c = m->cfg.n_components, n;
-    float *x, *f = malloc(m->cfg.max_batch * k * sizeof *f);
-    int32_t *y;
-    if (!f)
-        return dgn_fail_nomem("feature batch");
-    dgn_status st = split_rows(ds, DGN_SPLIT_TRAIN, &x, &y, &n);
-    if (st != DGN_OK) {
-        free(f);
-        return st;
-    }
-    size_t used = 0, count[2] = {0, 0};
-    for (size_t i = 0; i < n; i++)
-        if (y[i] || neg) {
-            memmove(x + used * c, x + i * c, c * sizeof *x);
-            y[used++] = y[i];
-        }
-    double *sum = calloc(2 * k, sizeof *sum); /* [2][k]: others, targets */
-    if (!sum)
-        st = dgn_fail_nomem("centre");
-    dgn_model_set_training(m, 0);
-    for (size_t i = 0; st == DGN_OK && i < used; i += m->cfg.max_batch) {
-        size_t b = used - i < m->cfg.max_batch ? used - i : m->cfg.max_batch;
-        st = dgn_model_forward(m, f, m->cfg.max_batch * k, x + i * c, b);
-        for (size_t r = 0; st == DGN_OK && r < b; r++) {
-            int cls = y[i + r] != 0;
-            count[cls]++;
-            for (size_t j = 0; j < k; j++)
-                sum[cls * k + j] += f[r * k + j];
-        }
-    }
-    for (size_t j = 0; st == DGN_OK && j < k; j++) {
-        pos[j] = (float)(sum[k + j] / (double)count[1]);
-        if (neg)
-            neg[j] = (float)(sum[j] / (double)count[0]);
-    }
-    free(sum);
-    free(f);
-    free(x);
-    free(y);
-    return st;
-}
-
-dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *m, const dgn_dataset *ds)
-{
-    dgn_status st = check_pair(m, ds, "dgn_class_centre");
-    if (st != DGN_OK)
-        return st;
-    size_t k = m->cfg.out_dim;
-    if (!centre || cap < k)
-        return dgn_fail(DGN_E_SHAPE, "dgn_class_centre: capacity %zu < %zu features", cap, k);
-    return class_means(m, ds, centre, NULL);
-}
-
-dgn_status dgn_contrast_centre(float *w, size_t cap, dgn_model *m, const dgn_dataset *ds)
-{
-    dgn_status st = check_pair(m, ds, "dgn_contrast_centre");
-    if (st != DGN_OK)
-        return st;
-    size_t k = m->cfg.out_dim;
-    if (!w || cap < k)
-        return dgn_fail(DGN_E_SHAPE, "dgn_contrast_centre: capacity %zu < %zu features", cap,
-                        k);
-    float *neg = malloc(k * sizeof *neg);
-    if (!neg)
-        return dgn_fail_nomem("centre");
-    st = class_means(m, ds, w, neg);
-    for (size_t j = 0; st == DGN_OK && j < k; j++)
-        w[j] -= neg[j];
-    free(neg);
-    return st;
-}
-
-dgn_status dgn_evaluate_split(double *auc, double *patk, size_t k_top, dgn_model *m,
-                              const float *centre, const dgn_dataset *ds, dgn_split split)
-{
-    dgn_status st = check_pair(m, ds, "dgn_evaluate_split");
-    if (st != DGN_OK)
-        return st;
-    if (!auc || !patk || !centre)
-        return dgn_fail(DGN_E_INVALID, "dgn_evaluate_split: NULL argument");
-    float *x, *s;
-    int32_t *y;
-    size_t n;
-    if ((st = split_rows(ds, split, &x, &y, &n)) != DGN_OK)
-        return st;
-    if (n == 0) {
-        free(x);
-        free(y);
-        return dgn_fail(DGN_E_DATA, "dgn_evaluate_split: the split has no rows");
-    }
-    s = malloc(n * sizeof *s);
-    st = s ? dgn_model_scores(s, n, m, centre, x, n) : dgn_fail_nomem("scores");
-    if (st == DGN_OK)
-        st = dgn_auc(auc, s, y, n);
-    if (st == DGN_OK)
-        st = dgn_precision_at_k(patk, s, y, n, k_top);
-    free(s);
-    free(x);
-    free(y);
-    return st;
-}
-
-/* ---- context ---------------------------------------------------------- */
-
 dgn_status dgn_model_attach_context(dgn_model *m, const dgn_dataset *ds, const float *centre,
                                     const char *settings)
 {
-    dgn_status st = check_pair(m, ds, "dgn_model_attach_context");
+    dgn_status st = dgn_check_model_data(m, ds, "dgn_model_attach_context");
     if (st != DGN_OK)
         return st;
     if (!centre)
         return dgn_fail(DGN_E_INVALID, "dgn_model_attach_context: centre is NULL");
-    size_t c = m->cfg.n_components, k = m->cfg.out_dim, names_len = 0;
+    size_t c = dgn_model_cfg(m)->n_components, k = dgn_model_cfg(m)->out_dim, names_len = 0;
     for (size_t i = 0; i < c; i++)
         names_len += strlen(dgn_dataset_component_name(ds, i)) + 1;
     unsigned char *buf = malloc(names_len + 16 * c + 4 * k + 32);
@@ -272,12 +85,13 @@ dgn_status dgn_model_attach_context(dgn_model *m, const dgn_dataset *ds, const f
 static const unsigned char *blob(const dgn_model *m, const char *name, size_t size,
                                  size_t *got)
 {
-    const dgn_meta *e = dgn_model_find_meta(m, name);
-    if (!e || (size && e->size != size))
+    const unsigned char *b;
+    size_t n;
+    if (!dgn_model_meta_lookup(m, name, &b, &n) || (size && n != size))
         return NULL;
     if (got)
-        *got = e->size;
-    return e->data;
+        *got = n;
+    return b;
 }
 
 /* ---- checks of the stored context -------------------------------------- */
@@ -291,14 +105,15 @@ static const char *nonfinite_name(double v)
 static dgn_status sized(const unsigned char **b, const dgn_model *m, const char *name,
                         size_t size, const char *what, const char *where)
 {
-    const dgn_meta *e = dgn_model_find_meta(m, name);
+    const unsigned char *data;
+    size_t got;
     *b = NULL;
-    if (!e)
+    if (!dgn_model_meta_lookup(m, name, &data, &got))
         return DGN_OK;
-    if (e->size != size)
+    if (got != size)
         return dgn_fail(DGN_E_FORMAT, "%s: %s (metadata %s) holds %zu bytes, expected %zu",
-                        where, what, name, e->size, size);
-    *b = e->data;
+                        where, what, name, got, size);
+    *b = data;
     return DGN_OK;
 }
 
@@ -316,7 +131,7 @@ static const char *component_label(const dgn_model *m, size_t i, char *buf, size
 
 static dgn_status check_zscore(const dgn_model *m, const char *where)
 {
-    size_t c = m->cfg.n_components;
+    size_t c = dgn_model_cfg(m)->n_components;
     const unsigned char *b;
     dgn_status st = sized(&b, m, META_ZSCORE, 16 * c, "z-score statistics", where);
     char label[300];
@@ -340,7 +155,7 @@ static dgn_status check_zscore(const dgn_model *m, const char *where)
 
 static dgn_status check_centre(const dgn_model *m, const char *where)
 {
-    size_t k = m->cfg.out_dim;
+    size_t k = dgn_model_cfg(m)->out_dim;
     const unsigned char *b;
     dgn_status st = sized(&b, m, META_CENTRE, 4 * k, "class centre", where);
     for (size_t j = 0; b && st == DGN_OK && j < k; j++) {
@@ -372,9 +187,10 @@ static dgn_status check_range(const dgn_model *m, const char *where)
 static dgn_status check_text(const dgn_model *m, const char *name, const char *what,
                              size_t min_len, const char *where)
 {
-    const dgn_meta *e = dgn_model_find_meta(m, name);
-    if (e && (e->size < min_len + 1 ||
-              memchr(e->data, '\0', e->size) != e->data + e->size - 1))
+    const unsigned char *b;
+    size_t n;
+    if (dgn_model_meta_lookup(m, name, &b, &n) &&
+        (n < min_len + 1 || memchr(b, '\0', n) != b + n - 1))
         return dgn_fail(DGN_E_FORMAT, "%s: %s (metadata %s) is not one NUL-terminated%s "
                         "text", where, what, name, min_len ? ", non-empty" : "");
     return DGN_OK;
@@ -382,23 +198,24 @@ static dgn_status check_text(const dgn_model *m, const char *name, const char *w
 
 static dgn_status check_components(const dgn_model *m, const char *where)
 {
-    const dgn_meta *e = dgn_model_find_meta(m, META_COMPONENTS);
-    if (!e)
+    const unsigned char *b;
+    size_t size;
+    if (!dgn_model_meta_lookup(m, META_COMPONENTS, &b, &size))
         return DGN_OK;
-    size_t names = 0, c = m->cfg.n_components;
+    size_t names = 0, c = dgn_model_cfg(m)->n_components;
     int empty = 0;
-    for (size_t i = 0, start = 0; i < e->size; i++)
-        if (e->data[i] == '\0') {
+    for (size_t i = 0, start = 0; i < size; i++)
+        if (b[i] == '\0') {
             empty |= i == start;
             names++;
             start = i + 1;
         }
-    if (e->size == 0 || e->data[e->size - 1] != '\0' || names != c || empty)
+    if (size == 0 || b[size - 1] != '\0' || names != c || empty)
         return dgn_fail(DGN_E_FORMAT, "%s: component names (metadata %s): need %zu "
                         "non-empty, NUL-terminated names, found %zu%s", where,
                         META_COMPONENTS, c, names,
                         empty ? " (some empty)"
-                        : e->size && e->data[e->size - 1] ? " and unterminated text" : "");
+                        : size && b[size - 1] ? " and unterminated text" : "");
     return DGN_OK;
 }
 
@@ -436,7 +253,7 @@ const char *dgn_model_component_name(const dgn_model *m, size_t i)
 {
     size_t n;
     const unsigned char *b = blob(m, META_COMPONENTS, 0, &n);
-    if (!b || i >= m->cfg.n_components || n == 0 || b[n - 1] != '\0')
+    if (!b || i >= dgn_model_cfg(m)->n_components || n == 0 || b[n - 1] != '\0')
         return NULL;
     const char *p = (const char *)b, *end = p + n;
     while (i-- && p < end)
@@ -460,57 +277,65 @@ static dgn_status missing(const char *what)
                     "or call dgn_model_attach_context)", what);
 }
 
+/* n values of the entry `name` (`size` bytes once `check` accepts it),
+ * from value `first` on: f64 into d, or f32 into f, for the call `fn`
+ * whose buffer holds cap values. */
+static dgn_status copy_out(double *d, float *f, size_t cap, const dgn_model *m,
+                           const char *fn, dgn_status (*check)(const dgn_model *, const char *),
+                           const char *name, size_t size, const char *what, size_t first,
+                           size_t n)
+{
+    dgn_status st = check(m, fn);
+    if (st != DGN_OK)
+        return st;
+    const unsigned char *b = blob(m, name, size, NULL);
+    if (!b)
+        return missing(what);
+    if (cap < n)
+        return dgn_fail(DGN_E_SHAPE, "%s: capacity %zu < %zu", fn, cap, n);
+    for (size_t i = 0; i < n; i++) {
+        if (d)
+            d[i] = dgn_get_f64le(b + 8 * (first + i));
+        else
+            f[i] = dgn_get_f32le(b + 4 * (first + i));
+    }
+    return DGN_OK;
+}
+
 dgn_status dgn_model_target_range(const dgn_model *m, double *lo, double *hi)
 {
     if (!m || !lo || !hi)
         return dgn_fail(DGN_E_INVALID, "dgn_model_target_range: NULL argument");
-    dgn_status st = check_range(m, "dgn_model_target_range");
-    if (st != DGN_OK)
-        return st;
-    const unsigned char *b = blob(m, META_RANGE, 16, NULL);
-    if (!b)
-        return missing("target range");
-    *lo = dgn_get_f64le(b);
-    *hi = dgn_get_f64le(b + 8);
-    return DGN_OK;
+    double r[2] = {0, 0};
+    dgn_status st = copy_out(r, NULL, 2, m, "dgn_model_target_range", check_range,
+                             META_RANGE, 16, "target range", 0, 2);
+    if (st == DGN_OK) {
+        *lo = r[0];
+        *hi = r[1];
+    }
+    return st;
 }
 
+/* The entry holds mean[n] then std[n]. */
 dgn_status dgn_model_zscore_stats(const dgn_model *m, double *mean, double *std, size_t cap)
 {
     if (!m || !mean || !std)
         return dgn_fail(DGN_E_INVALID, "dgn_model_zscore_stats: NULL argument");
-    size_t c = m->cfg.n_components;
-    dgn_status st = check_zscore(m, "dgn_model_zscore_stats");
-    if (st != DGN_OK)
-        return st;
-    const unsigned char *b = blob(m, META_ZSCORE, 16 * c, NULL);
-    if (!b)
-        return missing("z-score statistics");
-    if (cap < c)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_zscore_stats: capacity %zu < %zu", cap, c);
-    for (size_t i = 0; i < c; i++) {
-        mean[i] = dgn_get_f64le(b + 8 * i);
-        std[i] = dgn_get_f64le(b + 8 * (c + i));
-    }
-    return DGN_OK;
+    size_t c = dgn_model_cfg(m)->n_components;
+    dgn_status st = copy_out(mean, NULL, cap, m, "dgn_model_zscore_stats", check_zscore,
+                             META_ZSCORE, 16 * c, "z-score statistics", 0, c);
+    return st != DGN_OK ? st
+                        : copy_out(std, NULL, cap, m, "dgn_model_zscore_stats", check_zscore,
+                                   META_ZSCORE, 16 * c, "z-score statistics", c, c);
 }
 
 dgn_status dgn_model_class_centre(const dgn_model *m, float *centre, size_t cap)
 {
     if (!m || !centre)
         return dgn_fail(DGN_E_INVALID, "dgn_model_class_centre: NULL argument");
-    size_t k = m->cfg.out_dim;
-    dgn_status st = check_centre(m, "dgn_model_class_centre");
-    if (st != DGN_OK)
-        return st;
-    const unsigned char *b = blob(m, META_CENTRE, 4 * k, NULL);
-    if (!b)
-        return missing("class centre");
-    if (cap < k)
-        return dgn_fail(DGN_E_SHAPE, "dgn_model_class_centre: capacity %zu < %zu", cap, k);
-    for (size_t j = 0; j < k; j++)
-        centre[j] = dgn_get_f32le(b + 4 * j);
-    return DGN_OK;
+    size_t k = dgn_model_cfg(m)->out_dim;
+    return copy_out(NULL, centre, cap, m, "dgn_model_class_centre", check_centre,
+                    META_CENTRE, 4 * k, "class centre", 0, k);
 }
 
 dgn_units dgn_model_units(const dgn_model *m)
