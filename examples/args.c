@@ -373,7 +373,7 @@ int paper_parse(paper_options *o, cli_args *p)
 {
     memset(o, 0, sizeof *o);
     o->property = "TG";
-    o->epochs = 60;
+    o->epochs = 0; /* the library's default */
     o->seed = 2024;
     o->split_seeds = o->net_seeds = 3;
     o->threads = 1;

@@ -60,6 +60,14 @@ dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version
     cfg->select = DGN_METRIC_AUC;
     cfg->k = 100;
     cfg->patience = 8;
+    if (version < 2)
+        return DGN_OK;
+    /* Sized in steps, so that a small table trains as long as a large one
+     * (docs/training.md, "Steps, not epochs"); epochs only caps. */
+    cfg->epochs = 1000;
+    cfg->max_steps = 10000;
+    cfg->min_steps = 3000;
+    cfg->score = DGN_SCORE_CONTRAST;
     return DGN_OK;
 }
 

@@ -150,6 +150,7 @@ START_TEST(callback_and_patience_stop_early)
     cfg.lr = 1e-9;
     cfg.patience = 2;
     cfg.epochs = 50;
+    cfg.min_steps = 0;
     ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
     ck_assert_int_eq(dgn_trainer_fit(t, &best), DGN_OK);
     ck_assert_uint_lt(s.calls, 50);
@@ -323,6 +324,7 @@ START_TEST(step_budget_and_min_steps)
     dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
     cfg.batch = 32;
     cfg.epochs = 10;
+    cfg.min_steps = 0;
     cfg.max_steps = 40; /* 15 + 15 + 10 */
     seen s = {0};
     cfg.progress = record;
@@ -373,7 +375,14 @@ START_TEST(version_1_config_trains_as_before)
     ck_assert_int_eq(dgn_trainer_config_init(&v1, 1), DGN_OK);
     ck_assert_uint_eq(v1.version, 1);
     ck_assert_int_eq(dgn_trainer_config_validate(&v1), DGN_OK);
+    ck_assert_uint_eq(v1.epochs, 60);
     ck_assert_int_eq(dgn_trainer_config_init(&v2, DGN_TRAINER_CONFIG_VERSION), DGN_OK);
+    /* The documented defaults (trainer.h, docs/training.md). */
+    ck_assert_uint_eq(v2.epochs, 1000);
+    ck_assert_uint_eq(v2.min_steps, 3000);
+    ck_assert_uint_eq(v2.max_steps, 10000);
+    ck_assert_int_eq(v2.score, DGN_SCORE_CONTRAST);
+    ck_assert_int_eq(v2.schedule, DGN_LR_CONSTANT);
     v1.batch = v2.batch = 32;
     v2.schedule = DGN_LR_CONSTANT;
     v2.score = DGN_SCORE_CENTRE;

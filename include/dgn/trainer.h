@@ -12,11 +12,13 @@
  * replacement from its class, so rare-class rows recur and some
  * common-class rows are skipped. Positives (the anchor's class) and
  * negatives (the other) are always random draws. The epoch ends with an
- * evaluation on the validation split: the class centre is recomputed and
- * scored (AUC and Precision@k). fit keeps the best epoch's state by the
- * chosen metric, stops early after `patience` epochs without improvement,
- * restores the best state and attaches the context (names, statistics,
- * range, centre) to the model.
+ * evaluation on the validation split: the centre (by default the contrast
+ * centre, dgn_contrast_centre; the paper's class centre with
+ * DGN_SCORE_CENTRE) is recomputed and the rows scored by ⟨centre, f⟩ (AUC
+ * and Precision@k). fit keeps the best epoch's state by the chosen metric,
+ * stops early after `patience` epochs without improvement once min_steps
+ * steps are taken, or when max_steps are, restores the best state and
+ * attaches the context (names, statistics, range, centre) to the model.
  *
  * Ownership: the trainer borrows the model and the dataset; both must
  * outlive it, and nothing else may use them while it trains. step and
@@ -44,7 +46,7 @@ typedef enum dgn_metric {
 typedef struct dgn_epoch_report {
     size_t epoch;          /* 1-based */
     double loss;           /* mean training loss of the epoch */
-    double auc;            /* validation AUC of the centre score; NaN without
+    double auc;            /* validation AUC of the score; NaN without
                               validation rows */
     double precision_at_k; /* validation Precision@k; NaN likewise */
     size_t k;
@@ -71,15 +73,17 @@ typedef enum dgn_score {
                               (dgn_contrast_centre) */
 } dgn_score;
 
-/* Version 2 adds max_steps, min_steps, schedule, warmup_steps and score;
- * a version-1 struct ends at progress_user and trains as version 1 did. */
+/* Version 2 adds max_steps, min_steps, schedule, warmup_steps and score,
+ * and its defaults size training in steps (epochs 1000 only caps) and
+ * score by the contrast centre. A version-1 struct ends at progress_user
+ * and trains as version 1 did (60 epochs, the centre score). */
 #define DGN_TRAINER_CONFIG_VERSION 2
 
 /* Grows only at the end; fill with dgn_trainer_config_init(). */
 typedef struct dgn_trainer_config {
     unsigned int version;
     size_t batch;          /* triplets per step: 128 */
-    size_t epochs;         /* at most: 60 */
+    size_t epochs;         /* at most: 1000 (60 for a version-1 struct) */
     double lr;             /* Adam learning rate: 2e-3 */
     double beta1, beta2;   /* 0.9, 0.999 */
     double eps;            /* 1e-8 */
@@ -94,13 +98,13 @@ typedef struct dgn_trainer_config {
     void *progress_user;
     /* Version 2. */
     size_t max_steps;      /* optimiser steps at most, over all epochs; 0: only
-                              epochs limit: 0 */
+                              epochs limit: 10000 */
     size_t min_steps;      /* patience cannot stop training before this many
                               steps, so a small table (few steps per epoch)
-                              still trains long enough: 0 */
+                              still trains long enough: 3000 */
     dgn_lr_schedule schedule; /* DGN_LR_CONSTANT */
     size_t warmup_steps;   /* with DGN_LR_COSINE: 0 */
-    dgn_score score;       /* DGN_SCORE_CENTRE */
+    dgn_score score;       /* DGN_SCORE_CONTRAST */
 } dgn_trainer_config;
 
 DGN_API dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version);
