@@ -128,6 +128,7 @@ def main():
     ap.add_argument("--split-seeds", type=int, default=1)
     ap.add_argument("--net-seeds", type=int, default=1)
     ap.add_argument("--only", default="", help="comma-separated task name prefixes")
+    ap.add_argument("--splits", default="group,random", help="which splits to run")
     ap.add_argument("--dgn-args", default="", help="extra dgn-train options")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--study-scores", action="store_true",
@@ -146,10 +147,12 @@ def main():
     rows = []
     start = time.time()
     for name, kind, lo, hi, splits in tasks(a.quick):
-        if a.only and not any(name.startswith(p) for p in a.only.split(",")):
+        # Prefixes may spell a space as "-": --only paper-300-400,rows
+        if a.only and not any(name.replace(" ", "-").startswith(p.replace(" ", "-"))
+                              for p in a.only.split(",")):
             continue
         src = table(kind, work, a.quick)
-        for split in splits:
+        for split in [x for x in splits if x in a.splits.split(",")]:
             for ss in range(1, a.split_seeds + 1):
                 pre = os.path.join(work, f"{kind}-{lo:g}-{hi:g}-{split}-{ss}")
                 cmd = [bench, "split", src, "--lo", str(lo), "--hi", str(hi), "--seed",
