@@ -18,18 +18,7 @@ static const char *NAMES[C] = {"SiO2", "B2O3", "W% Na2O"};
 static dgn_dataset *toy_data(void)
 {
     static double x[N * C], y[N];
-    unsigned st = 9;
-    for (int i = 0; i < N; i++) {
-        double s = 0;
-        for (int j = 0; j < C; j++) {
-            st = st * 1664525u + 1013904223u;
-            x[i * C + j] = 0.05 + (double)(st >> 8) / 16777216.0;
-            s += x[i * C + j];
-        }
-        for (int j = 0; j < C; j++)
-            x[i * C + j] *= 100 / s;
-        y[i] = 10 * x[i * C];
-    }
+    toy_compositions(x, y, N, C, 9, 100, 1000);
     dgn_dataset_config cfg;
     dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION);
     cfg.lo = 250;

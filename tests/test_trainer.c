@@ -15,18 +15,7 @@ static dgn_dataset *toy_data(uint64_t seed)
 {
     enum { N = 600, C = 4 };
     static double x[N * C], y[N];
-    unsigned st = 5;
-    for (int i = 0; i < N; i++) {
-        double s = 0;
-        for (int j = 0; j < C; j++) {
-            st = st * 1664525u + 1013904223u;
-            x[i * C + j] = 0.05 + (double)(st >> 8) / 16777216.0;
-            s += x[i * C + j];
-        }
-        for (int j = 0; j < C; j++)
-            x[i * C + j] /= s;
-        y[i] = 1000 * x[i * C];
-    }
+    toy_compositions(x, y, N, C, 5, 1, 1000);
     dgn_dataset_config cfg;
     dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION);
     cfg.lo = 300;
