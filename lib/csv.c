@@ -71,9 +71,7 @@ void dgn_csv_close(dgn_csv *r)
 {
     if (!r)
         return;
-    free(r->buf);
-    free(r->name);
-    free(r->field);
+    DGN_FREE_ALL(r->buf, r->name, r->field);
     if (r->c_locale != (locale_t)0)
         freelocale(r->c_locale);
     zero(r);

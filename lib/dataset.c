@@ -47,13 +47,7 @@ void dgn_dataset_destroy(dgn_dataset *ds)
     if (ds->names)
         for (size_t i = 0; i < ds->n_comp; i++)
             free(ds->names[i]);
-    free(ds->names);
-    free(ds->property);
-    free(ds->x);
-    free(ds->y);
-    free(ds->label);
-    free(ds->mean);
-    free(ds->std);
+    DGN_FREE_ALL(ds->names, ds->property, ds->x, ds->y, ds->label, ds->mean, ds->std);
     dgn_triplets_destroy(ds->triplets);
     free(ds);
 }
@@ -244,10 +238,9 @@ static dgn_status finish(dgn_dataset **out, dgn_table *a, const dgn_table *vt,
 dgn_status dgn_dataset_load_csv(dgn_dataset **out, const char *path,
                                 const dgn_dataset_config *cfg)
 {
-    if (!out || !path)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_load_csv: out and path must not be NULL");
-    *out = NULL;
-    dgn_status st = dgn_dataset_config_validate(cfg);
+    dgn_status st = DGN_CREATE_CHECKS(out, path,
+                                      "dgn_dataset_load_csv: out and path must not be NULL",
+                                      dgn_dataset_config_validate(cfg));
     if (st != DGN_OK)
         return st;
 
@@ -273,10 +266,8 @@ dgn_status dgn_dataset_from_arrays(dgn_dataset **out,
                                    const char *property_name,
                                    const dgn_dataset_config *cfg)
 {
-    if (!out)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_from_arrays: out is NULL");
-    *out = NULL;
-    dgn_status st = dgn_dataset_config_validate(cfg);
+    dgn_status st = DGN_CREATE_CHECKS(out, 1, "dgn_dataset_from_arrays: out is NULL",
+                                      dgn_dataset_config_validate(cfg));
     if (st != DGN_OK)
         return st;
     if (cfg->property || cfg->components || cfg->valid_path || dgn_dataset_test_path(cfg))

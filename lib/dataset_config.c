@@ -32,28 +32,15 @@ static const dgn_dataset_config defaults = {
 
 dgn_status dgn_dataset_config_init(dgn_dataset_config *cfg, unsigned int version)
 {
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: cfg is NULL");
-    if (version == 0 || version > DGN_DATASET_CONFIG_VERSION)
-        return dgn_fail(DGN_E_INVALID, "dgn_dataset_config_init: version %u is not "
-                        "supported (this library knows versions 1 to %u)", version,
-                        DGN_DATASET_CONFIG_VERSION);
-    /* Only the caller's version's bytes: a version-1 struct is smaller. */
-    memcpy(cfg, &defaults, config_size(version));
-    cfg->version = version;
-    return DGN_OK;
+    return dgn_config_init(cfg, version, DGN_DATASET_CONFIG_VERSION,
+                           "dgn_dataset_config_init", &defaults, config_size(version));
 }
 
 #define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "dataset config: " __VA_ARGS__)
 
-dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
+/* The fields of version 1. */
+static dgn_status check_version_1(const dgn_dataset_config *cfg)
 {
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dataset config is NULL");
-    if (cfg->version == 0 || cfg->version > DGN_DATASET_CONFIG_VERSION)
-        return BAD_FIELD("version: %u is not a known version (use "
-                         "dgn_dataset_config_init with DGN_DATASET_CONFIG_VERSION)",
-                         cfg->version);
     if (!isfinite(cfg->lo) || !isfinite(cfg->hi))
         return BAD_FIELD("lo and hi: the target range must be set to finite "
                          "values (got %g, %g)", cfg->lo, cfg->hi);
@@ -84,8 +71,12 @@ dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
             return BAD_FIELD("components[%zu]: empty name", i);
     if (cfg->property && !cfg->property[0])
         return BAD_FIELD("property: empty name (use NULL for the last column)");
-    if (cfg->version < 2)
-        return DGN_OK;
+    return DGN_OK;
+}
+
+/* The fields version 2 added, and how they combine with the others. */
+static dgn_status check_version_2(const dgn_dataset_config *cfg)
+{
     if (!(cfg->test_fraction >= 0 && cfg->test_fraction < 1))
         return BAD_FIELD("test_fraction: %g is outside [0, 1)", cfg->test_fraction);
     if (cfg->test_path && cfg->test_fraction > 0)
@@ -99,4 +90,14 @@ dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
                          "rows; the sum must be below 1", cfg->valid_fraction,
                          cfg->test_fraction);
     return DGN_OK;
+}
+
+dgn_status dgn_dataset_config_validate(const dgn_dataset_config *cfg)
+{
+    dgn_status st = dgn_check_config_version(cfg, DGN_DATASET_CONFIG_VERSION, "dataset", 1);
+    if (st == DGN_OK)
+        st = check_version_1(cfg);
+    if (st == DGN_OK && cfg->version >= 2)
+        st = check_version_2(cfg);
+    return st;
 }

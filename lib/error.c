@@ -134,8 +134,8 @@ const char *dgn_status_str(dgn_status status)
     return "DGN_E_UNKNOWN";
 }
 
-dgn_status dgn_check_config_init(const void *cfg, unsigned int version, unsigned int known,
-                                 const char *fn)
+dgn_status dgn_config_init(void *cfg, unsigned int version, unsigned int known,
+                           const char *fn, const void *defaults, size_t size)
 {
     if (!cfg)
         return dgn_fail(DGN_E_INVALID, "%s: cfg is NULL", fn);
@@ -143,5 +143,35 @@ dgn_status dgn_check_config_init(const void *cfg, unsigned int version, unsigned
     if (version == 0 || version > known)
         return dgn_fail(DGN_E_INVALID, "%s: version %u is not supported (this library "
                         "knows versions 1 to %u)", fn, version, known);
+    memcpy(cfg, defaults, size); /* padding included: configs compare with memcmp */
+    *(unsigned int *)cfg = version;
     return DGN_OK;
+}
+
+dgn_status dgn_check_config_version(const void *cfg, unsigned int known, const char *what,
+                                    int hint)
+{
+    if (!cfg)
+        return dgn_fail(DGN_E_INVALID, "%s config is NULL", what);
+    /* Every config's first member is its version. */
+    unsigned int version = *(const unsigned int *)cfg;
+    if (version != 0 && version <= known)
+        return DGN_OK;
+    if (!hint)
+        return dgn_fail(DGN_E_INVALID, "%s config: version: %u is not a known version", what,
+                        version);
+    char upper[32];
+    size_t i = 0;
+    for (; what[i] && i + 1 < sizeof upper; i++)
+        upper[i] = (char)(what[i] >= 'a' && what[i] <= 'z' ? what[i] - 'a' + 'A' : what[i]);
+    upper[i] = '\0';
+    return dgn_fail(DGN_E_INVALID, "%s config: version: %u is not a known version (use "
+                    "dgn_%s_config_init with DGN_%s_CONFIG_VERSION)", what, version, what,
+                    upper);
+}
+
+void dgn_free_each(void *const *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(p[i]);
 }

@@ -1,4 +1,5 @@
-/* Private: recording the thread's last error. */
+/* Private: recording the thread's last error, and the checks and the
+ * clean-up that every handle's config, create and destroy calls share. */
 #ifndef DGN_LIB_ERROR_H
 #define DGN_LIB_ERROR_H
 
@@ -25,12 +26,35 @@ dgn_status dgn_fail(dgn_status status, const char *fmt, ...) DGN_PRINTF(2, 3);
 /* Out-of-memory shorthand naming what was being allocated. */
 dgn_status dgn_fail_nomem(const char *what);
 
-/* The common start of every dgn_xxx_config_init: cfg not NULL, version
- * from 1 to `known` (older versions stay accepted). The caller then fills
+/* The whole of every dgn_xxx_config_init: cfg not NULL, version from 1
+ * to `known` (older versions stay accepted), then the first `size` bytes
+ * of `defaults` (a static struct, so its padding is zero), which must be
  * only that version's fields: a struct of an older version is smaller.
- * `fn` names the caller in the message. */
-dgn_status dgn_check_config_init(const void *cfg, unsigned int version, unsigned int known,
-                                 const char *fn);
+ * cfg's first member, its version, is then set. `fn` names the caller in
+ * the message. */
+dgn_status dgn_config_init(void *cfg, unsigned int version, unsigned int known,
+                           const char *fn, const void *defaults, size_t size);
+
+/* The common start of every dgn_xxx_config_validate: "<what> config is
+ * NULL", or "<what> config: version: N is not a known version" unless
+ * 1 <= N <= known, with hint followed by " (use dgn_<what>_config_init
+ * with DGN_<WHAT>_CONFIG_VERSION)". cfg's first member is its version. */
+dgn_status dgn_check_config_version(const void *cfg, unsigned int known, const char *what,
+                                    int hint);
+
+/* The common start of every create call, as one status: DGN_E_INVALID
+ * with the message msg when out is NULL or args_ok is false; otherwise
+ * *out = NULL (what the caller gets back on any failure) and then the
+ * status of validate, an expression evaluated only then. */
+#define DGN_CREATE_CHECKS(out, args_ok, msg, validate)                        \
+    (!(out) || !(args_ok) ? dgn_fail(DGN_E_INVALID, "%s", (msg))              \
+                          : (*(out) = NULL, (validate)))
+
+/* free() each of the n pointers; DGN_FREE_ALL(a, b, c) lists them. */
+void dgn_free_each(void *const *p, size_t n);
+#define DGN_FREE_ALL(...)                                                     \
+    dgn_free_each((void *const[]){__VA_ARGS__},                               \
+                  sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
 
 /* src for a one-line message: control bytes and DEL as \xNN, cut to fit
  * cap (names read from a file may hold anything). */

@@ -61,15 +61,24 @@ static size_t tie_group(const ranked *r, size_t i, size_t n, size_t *pos, size_t
     return j;
 }
 
-dgn_status dgn_auc(double *auc, const float *scores, const int32_t *labels, size_t n)
+/* A metric of the rows in rank order, into out. */
+typedef void (*ranked_metric)(void *out, const ranked *r, size_t n, size_t n_pos);
+
+/* Ranks the rows (rank_rows), then runs metric on them. */
+static dgn_status on_ranks(ranked_metric metric, void *out, const char *fn,
+                           const float *scores, const int32_t *labels, size_t n, int both)
 {
-    if (!auc)
-        return dgn_fail(DGN_E_INVALID, "dgn_auc: auc is NULL");
     ranked *r;
     size_t n_pos = 0;
-    dgn_status st = rank_rows(&r, &n_pos, "dgn_auc", scores, labels, n, 1);
-    if (st != DGN_OK)
-        return st;
+    dgn_status st = rank_rows(&r, &n_pos, fn, scores, labels, n, both);
+    if (st == DGN_OK)
+        metric(out, r, n, n_pos);
+    free(r);
+    return st;
+}
+
+static void auc_of(void *out, const ranked *r, size_t n, size_t n_pos)
+{
     size_t n_neg = n - n_pos;
     /* Walk from the best score: each positive beats the negatives below
      * it; within a tie group, half of each positive-negative pair. */
@@ -81,9 +90,29 @@ dgn_status dgn_auc(double *auc, const float *scores, const int32_t *labels, size
         neg_above += neg;
         i = j;
     }
-    *auc = wins / ((double)n_pos * (double)n_neg);
-    free(r);
-    return DGN_OK;
+    *(double *)out = wins / ((double)n_pos * (double)n_neg);
+}
+
+dgn_status dgn_auc(double *auc, const float *scores, const int32_t *labels, size_t n)
+{
+    if (!auc)
+        return dgn_fail(DGN_E_INVALID, "dgn_auc: auc is NULL");
+    return on_ranks(auc_of, auc, "dgn_auc", scores, labels, n, 1);
+}
+
+typedef struct precision_out {
+    double *precision;
+    size_t k;
+} precision_out;
+
+static void precision_of(void *out, const ranked *r, size_t n, size_t n_pos)
+{
+    (void)n_pos;
+    precision_out *p = out;
+    size_t k = p->k > n ? n : p->k, hits = 0;
+    for (size_t i = 0; i < k; i++)
+        hits += r[i].label;
+    *p->precision = (double)hits / (double)k;
 }
 
 dgn_status dgn_precision_at_k(double *precision, const float *scores,
@@ -91,19 +120,30 @@ dgn_status dgn_precision_at_k(double *precision, const float *scores,
 {
     if (!precision || k == 0)
         return dgn_fail(DGN_E_INVALID, "dgn_precision_at_k: need precision and k >= 1");
-    ranked *r;
-    size_t n_pos = 0;
-    dgn_status st = rank_rows(&r, &n_pos, "dgn_precision_at_k", scores, labels, n, 0);
-    if (st != DGN_OK)
-        return st;
-    if (k > n)
-        k = n;
-    size_t hits = 0;
-    for (size_t i = 0; i < k; i++)
-        hits += r[i].label;
-    *precision = (double)hits / (double)k;
-    free(r);
-    return DGN_OK;
+    precision_out p = {precision, k};
+    return on_ranks(precision_of, &p, "dgn_precision_at_k", scores, labels, n, 0);
+}
+
+typedef struct roc_out {
+    float *fpr, *tpr;
+    size_t *n_points;
+} roc_out;
+
+static void roc_of(void *out, const ranked *r, size_t n, size_t n_pos)
+{
+    roc_out *o = out;
+    size_t n_neg = n - n_pos;
+    size_t m = 0, tp = 0, fp = 0;
+    o->fpr[m] = o->tpr[m] = 0;
+    m++;
+    for (size_t i = 0; i < n;) {
+        size_t j = tie_group(r, i, n, &tp, &fp);
+        o->fpr[m] = (float)((double)fp / (double)n_neg);
+        o->tpr[m] = (float)((double)tp / (double)n_pos);
+        m++;
+        i = j;
+    }
+    *o->n_points = m;
 }
 
 dgn_status dgn_roc_curve(float *fpr, float *tpr, size_t cap, size_t *n_points,
@@ -114,23 +154,6 @@ dgn_status dgn_roc_curve(float *fpr, float *tpr, size_t cap, size_t *n_points,
     *n_points = 0;
     if (cap < n + 1)
         return dgn_fail(DGN_E_SHAPE, "dgn_roc_curve: capacity %zu < %zu points", cap, n + 1);
-    ranked *r;
-    size_t n_pos = 0;
-    dgn_status st = rank_rows(&r, &n_pos, "dgn_roc_curve", scores, labels, n, 1);
-    if (st != DGN_OK)
-        return st;
-    size_t n_neg = n - n_pos;
-    size_t m = 0, tp = 0, fp = 0;
-    fpr[m] = tpr[m] = 0;
-    m++;
-    for (size_t i = 0; i < n;) {
-        size_t j = tie_group(r, i, n, &tp, &fp);
-        fpr[m] = (float)((double)fp / (double)n_neg);
-        tpr[m] = (float)((double)tp / (double)n_pos);
-        m++;
-        i = j;
-    }
-    *n_points = m;
-    free(r);
-    return DGN_OK;
+    roc_out o = {fpr, tpr, n_points};
+    return on_ranks(roc_of, &o, "dgn_roc_curve", scores, labels, n, 1);
 }

@@ -28,13 +28,8 @@ static const dgn_model_config DEFAULTS = {
 
 dgn_status dgn_model_config_init(dgn_model_config *cfg, unsigned int version)
 {
-    dgn_status st = dgn_check_config_init(cfg, version, DGN_MODEL_CONFIG_VERSION,
-                                          "dgn_model_config_init");
-    if (st != DGN_OK)
-        return st;
-    memcpy(cfg, &DEFAULTS, sizeof *cfg); /* padding included: configs compare with memcmp */
-    cfg->version = version;
-    return DGN_OK;
+    return dgn_config_init(cfg, version, DGN_MODEL_CONFIG_VERSION, "dgn_model_config_init",
+                           &DEFAULTS, sizeof DEFAULTS);
 }
 
 #define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "model config: " __VA_ARGS__)
@@ -169,12 +164,9 @@ size_t dgn_model_param_floats(const dgn_model_config *c)
 
 dgn_status dgn_model_config_validate(const dgn_model_config *cfg)
 {
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "model config is NULL");
-    if (cfg->version == 0 || cfg->version > DGN_MODEL_CONFIG_VERSION)
-        return BAD_FIELD("version: %u is not a known version (use "
-                         "dgn_model_config_init with DGN_MODEL_CONFIG_VERSION)",
-                         cfg->version);
+    dgn_status st = dgn_check_config_version(cfg, DGN_MODEL_CONFIG_VERSION, "model", 1);
+    if (st != DGN_OK)
+        return st;
     if (cfg->n_components < 1 || cfg->n_components > MAX_DIM)
         return BAD_FIELD("n_components: %zu is outside [1, %zu]", cfg->n_components, MAX_DIM);
     if (cfg->interaction != 0 && cfg->interaction != 1)
@@ -210,17 +202,9 @@ void dgn_model_destroy(dgn_model *m)
     if (!m)
         return;
     dgn_pool_destroy(m->pool);
-    free(m->params);
-    free(m->grads);
-    free(m->run_mean);
-    free(m->work);
-    for (size_t i = 0; i < m->n_meta; i++) {
-        free(m->meta[i].name);
-        free(m->meta[i].data);
-    }
-    free(m->meta);
-    free(m->meta_slot);
-    free(m);
+    for (size_t i = 0; i < m->n_meta; i++)
+        DGN_FREE_ALL(m->meta[i].name, m->meta[i].data);
+    DGN_FREE_ALL(m->params, m->grads, m->run_mean, m->work, m->meta, m->meta_slot, m);
 }
 
 /* Carve a tensor of `size` floats out of params/grads at *off. */
@@ -290,15 +274,9 @@ static void init_weights(dgn_model *m)
     init_uniform(&m->rng, m->b2, k, 1.0 / sqrt((double)h));
 }
 
-dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
+/* The struct and its three allocations, for a valid config. */
+static dgn_status alloc_model(dgn_model **out, const dgn_model_config *cfg)
 {
-    if (!out)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_create: out is NULL");
-    *out = NULL;
-    dgn_status st = dgn_model_config_validate(cfg);
-    if (st != DGN_OK)
-        return st;
-
     dgn_model *m = calloc(1, sizeof *m);
     if (!m)
         return dgn_fail_nomem("model");
@@ -313,6 +291,19 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
         dgn_model_destroy(m);
         return dgn_fail_nomem("model parameters and work buffers");
     }
+    *out = m;
+    return DGN_OK;
+}
+
+dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
+{
+    dgn_status st = DGN_CREATE_CHECKS(out, 1, "dgn_model_create: out is NULL",
+                                      dgn_model_config_validate(cfg));
+    dgn_model *m = NULL;
+    if (st == DGN_OK)
+        st = alloc_model(&m, cfg);
+    if (st != DGN_OK)
+        return st;
     carve_params(m);
     m->fold = folds(cfg);
     carve_work(m);

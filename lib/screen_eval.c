@@ -39,13 +39,19 @@ static float *alloc_block(size_t n, const size_t *size, float **const *buf)
     return block;
 }
 
+/* Both the evaluator and a thread's work own a block and, unfolded, a
+ * model copy; freed, the struct reads as never initialised. */
+static void free_owned(void *s, size_t size, float *block, dgn_model *model)
+{
+    free(block);
+    dgn_model_destroy(model);
+    memset(s, 0, size);
+}
+
 void dgn_screen_eval_free(dgn_screen_eval *s)
 {
-    if (!s)
-        return;
-    free(s->block);
-    dgn_model_destroy(s->model);
-    memset(s, 0, sizeof *s);
+    if (s)
+        free_owned(s, sizeof *s, s->block, s->model);
 }
 
 /* The folded weights: M, Mᵀ and G (with interaction), Wf with its columns
@@ -148,11 +154,8 @@ dgn_status dgn_screen_eval_work_init(dgn_screen_eval_work *w, const dgn_screen_e
 
 void dgn_screen_eval_work_free(dgn_screen_eval_work *w)
 {
-    if (!w)
-        return;
-    free(w->block);
-    dgn_model_destroy(w->model);
-    memset(w, 0, sizeof *w);
+    if (w)
+        free_owned(w, sizeof *w, w->block, w->model);
 }
 
 /* ⟨centre, y⟩/‖y‖, with the norm clamped as dgn_l2norm_forward does. In

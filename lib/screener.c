@@ -82,22 +82,15 @@ static const dgn_screener_config defaults = {
 
 dgn_status dgn_screener_config_init(dgn_screener_config *cfg, unsigned int version)
 {
-    dgn_status st = dgn_check_config_init(cfg, version, DGN_SCREENER_CONFIG_VERSION,
-                                          "dgn_screener_config_init");
-    if (st != DGN_OK)
-        return st;
-    memcpy(cfg, &defaults, sizeof *cfg);
-    cfg->version = version;
-    return DGN_OK;
+    return dgn_config_init(cfg, version, DGN_SCREENER_CONFIG_VERSION,
+                           "dgn_screener_config_init", &defaults, sizeof defaults);
 }
 
 dgn_status dgn_screener_config_validate(const dgn_screener_config *c)
 {
-    if (!c)
-        return dgn_fail(DGN_E_INVALID, "screener config is NULL");
-    if (c->version == 0 || c->version > DGN_SCREENER_CONFIG_VERSION)
-        return dgn_fail(DGN_E_INVALID, "screener config: version: %u is not a known "
-                        "version", c->version);
+    dgn_status st = dgn_check_config_version(c, DGN_SCREENER_CONFIG_VERSION, "screener", 0);
+    if (st != DGN_OK)
+        return st;
     if (c->top_k < 1 || c->top_k > ((size_t)1 << 24))
         return dgn_fail(DGN_E_INVALID, "screener config: top_k: %zu is outside "
                         "[1, 2^24]", c->top_k);
@@ -140,31 +133,20 @@ void dgn_screener_destroy(dgn_screener *s)
     for (size_t t = 0; s->workers && t < s->cfg.threads; t++) {
         worker *w = &s->workers[t];
         dgn_screen_eval_work_free(&w->eval);
-        free(w->x);
-        free(w->scores);
-        free(w->units);
-        free(w->percent);
-        free(w->heap);
+        DGN_FREE_ALL(w->x, w->scores, w->units, w->percent, w->heap);
     }
-    free(s->workers);
     if (s->names)
         for (size_t i = 0; i < s->c; i++)
             free(s->names[i]);
-    free(s->names);
-    free(s->mean);
-    free(s->std);
     dgn_screen_eval_free(&s->eval);
-    free(s->results);
-    free(s);
+    DGN_FREE_ALL(s->workers, s->names, s->mean, s->std, s->results, s);
 }
 
 dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
                                const dgn_screener_config *cfg)
 {
-    if (!out || !model)
-        return dgn_fail(DGN_E_INVALID, "dgn_screener_create: NULL argument");
-    *out = NULL;
-    dgn_status st = dgn_screener_config_validate(cfg);
+    dgn_status st = DGN_CREATE_CHECKS(out, model, "dgn_screener_create: NULL argument",
+                                      dgn_screener_config_validate(cfg));
     if (st != DGN_OK)
         return st;
     dgn_screener *s = calloc(1, sizeof *s);

@@ -39,46 +39,58 @@ static size_t config_size(unsigned int version)
                         : offsetof(dgn_trainer_config, progress_user) + sizeof(void *);
 }
 
+/* The defaults of include/dgn/trainer.h; static, so that padding is zero.
+ * Version 1's: 60 epochs, and its struct has no version-2 fields. */
+static const dgn_trainer_config DEFAULTS_V1 = {
+    .batch = 128,
+    .epochs = 60,
+    .lr = 2e-3,
+    .beta1 = 0.9,
+    .beta2 = 0.999,
+    .eps = 1e-8,
+    .weight_decay = 0,
+    .tau = 0.1,
+    .select = DGN_METRIC_AUC,
+    .k = 100,
+    .patience = 8,
+};
+
+/* Version 2's: sized in steps, so that a small table trains as long as a
+ * large one (docs/training.md, "Steps, not epochs"); epochs only caps. */
+static const dgn_trainer_config DEFAULTS = {
+    .batch = 128,
+    .epochs = 1000,
+    .lr = 2e-3,
+    .beta1 = 0.9,
+    .beta2 = 0.999,
+    .eps = 1e-8,
+    .weight_decay = 0,
+    .tau = 0.1,
+    .select = DGN_METRIC_AUC,
+    .k = 100,
+    .patience = 8,
+    .max_steps = 10000,
+    .min_steps = 3000,
+    .schedule = DGN_LR_CONSTANT,
+    .warmup_steps = 0,
+    .score = DGN_SCORE_CONTRAST,
+};
+
 dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version)
 {
-    if (!cfg)
-        return dgn_fail(DGN_E_INVALID, "dgn_trainer_config_init: cfg is NULL");
-    if (version == 0 || version > DGN_TRAINER_CONFIG_VERSION)
-        return dgn_fail(DGN_E_INVALID, "dgn_trainer_config_init: version %u is not "
-                        "supported (this library knows versions 1 to %u)", version,
-                        DGN_TRAINER_CONFIG_VERSION);
-    memset(cfg, 0, config_size(version));
-    cfg->version = version;
-    cfg->batch = 128;
-    cfg->epochs = 60;
-    cfg->lr = 2e-3;
-    cfg->beta1 = 0.9;
-    cfg->beta2 = 0.999;
-    cfg->eps = 1e-8;
-    cfg->weight_decay = 0;
-    cfg->tau = 0.1;
-    cfg->select = DGN_METRIC_AUC;
-    cfg->k = 100;
-    cfg->patience = 8;
-    if (version < 2)
-        return DGN_OK;
-    /* Sized in steps, so that a small table trains as long as a large one
-     * (docs/training.md, "Steps, not epochs"); epochs only caps. */
-    cfg->epochs = 1000;
-    cfg->max_steps = 10000;
-    cfg->min_steps = 3000;
-    cfg->score = DGN_SCORE_CONTRAST;
-    return DGN_OK;
+    /* Only the caller's version's bytes: a version-1 struct is smaller. */
+    return dgn_config_init(cfg, version, DGN_TRAINER_CONFIG_VERSION,
+                           "dgn_trainer_config_init", version < 2 ? &DEFAULTS_V1 : &DEFAULTS,
+                           config_size(version));
 }
 
 #define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "trainer config: " __VA_ARGS__)
 
 dgn_status dgn_trainer_config_validate(const dgn_trainer_config *c)
 {
-    if (!c)
-        return dgn_fail(DGN_E_INVALID, "trainer config is NULL");
-    if (c->version == 0 || c->version > DGN_TRAINER_CONFIG_VERSION)
-        return BAD_FIELD("version: %u is not a known version", c->version);
+    dgn_status st = dgn_check_config_version(c, DGN_TRAINER_CONFIG_VERSION, "trainer", 0);
+    if (st != DGN_OK)
+        return st;
     if (c->batch < 1)
         return BAD_FIELD("batch: must be at least 1");
     if (c->epochs < 1)

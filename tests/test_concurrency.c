@@ -31,17 +31,8 @@ static void *work(void *arg)
     job *j = arg;
     static const char *const names[] = {"SiO2", "Na2O", "CaO", "Al2O3"};
     double *x = malloc(N * C * sizeof *x), *y = malloc(N * sizeof *y);
-    unsigned st = 9;
-    for (int i = 0; i < N; i++) {
-        double s = 0;
-        for (int c = 0; c < C; c++) {
-            st = st * 1664525u + 1013904223u;
-            s += x[i * C + c] = 0.05 + (double)(st >> 8) / 16777216.0;
-        }
-        for (int c = 0; c < C; c++)
-            x[i * C + c] /= s;
-        y[i] = 1000 * x[i * C];
-    }
+    if (x && y)
+        toy_compositions(x, y, N, C, 9, 1, 1000);
     dgn_dataset *ds = NULL;
     dgn_model *m = NULL;
     dgn_trainer *t = NULL;

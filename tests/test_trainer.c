@@ -1,5 +1,6 @@
-/* The trainer: a learnable toy problem, best-state keeping, the model
- * context. (The loss and Adam have their own suites.) */
+/* The trainer: a learnable toy problem, best-state keeping, the context
+ * it attaches. (The loss, Adam, the centres and the context readers have
+ * their own suites.) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +15,7 @@ static dgn_dataset *toy_data(uint64_t seed)
 {
     enum { N = 600, C = 4 };
     static double x[N * C], y[N];
-    unsigned st = 5;
-    for (int i = 0; i < N; i++) {
-        double s = 0;
-        for (int j = 0; j < C; j++) {
-            st = st * 1664525u + 1013904223u;
-            x[i * C + j] = 0.05 + (double)(st >> 8) / 16777216.0;
-            s += x[i * C + j];
-        }
-        for (int j = 0; j < C; j++)
-            x[i * C + j] /= s;
-        y[i] = 1000 * x[i * C];
-    }
+    toy_compositions(x, y, N, C, 5, 1, 1000);
     dgn_dataset_config cfg;
     dgn_dataset_config_init(&cfg, DGN_DATASET_CONFIG_VERSION);
     cfg.lo = 300;
@@ -402,46 +392,6 @@ START_TEST(version_1_config_trains_as_before)
 }
 END_TEST
 
-/* dgn_contrast_centre is the targets' mean feature minus the others', and
- * its target part has the bits of dgn_class_centre. */
-START_TEST(contrast_centre_is_the_difference_of_class_means)
-{
-    dgn_dataset *ds = toy_data(4);
-    dgn_model *m = toy_model();
-    size_t n = dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN);
-    float *x = malloc(n * 4 * sizeof *x), *f = malloc(n * 8 * sizeof *f);
-    int32_t *y = malloc(n * sizeof *y);
-    ck_assert(x && f && y);
-    ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_TRAIN, DGN_VIEW_ZSCORE, x, n * 4), DGN_OK);
-    ck_assert_int_eq(dgn_dataset_labels(ds, DGN_SPLIT_TRAIN, y, n), DGN_OK);
-    ck_assert_int_eq(dgn_model_set_training(m, 0), DGN_OK);
-    ck_assert_int_eq(dgn_model_encode(m, f, n * 8, x, n), DGN_OK);
-    double sum[2][8] = {{0}};
-    size_t count[2] = {0, 0};
-    for (size_t i = 0; i < n; i++) {
-        count[y[i] != 0]++;
-        for (size_t j = 0; j < 8; j++)
-            sum[y[i] != 0][j] += f[i * 8 + j];
-    }
-    ck_assert(count[0] > 0 && count[1] > 0);
-    float centre[8], contrast[8];
-    ck_assert_int_eq(dgn_class_centre(centre, 8, m, ds), DGN_OK);
-    ck_assert_int_eq(dgn_contrast_centre(contrast, 8, m, ds), DGN_OK);
-    for (size_t j = 0; j < 8; j++) {
-        float pos = (float)(sum[1][j] / (double)count[1]);
-        float neg = (float)(sum[0][j] / (double)count[0]);
-        ck_assert_float_eq(centre[j], pos);
-        ck_assert_float_eq(contrast[j], pos - neg);
-    }
-    ck_assert_int_eq(dgn_contrast_centre(contrast, 7, m, ds), DGN_E_SHAPE);
-    free(x);
-    free(f);
-    free(y);
-    dgn_model_destroy(m);
-    dgn_dataset_destroy(ds);
-}
-END_TEST
-
 /* ---- the test split never reaches training or the epoch selection ------- */
 
 /* Toy rows as CSV text (the toy problem's target), from a generator state. */
@@ -564,7 +514,6 @@ int main(void)
     tcase_add_test(tc, test_rows_never_reach_the_trainer);
     tcase_add_test(tc, step_budget_and_min_steps);
     tcase_add_test(tc, version_1_config_trains_as_before);
-    tcase_add_test(tc, contrast_centre_is_the_difference_of_class_means);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

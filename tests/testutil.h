@@ -43,6 +43,28 @@ static inline void remove_temp(char *path)
                           frags_[i_]);                                        \
     } while (0)
 
+/* The toy problem of the trainer, centre, context and concurrency suites:
+ * n compositions of c components x [n][c], each share 0.05 plus a uniform
+ * draw from the generator state `state`, scaled so that a row sums to
+ * `total` (1: fractions, 100: percent), and y[i] = y_per_share times the
+ * first component's fraction. Deterministic. */
+static inline void toy_compositions(double *x, double *y, int n, int c, unsigned state,
+                                    double total, double y_per_share)
+{
+    for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int j = 0; j < c; j++) {
+            state = state * 1664525u + 1013904223u;
+            s += x[i * c + j] = 0.05 + (double)(state >> 8) / 16777216.0;
+        }
+        for (int j = 0; j < c; j++)
+            x[i * c + j] /= s;
+        y[i] = y_per_share * x[i * c];
+        for (int j = 0; j < c && total != 1; j++)
+            x[i * c + j] *= total;
+    }
+}
+
 /* Run one suite and return the process exit code. */
 static inline int run_suite(Suite *s)
 {
