@@ -78,7 +78,7 @@ static double model_flops(const dgn_model_config *c)
 }
 
 /* FLOPs the screener spends per candidate: the evaluation network with
- * its weights multiplied out (lib/scorer.h), which it runs at these sizes. */
+ * its weights multiplied out (lib/screen_eval.h), which it runs at these sizes. */
 static double screen_flops(const dgn_model_config *c)
 {
     double n = (double)c->n_components, h = (double)c->hidden, k = (double)c->out_dim;

@@ -402,7 +402,7 @@ def performance_doc(res, docs):
     lines += ["## What the screening rate is made of", "",
               "The screener does not run the network layer by layer: in evaluation mode "
               "the weights between the embedding and the softmax, and between the softmax "
-              "and the ReLU, multiply out once per model (`lib/scorer.h`, "
+              "and the ReLU, multiply out once per model (`lib/screen_eval.h`, "
               "[model.md](model.md#screening-the-folded-network)), which leaves "
               f"{speed[0]['flops_per_candidate']:,.0f} FLOPs per candidate instead of the "
               f"model's {speed[0]['model_flops_per_candidate']:,.0f}, agreeing with the "
