@@ -40,23 +40,8 @@ static size_t config_size(unsigned int version)
 }
 
 /* The defaults of include/dgn/trainer.h; static, so that padding is zero.
- * Version 1's: 60 epochs, and its struct has no version-2 fields. */
-static const dgn_trainer_config DEFAULTS_V1 = {
-    .batch = 128,
-    .epochs = 60,
-    .lr = 2e-3,
-    .beta1 = 0.9,
-    .beta2 = 0.999,
-    .eps = 1e-8,
-    .weight_decay = 0,
-    .tau = 0.1,
-    .select = DGN_METRIC_AUC,
-    .k = 100,
-    .patience = 8,
-};
-
-/* Version 2's: sized in steps, so that a small table trains as long as a
- * large one (docs/training.md, "Steps, not epochs"); epochs only caps. */
+ * Sized in steps, so that a small table trains as long as a large one
+ * (docs/training.md, "Steps, not epochs"); epochs only caps. */
 static const dgn_trainer_config DEFAULTS = {
     .batch = 128,
     .epochs = 1000,
@@ -79,9 +64,11 @@ static const dgn_trainer_config DEFAULTS = {
 dgn_status dgn_trainer_config_init(dgn_trainer_config *cfg, unsigned int version)
 {
     /* Only the caller's version's bytes: a version-1 struct is smaller. */
-    return dgn_config_init(cfg, version, DGN_TRAINER_CONFIG_VERSION,
-                           "dgn_trainer_config_init", version < 2 ? &DEFAULTS_V1 : &DEFAULTS,
-                           config_size(version));
+    dgn_status st = dgn_config_init(cfg, version, DGN_TRAINER_CONFIG_VERSION,
+                                    "dgn_trainer_config_init", &DEFAULTS, config_size(version));
+    if (st == DGN_OK && version < 2)
+        cfg->epochs = 60; /* version 1 counted in epochs alone */
+    return st;
 }
 
 #define BAD_FIELD(...) dgn_fail(DGN_E_INVALID, "trainer config: " __VA_ARGS__)
