@@ -366,7 +366,7 @@ int screen_parse(screen_options *o, cli_args *p)
 
 const char paper_usage[] =
     "usage: dgn-paper DATA.csv [--property TG] [--epochs N] [--seed N] [--quick]\n"
-    "                 [--split-seeds N] [--net-seeds N] [--threads N]\n"
+    "                 [--split-seeds N] [--net-seeds N] [--threads N] [--wide-only]\n"
     "                 [--csv OUT.csv] [--markdown OUT.md]\n";
 
 int paper_parse(paper_options *o, cli_args *p)
@@ -405,6 +405,8 @@ int paper_parse(paper_options *o, cli_args *p)
             o->threads = (size_t)n;
         } else if (!strcmp(a, "--quick")) {
             o->quick = 1;
+        } else if (!strcmp(a, "--wide-only")) {
+            o->wide_only = 1;
         } else if (!strcmp(a, "--csv")) {
             VALUE(o->csv);
         } else if (!strcmp(a, "--markdown")) {

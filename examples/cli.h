@@ -240,7 +240,7 @@ typedef struct paper_options {
     const char *data_path, *property, *csv, *markdown;
     size_t epochs, split_seeds, net_seeds, threads;
     uint64_t seed;
-    int quick;
+    int quick, wide_only;
 } paper_options;
 
 /* Each fills *o from argv (argv[0] is the program) and returns CLI_RUN,

@@ -10,10 +10,11 @@
  *     ranges, beside them;
  *   - the random split, and the ablations without interaction and without
  *     augmentation, on the 100 °C ranges.
- * Writes a CSV (one line per run) and a Markdown report.
+ * --wide-only leaves out the 50, 20 and 10 °C ranges. Writes a CSV (one
+ * line per run) and a Markdown report.
  *
  *   dgn-paper DATA.csv [--property TG] [--epochs N] [--seed N] [--quick]
- *             [--split-seeds N] [--net-seeds N] [--threads N]
+ *             [--split-seeds N] [--net-seeds N] [--threads N] [--wide-only]
  *             [--csv OUT.csv] [--markdown OUT.md]
  */
 
@@ -243,7 +244,8 @@ int main(int argc, char **argv)
 
     static const char *const side[] = {"paper-form", "random-split", "no-interaction",
                                        "no-augmentation"};
-    size_t n_suite = quick ? 1 : sizeof suite / sizeof *suite, n_wide = quick ? 1 : 4;
+    size_t n_suite = quick ? 1 : po.wide_only ? 4 : sizeof suite / sizeof *suite;
+    size_t n_wide = quick ? 1 : 4;
     size_t runs = (n_suite + 4 * n_wide) * split_seeds * net_seeds;
     outcome *o = calloc(runs, sizeof *o);
     if (!o) {
