@@ -325,6 +325,7 @@ static int curves(const char *data, const split_options *o, size_t epochs, const
     dgn_model *m = model_for(ds);
     dgn_trainer_config tc;
     CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
+    tc.max_steps = 0; /* the epochs asked for, not the default step budget */
     dgn_trainer *t;
     CHECK(dgn_trainer_create(&t, m, ds, &tc));
     dgn_model_config mc;
