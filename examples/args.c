@@ -219,6 +219,11 @@ int train_parse(train_options *o, cli_args *p)
                        o->data.valid_fraction, o->data.test_fraction);
     if (no_augment && sigma)
         return cli_bad(p, "--no-augment and --sigma exclude each other");
+    dgn_trainer_config defaults;
+    if (o->train.max_steps && o->train.min_steps > o->train.max_steps &&
+        dgn_trainer_config_init(&defaults, DGN_TRAINER_CONFIG_VERSION) == DGN_OK)
+        return cli_bad(p, "--min-steps %zu is above --steps %zu (the default --min-steps is "
+                       "%zu)", o->train.min_steps, o->train.max_steps, defaults.min_steps);
     if (no_augment)
         o->data.sigma = 0;
     o->model.max_batch = 3 * o->train.batch; /* batch <= CLI_MAX_BATCH */

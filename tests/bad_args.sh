@@ -60,6 +60,11 @@ dgn-train|2|add --no-interaction|$tmp/one_comp.csv --lo 500 --hi 600 --valid-fra
 dgn-train|1|validation split: no row has TG in [500, 600]: the target class is empty|$D --lo 500 --hi 600 --valid $tmp/one_class.csv -o $tmp/x.dgn
 dgn-train|2|--test and --test-fraction exclude each other|$D --lo 500 --hi 600 --test $D --test-fraction 0.2 -o $tmp/x.dgn
 dgn-train|2|--test-fraction 1 is outside [0, 1)|$D --lo 500 --hi 600 --test-fraction 1 -o $tmp/x.dgn
+dgn-train|2|--score: "knn" is not centre or contrast|$D --lo 500 --hi 600 --score knn -o $tmp/x.dgn
+dgn-train|2|--schedule: "step" is not constant or cosine|$D --lo 500 --hi 600 --schedule step -o $tmp/x.dgn
+dgn-train|2|--min-steps 50 is above --steps 20|$D --lo 500 --hi 600 --min-steps 50 --steps 20 -o $tmp/x.dgn
+dgn-train|2|--min-steps 3000 is above --steps 20 (the default --min-steps is 3000)|$D --lo 500 --hi 600 --steps 20 -o $tmp/x.dgn
+dgn-train|2|--patience -1 is outside [0, 1000000000]|$D --lo 500 --hi 600 --patience -1 -o $tmp/x.dgn
 dgn-train|2|--valid-fraction 0.5 and --test-fraction 0.5 leave no training rows|$D --lo 500 --hi 600 --valid-fraction 0.5 --test-fraction 0.5 -o $tmp/x.dgn
 dgn-train|1|--valid $tmp/all_dropped.csv has no rows to validate on (49 rows dropped|$D --lo 500 --hi 600 --valid $tmp/all_dropped.csv -o $tmp/x.dgn
 dgn-train|2|xxxxEND" is not a number|$D --lo $long --hi 600 -o $tmp/x.dgn
