@@ -2,7 +2,10 @@
  *
  * The paper scores a composition by the inner product of its feature with
  * the class centre, the mean feature of the training targets computed in
- * evaluation mode without augmentation (eq. 12). A model that will be used
+ * evaluation mode without augmentation (eq. 12); libdgn's trainer scores by
+ * the contrast centre by default (that minus the other rows' mean feature,
+ * dgn/trainer.h: dgn_score), and the model stores whichever it used, so
+ * every caller below scores the same way. A model that will be used
  * later also needs its component names and order, the z-score statistics
  * and the property range: dgn_model_attach_context stores all of these as
  * model metadata (dgn_trainer_fit does it for you), so that a saved model
@@ -62,8 +65,8 @@ DGN_API dgn_status dgn_evaluate_split(double *auc, double *precision_at_k, size_
                                       const dgn_dataset *data, dgn_split split);
 
 /* Store the dataset's component names, units, z-score statistics,
- * property name and range, the class centre [out_dim] and a free-form
- * settings text (may be NULL) as the model's metadata. */
+ * property name and range, the centre [out_dim] rows are scored with and a
+ * free-form settings text (may be NULL) as the model's metadata. */
 DGN_API dgn_status dgn_model_attach_context(dgn_model *model, const dgn_dataset *data,
                                             const float *centre, const char *settings);
 

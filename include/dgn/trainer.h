@@ -129,8 +129,8 @@ DGN_API dgn_status dgn_trainer_epoch(dgn_trainer *trainer, dgn_epoch_report *rep
  * *best reports the epoch kept. */
 DGN_API dgn_status dgn_trainer_fit(dgn_trainer *trainer, dgn_epoch_report *best);
 
-/* The trainer's class centre [out_dim]: of the best state (after fit) or
- * of the last evaluation. dgn_class_centre computes one for any model and
+/* The trainer's centre [out_dim], by its score: of the best state (after
+ * fit) or of the last evaluation. dgn_class_centre computes one for any model and
  * dataset, dgn_model_class_centre reads the one a model stores
  * (dgn/scoring.h). */
 DGN_API dgn_status dgn_trainer_centre(const dgn_trainer *trainer, float *centre, size_t cap);
