@@ -90,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         paper_options o;
         r = paper_parse(&o, &p);
         if (r == CLI_RUN)
-            require(o.data_path && o.epochs >= 1 && o.property[0]);
+            require(o.data_path && o.epochs <= CLI_MAX_EPOCHS && o.property[0] &&
+                    o.split_seeds >= 1 && o.net_seeds >= 1 && o.threads >= 1);
     }
     require(r == CLI_RUN || r == CLI_HELP || r == CLI_BAD);
     size_t n = strnlen(p.msg, sizeof p.msg);
