@@ -106,18 +106,28 @@ def run(cmd):
 
 
 def study(name, split, ss, ns, pre, model, bench, e, yt):
-    enc = pre + f"-{ns}-enc-train.csv"
-    run([bench, "encode", pre + "-train.csv", model, enc])
-    tr = np.loadtxt(enc, delimiter=",", ndmin=2)
-    y, f, ft = tr[:, 0].astype(int), tr[:, 2:], e[:, 2:]
+    """Other scores of one network from its features, on the validation rows
+    (valid_auc, where a choice between them is made) and the test rows."""
+    parts = {}
+    for part in ("train", "valid"):
+        enc = pre + f"-{ns}-enc-{part}.csv"
+        run([bench, "encode", pre + f"-{part}.csv", model, enc])
+        d = np.loadtxt(enc, delimiter=",", ndmin=2)
+        parts[part] = (d[:, 0].astype(int), d[:, 2:])
+    y, f = parts["train"]
     c1, c0 = f[y == 1].mean(0), f[y == 0].mean(0)
-    sim = ft @ f.T
-    near = np.argpartition(-sim, 15, axis=1)[:, :15]
-    scores = {"centre": ft @ c1, "contrast": ft @ (c1 - c0),
-              "knn15": y[near].mean(1) + 1e-3 * (ft @ (c1 - c0))}
+
+    def scores(ft):
+        near = np.argpartition(-(ft @ f.T), 15, axis=1)[:, :15]
+        return {"centre": ft @ c1, "contrast": ft @ (c1 - c0),
+                "knn15": y[near].mean(1) + 1e-3 * (ft @ (c1 - c0))}
+
+    yv, fv = parts["valid"]
+    valid = scores(fv)
     return [dict(task=name, split=split, split_seed=ss, model=f"DGN:{k}", seed=ns,
-                 valid_auc="", auc=roc_auc_score(yt, s), p100=precision_at(s, yt), seconds=0)
-            for k, s in scores.items()]
+                 valid_auc=roc_auc_score(yv, valid[k]), auc=roc_auc_score(yt, s),
+                 p100=precision_at(s, yt), seconds=0)
+            for k, s in scores(e[:, 2:]).items()]
 
 
 def main():
