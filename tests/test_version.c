@@ -67,6 +67,42 @@ START_TEST(kernel_build_names_the_running_build)
 }
 END_TEST
 
+START_TEST(cpu_build_is_at_least_the_running_build)
+{
+    const char *order[] = {"portable", "AVX2+FMA", "AVX-512"};
+    int run = -1, cpu = -1;
+    for (int i = 0; i < 3; i++) {
+        if (!strcmp(dgn_kernel_build(), order[i]))
+            run = i;
+        if (!strcmp(dgn_cpu_kernel_build(), order[i]))
+            cpu = i;
+    }
+    ck_assert_int_ge(run, 0);
+    ck_assert_int_ge(cpu, run);
+    /* A build the library dispatched to, the CPU runs; and where the
+     * library has the CPU's best build, it runs that one. */
+    static const int builds[] = {DGN_LANES_PORTABLE, DGN_LANES_AVX2, DGN_LANES_AVX512};
+    if (dgn_lanes_build(builds[cpu]) == builds[cpu])
+        ck_assert_int_eq(cpu, run);
+    ck_assert_ptr_eq(dgn_cpu_kernel_build(), dgn_cpu_kernel_build());
+}
+END_TEST
+
+START_TEST(runtime_describe_says_what_runs)
+{
+    char buf[128], want[128];
+    ck_assert_int_eq(dgn_runtime_describe(buf, sizeof buf), DGN_OK);
+    snprintf(want, sizeof want, "libdgn %s; kernels %s (CPU best %s); BLAS none",
+             dgn_version_string(), dgn_kernel_build(), dgn_cpu_kernel_build());
+    ck_assert_msg(!strncmp(buf, want, strlen(want)), "got \"%s\"", buf);
+    /* Too small a buffer is an error that says how much is needed. */
+    char tiny[8];
+    ck_assert_int_eq(dgn_runtime_describe(tiny, sizeof tiny), DGN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(dgn_last_error(), "bytes"));
+    ck_assert_int_eq(dgn_runtime_describe(NULL, 0), DGN_E_INVALID);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("version");
@@ -74,6 +110,8 @@ int main(void)
     tcase_add_test(tc, version_agrees_with_header);
     tcase_add_test(tc, version_is_meson_projects);
     tcase_add_test(tc, kernel_build_names_the_running_build);
+    tcase_add_test(tc, cpu_build_is_at_least_the_running_build);
+    tcase_add_test(tc, runtime_describe_says_what_runs);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
