@@ -270,6 +270,7 @@ extern const char train_usage[], eval_usage[], screen_usage[], paper_usage[];
             fprintf(stderr, "%s: %s (see --help)\n", cli_program, (p)->msg);  \
             exit(2);                                                         \
         }                                                                    \
+        cli_warn_kernels();                                                  \
     } while (0)
 
 /* The validation split must have rows before any epoch (the loader
@@ -407,6 +408,29 @@ static inline void json_close(cli_json *j)
 {
     fputs("}\n", j->f);
     fflush(j->f);
+}
+
+/* "runtime": what runs libdgn's arithmetic, as dgn_runtime_describe says
+ * it, in the summary object of every program's --json output. */
+static inline void json_runtime(cli_json *j)
+{
+    json_begin_object(j, "runtime");
+    json_text(j, "libdgn", dgn_version_string());
+    json_text(j, "kernels", dgn_kernel_build());
+    json_text(j, "cpu_best", dgn_cpu_kernel_build());
+    json_text(j, "blas", "none");
+    json_end_object(j);
+}
+
+/* One warning line when the library runs a slower build than the CPU has,
+ * which happens only when it was compiled without its ISA builds. */
+static inline void cli_warn_kernels(void)
+{
+    if (strcmp(dgn_kernel_build(), dgn_cpu_kernel_build()) != 0)
+        fprintf(stderr,
+                "%s: warning: libdgn runs its %s kernels on a CPU with %s; it was compiled "
+                "without ISA dispatch (rebuild it with GCC or clang on x86-64)\n",
+                cli_program, dgn_kernel_build(), dgn_cpu_kernel_build());
 }
 
 /* Refuse, before any work, an output path the library would not write (a

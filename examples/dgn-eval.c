@@ -85,6 +85,7 @@ int main(int argc, char **argv)
         json_count(&j, "k", k);
         json_count(&j, "n", n);
         json_count(&j, "positives", positives);
+        json_runtime(&j);
         json_close(&j);
     }
     free(x);

@@ -105,6 +105,7 @@ int main(int argc, char **argv)
                 if (pct[k] != 0)
                     json_number(&j, dgn_model_component_name(model, k), "%g", pct[k]);
             json_end_object(&j);
+            json_runtime(&j);
             json_close(&j);
         } else {
             /* Largest component first, as glass compositions are usually read. */

@@ -136,6 +136,7 @@ int main(int argc, char **argv)
         json_number(&j, "test_auc", "%.6f", test_auc);
         json_number(&j, "test_precision_at_k", "%.6f", test_p);
         json_text(&j, "model", out);
+        json_runtime(&j);
         json_close(&j);
     }
     dgn_trainer_destroy(trainer);

@@ -50,5 +50,13 @@ parse_all < "$tmp/screen.json" || fail "dgn-screen --json is not JSON: $(cat "$t
 rows = [json.loads(l) for l in sys.stdin]
 assert len(rows) == 5 and all("W% Si\"O2\\x" in r["percent"] for r in rows), rows' \
     < "$tmp/screen.json" || fail "dgn-screen --json names: $(cat "$tmp/screen.json")"
+# Every program's summary says what ran its arithmetic.
+"$py" -c 'import json,sys
+for path in sys.argv[1:]:
+    o = json.loads(open(path).readlines()[-1])
+    r = o["runtime"]
+    assert r["blas"] == "none" and r["kernels"] in ("AVX-512", "AVX2+FMA", "portable"), (path, o)
+    assert r["cpu_best"] and r["libdgn"], (path, o)' \
+    "$tmp/train.json" "$tmp/eval.json" "$tmp/screen.json" || fail "--json lacks the runtime"
 echo "every --json line parses; paths and names round-trip; undefined metrics are null"
 echo "1 passed, 0 failed"
