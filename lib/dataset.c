@@ -194,9 +194,16 @@ static dgn_status assemble(dgn_dataset **out, dgn_table *a, const unsigned char 
 static dgn_status clean(dgn_table *t, const dgn_dataset_config *cfg)
 {
     dgn_status st = dgn_table_clean(t, cfg->units, cfg->sum_min, cfg->sum_max);
-    if (st == DGN_OK)
-        dgn_table_convert(t, DGN_UNITS_FRACTION);
-    return st;
+    if (st != DGN_OK)
+        return st;
+    dgn_table_convert(t, DGN_UNITS_FRACTION);
+    /* To float, as the network reads them: 30 % and 0.3 written as text
+     * differ in the last bit of a double, not of a float, so the
+     * statistics, the groups and every z-score then agree bit for bit
+     * between a table in percents and the same in fractions. */
+    for (size_t k = 0; k < t->n * t->n_comp; k++)
+        t->x[k] = (double)(float)t->x[k];
+    return DGN_OK;
 }
 
 /* Read a CSV and clean it. With `match`, columns are found by its names
@@ -212,6 +219,12 @@ static dgn_status read_clean(dgn_table *t, const char *path, const dgn_dataset_c
         .skip_bad_rows = cfg->skip_bad_rows,
     };
     dgn_status st = dgn_table_read_csv(t, path, &spec);
+    /* Components the file's header chose come in a fixed order, so that
+     * reordering a table's columns changes nothing downstream: the split,
+     * the initial weights and the augmentation see the same columns. A
+     * caller who names them keeps its own order. */
+    if (st == DGN_OK && !spec.components)
+        st = dgn_table_sort_components(t);
     return st == DGN_OK ? clean(t, cfg) : st;
 }
 

@@ -427,3 +427,54 @@ dgn_status dgn_table_from_arrays(dgn_table *t, const double *x, const double *y,
         dgn_table_free(t);
     return st;
 }
+
+/* ---- canonical component order ----------------------------------------- */
+
+static const char *last_word(const char *s)
+{
+    const char *w = s;
+    for (const char *p = s; *p; p++)
+        if ((*p == ' ' || *p == '\t') && p[1] && p[1] != ' ' && p[1] != '\t')
+            w = p + 1;
+    return w;
+}
+
+static int name_before(const char *a, const char *b)
+{
+    int c = strcmp(last_word(a), last_word(b));
+    return c ? c < 0 : strcmp(a, b) < 0;
+}
+
+dgn_status dgn_table_sort_components(dgn_table *t)
+{
+    size_t c = t->n_comp;
+    size_t *order = malloc((c ? c : 1) * sizeof *order);
+    double *row = malloc((c ? c : 1) * sizeof *row);
+    char **names = malloc((c ? c : 1) * sizeof *names);
+    if (!order || !row || !names) {
+        free(order);
+        free(row);
+        free(names);
+        return dgn_fail_nomem("component order");
+    }
+    /* Insertion sort: tables have tens of components, and it is stable. */
+    for (size_t j = 0; j < c; j++) {
+        size_t i = j;
+        for (; i > 0 && name_before(t->comp_name[j], t->comp_name[order[i - 1]]); i--)
+            order[i] = order[i - 1];
+        order[i] = j;
+    }
+    for (size_t j = 0; j < c; j++)
+        names[j] = t->comp_name[order[j]];
+    memcpy(t->comp_name, names, c * sizeof *names);
+    for (size_t r = 0; r < t->n; r++) {
+        double *x = t->x + r * c;
+        for (size_t j = 0; j < c; j++)
+            row[j] = x[order[j]];
+        memcpy(x, row, c * sizeof *row);
+    }
+    free(order);
+    free(row);
+    free(names);
+    return DGN_OK;
+}

@@ -98,6 +98,13 @@ dgn_status dgn_table_clean(dgn_table *t, dgn_units units, double sum_min, double
  * compare equal. */
 void dgn_table_convert(dgn_table *t, dgn_units to);
 
+/* Reorder the components by name (by the last word, the oxide, then the
+ * whole name), moving their columns with them: a table's component order
+ * then does not depend on the order of its file's columns. Messages
+ * about cells come from reading, before this, so they still name the
+ * file's columns. */
+dgn_status dgn_table_sort_components(dgn_table *t);
+
 /* "data.csv:12" or "row 12", for messages. */
 const char *dgn_table_where(const dgn_table *t, size_t i, char *buf, size_t size);
 

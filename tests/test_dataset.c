@@ -50,15 +50,17 @@ START_TEST(bom_crlf_index_and_quoted_header)
                               "1,60,40,450\r\n", &cfg);
     ck_assert_uint_eq(dgn_dataset_n_components(ds), 2);
     ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), 2);
-    ck_assert_str_eq(dgn_dataset_component_name(ds, 0), "W% SiO2");
-    ck_assert_str_eq(dgn_dataset_component_name(ds, 1), "W% Na2O");
+    /* In the canonical order, by oxide: Na2O before SiO2. */
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 0), "W% Na2O");
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 1), "W% SiO2");
     ck_assert_ptr_null(dgn_dataset_component_name(ds, 2));
     ck_assert_str_eq(dgn_dataset_property_name(ds), "TG");
     ck_assert_int_eq(dgn_dataset_units(ds), DGN_UNITS_PERCENT);
     float x[4];
     ck_assert_int_eq(dgn_dataset_features(ds, DGN_SPLIT_ALL, DGN_VIEW_FRACTION, x, 4), DGN_OK);
-    ck_assert_float_eq_tol(x[0], 0.7f, 1e-7f);
-    ck_assert_float_eq_tol(x[3], 0.4f, 1e-7f);
+    ck_assert_float_eq_tol(x[0], 0.3f, 1e-7f);
+    ck_assert_float_eq_tol(x[1], 0.7f, 1e-7f);
+    ck_assert_float_eq_tol(x[2], 0.4f, 1e-7f);
     dgn_dataset_destroy(ds);
 }
 END_TEST
@@ -77,6 +79,49 @@ START_TEST(fractions_and_percents_give_the_same_rows)
         ck_assert_float_eq_tol(a[i], b[i], 1e-7f);
     dgn_dataset_destroy(pct);
     dgn_dataset_destroy(frac);
+}
+END_TEST
+
+/* A table's column order changes nothing: the same rows with the columns
+ * reordered, as fractions and under other names' prefixes, give the same
+ * components in the same order, the same split and the same z-scores. */
+START_TEST(column_order_changes_nothing)
+{
+    dgn_dataset_config cfg = base_config(500, 600);
+    cfg.valid_fraction = 0.5;
+    cfg.group_split = 1;
+    /* 40 rows, every fourth a repeat (one group), as percents and as
+     * fractions with the columns in another order. */
+    static char pct[4096], frac[4096];
+    size_t np = (size_t)snprintf(pct, sizeof pct, "W%% SiO2,W%% B2O3,W%% Na2O,T\n");
+    size_t nf = (size_t)snprintf(frac, sizeof frac, "w Na2O,w SiO2,w B2O3,T\n");
+    for (int r = 0; r < 40; r++) {
+        int b = r % 4 == 3 ? 10 : 5 + r % 17, na = 10 + r % 7, si = 100 - b - na;
+        int t = r % 2 ? 550 : 450;
+        np += (size_t)snprintf(pct + np, sizeof pct - np, "%d,%d,%d,%d\n", si, b, na, t);
+        nf += (size_t)snprintf(frac + nf, sizeof frac - nf, "%g,%g,%g,%d\n", na / 100.0,
+                               si / 100.0, b / 100.0, t);
+    }
+    dgn_dataset *a = load_ok(pct, &cfg), *b = load_ok(frac, &cfg);
+    const char *want[] = {"B2O3", "Na2O", "SiO2"};
+    for (size_t j = 0; j < 3; j++) {
+        ck_assert_ptr_nonnull(strstr(dgn_dataset_component_name(a, j), want[j]));
+        ck_assert_ptr_nonnull(strstr(dgn_dataset_component_name(b, j), want[j]));
+    }
+    for (int split = DGN_SPLIT_TRAIN; split <= DGN_SPLIT_VALID; split++) {
+        size_t n = dgn_dataset_n_rows(a, (dgn_split)split);
+        ck_assert_uint_gt(n, 0);
+        ck_assert_uint_eq(n, dgn_dataset_n_rows(b, (dgn_split)split));
+        float xa[120], xb[120];
+        ck_assert_int_eq(dgn_dataset_features(a, (dgn_split)split, DGN_VIEW_ZSCORE, xa, 120),
+                         DGN_OK);
+        ck_assert_int_eq(dgn_dataset_features(b, (dgn_split)split, DGN_VIEW_ZSCORE, xb, 120),
+                         DGN_OK);
+        for (size_t i = 0; i < 3 * n; i++)
+            ck_assert_msg(xa[i] == xb[i], "row value %zu: %.9g and %.9g", i, xa[i], xb[i]);
+    }
+    dgn_dataset_destroy(a);
+    dgn_dataset_destroy(b);
 }
 END_TEST
 
@@ -346,10 +391,11 @@ START_TEST(zscores_use_training_rows_only)
     remove_temp(valid);
     double mean[3], sd[3];
     ck_assert_int_eq(dgn_dataset_zscore_stats(ds, mean, sd, 3), DGN_OK);
-    ck_assert_double_eq_tol(mean[0], 0.5, 1e-12);
-    ck_assert_double_eq_tol(mean[1], 0.5, 1e-12);
+    /* The fractions are stored as floats, so to a float's precision. */
+    ck_assert_double_eq_tol(mean[0], 0.5, 1e-7);
+    ck_assert_double_eq_tol(mean[1], 0.5, 1e-7);
     /* Population std of 0.2, 0.4, 0.9. */
-    ck_assert_double_eq_tol(sd[0], sqrt((0.09 + 0.01 + 0.16) / 3), 1e-12);
+    ck_assert_double_eq_tol(sd[0], sqrt((0.09 + 0.01 + 0.16) / 3), 1e-7);
     /* Zero variance: std 1, so the z-score is 0 rather than NaN. */
     ck_assert_double_eq(mean[2], 0);
     ck_assert_double_eq(sd[2], 1);
@@ -392,8 +438,9 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 /* A digest of the two-way partition (validation 0.2, seed 7) and of the
- * first triplet batches: the values the library gave before the test
- * split existed. */
+ * rows of the first triplet batches: the values the library gave before
+ * the test split existed. (Not of the rows' values, which moved by an ulp
+ * when the dataset began to store its fractions as floats.) */
 static uint64_t digest(const dgn_dataset *cds)
 {
     dgn_dataset *ds = (dgn_dataset *)cds;
@@ -411,7 +458,6 @@ static uint64_t digest(const dgn_dataset *cds)
     for (int b = 0; b < 3; b++) {
         dgn_dataset_next_triplets(ds, x, sizeof x / sizeof *x, rows, 48, 16, &n);
         h = fnv(h, rows, 3 * n * sizeof *rows);
-        h = fnv(h, x, 3 * n * C3 * sizeof *x);
     }
     return h;
 }
@@ -561,7 +607,7 @@ START_TEST(no_test_fraction_is_the_old_split_bit_for_bit)
 {
     static double x[N3 * C3], y[N3];
     make_repeated(x, y);
-    const uint64_t before[2] = {0x6c8a307bca385d46ULL, 0x7da8d58266c3ebf4ULL};
+    const uint64_t before[2] = {0xbfca1d34c385c5e5ULL, 0x68e24e483027b116ULL};
     for (int group = 0; group < 2; group++) {
         ck_assert_uint_eq(split_hash(group), before[group]);
         /* The same from an exactly version-1-sized allocation. */
@@ -1160,7 +1206,8 @@ START_TEST(bundled_sciglass)
     ck_assert_uint_eq(dgn_dataset_n_positive(ds, DGN_SPLIT_ALL), 7037);
     ck_assert_uint_eq(dgn_dataset_n_rows(ds, DGN_SPLIT_VALID), 5815);
     ck_assert_int_eq(dgn_dataset_units(ds), DGN_UNITS_PERCENT);
-    ck_assert_str_eq(dgn_dataset_component_name(ds, 7), "W% SiO2");
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 0), "W% Al2O3");
+    ck_assert_str_eq(dgn_dataset_component_name(ds, 18), "W% ZrO2");
     dgn_dataset_destroy(ds);
 }
 END_TEST
@@ -1171,6 +1218,7 @@ int main(void)
     TCase *tc = tcase_create("load");
     tcase_add_test(tc, bom_crlf_index_and_quoted_header);
     tcase_add_test(tc, fractions_and_percents_give_the_same_rows);
+    tcase_add_test(tc, column_order_changes_nothing);
     tcase_add_test(tc, mixed_units_are_an_error);
     tcase_add_test(tc, forced_units_skip_detection);
     tcase_add_test(tc, rows_outside_the_sum_window_are_dropped);

@@ -68,7 +68,9 @@ typedef struct dgn_dataset_config {
      * column). components: the component columns (NULL: every column but
      * the property and a leading unnamed index column). A name matches a
      * column written exactly so, or else by last space-separated words:
-     * "SiO2" selects "W% SiO2". */
+     * "SiO2" selects "W% SiO2". Without a list the components are put
+     * in a fixed order (by last word, then name), so that the file's
+     * column order changes nothing; a list keeps its order. */
     const char *property;
     const char *const *components;
     size_t n_components;
