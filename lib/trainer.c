@@ -197,7 +197,7 @@ dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
         return st;
     t->adam.lr = dgn_lr_at(t->cfg.schedule == DGN_LR_COSINE, t->cfg.lr, t->cfg.warmup_steps,
                            t->budget, t->steps);
-    dgn_adam_step(&t->adam, dgn_model_params(m), dgn_model_grads(m));
+    dgn_adam_step_on(&t->adam, dgn_model_params(m), dgn_model_grads(m), dgn_model_pool(m));
     t->steps++;
     return DGN_OK;
 }
