@@ -49,7 +49,7 @@ void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
 
 void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, size_t f)
 {
-    dgn_l2norm_forward(Vn, vnorm, V, n, f);
+    dgn_l2norm_forward(Vn, vnorm, V, n, f, NULL);
     /* A = Vn·Vnᵀ, then scale the off-diagonal by 1/(n−1); a_ii = 1. */
     dgn_gemm(DGN_NOTRANS, DGN_TRANS, n, n, f,
                 1.0f / (float)(n - 1), Vn, f, Vn, f, 0.0f, M, n);
@@ -517,27 +517,55 @@ void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
 
 /* ---- L2 normalisation -------------------------------------------------------- */
 
-void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k)
+/* Blocks of L2_ROWS rows are the tasks of a pool; every row alone. */
+#define L2_ROWS 64
+
+typedef struct l2_job {
+    float *out, *rnorm;
+    const float *in, *dF;
+    size_t B, k;
+} l2_job;
+
+static void l2_forward_task(void *arg, size_t t)
 {
-    for (size_t r = 0; r < B; r++) {
-        float s = 0;
-        for (size_t j = 0; j < k; j++)
-            s += Y[r * k + j] * Y[r * k + j];
+    const l2_job *j = arg;
+    size_t k = j->k, end = (t + 1) * L2_ROWS < j->B ? (t + 1) * L2_ROWS : j->B;
+    for (size_t r = t * L2_ROWS; r < end; r++) {
+        const float *Y = j->in + r * k;
+        float s = 0, *F = j->out + r * k;
+        for (size_t i = 0; i < k; i++)
+            s += Y[i] * Y[i];
         float norm = sqrtf(s);
-        rnorm[r] = norm > 1e-12f ? norm : 1e-12f;
-        for (size_t j = 0; j < k; j++)
-            F[r * k + j] = Y[r * k + j] / rnorm[r];
+        j->rnorm[r] = norm > 1e-12f ? norm : 1e-12f;
+        for (size_t i = 0; i < k; i++)
+            F[i] = Y[i] / j->rnorm[r];
+    }
+}
+
+void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k,
+                        dgn_pool *pool)
+{
+    l2_job j = {.out = F, .rnorm = rnorm, .in = Y, .B = B, .k = k};
+    dgn_pool_run(pool, l2_forward_task, &j, (B + L2_ROWS - 1) / L2_ROWS);
+}
+
+static void l2_backward_task(void *arg, size_t t)
+{
+    const l2_job *j = arg;
+    size_t k = j->k, end = (t + 1) * L2_ROWS < j->B ? (t + 1) * L2_ROWS : j->B;
+    for (size_t r = t * L2_ROWS; r < end; r++) {
+        const float *F = j->in + r * k, *dF = j->dF + r * k;
+        float dot = 0, *dY = j->out + r * k;
+        for (size_t i = 0; i < k; i++)
+            dot += F[i] * dF[i];
+        for (size_t i = 0; i < k; i++)
+            dY[i] = (dF[i] - F[i] * dot) / j->rnorm[r];
     }
 }
 
 void dgn_l2norm_backward(float *dY, const float *dF, const float *F, const float *rnorm,
-                         size_t B, size_t k)
+                         size_t B, size_t k, dgn_pool *pool)
 {
-    for (size_t r = 0; r < B; r++) {
-        float dot = 0;
-        for (size_t j = 0; j < k; j++)
-            dot += F[r * k + j] * dF[r * k + j];
-        for (size_t j = 0; j < k; j++)
-            dY[r * k + j] = (dF[r * k + j] - F[r * k + j] * dot) / rnorm[r];
-    }
+    l2_job j = {.out = dY, .rnorm = (float *)rnorm, .in = F, .dF = dF, .B = B, .k = k};
+    dgn_pool_run(pool, l2_backward_task, &j, (B + L2_ROWS - 1) / L2_ROWS);
 }

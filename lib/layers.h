@@ -108,10 +108,12 @@ void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t coun
 void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
                                const float *mask, size_t count, dgn_pool *pool);
 
-/* F = Y/‖Y‖ per row; norms kept in rnorm [B]. */
-void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k);
+/* F = Y/‖Y‖ per row; norms kept in rnorm [B]. Both calls run on pool's
+ * threads in blocks of rows (NULL: the caller's; the bits are the same). */
+void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k,
+                        dgn_pool *pool);
 /* dY = (dF − F·⟨F, dF⟩)/‖Y‖. */
 void dgn_l2norm_backward(float *dY, const float *dF, const float *F, const float *rnorm,
-                         size_t B, size_t k);
+                         size_t B, size_t k, dgn_pool *pool);
 
 #endif

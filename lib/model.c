@@ -542,7 +542,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     dgn_relu_dropout_forward(m->A, m->mask, m->N, n * h, c->dropout,
                              m->training ? &m->rng : NULL, m->pool);
     dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k, m->pool);
-    dgn_l2norm_forward(m->F, m->rnorm, m->Y2, n, k);
+    dgn_l2norm_forward(m->F, m->rnorm, m->Y2, n, k, m->pool);
     memcpy(f, m->F, n * k * sizeof *f);
     m->last_n = n;
     m->last_training = m->training;
@@ -569,7 +569,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     if (st != DGN_OK)
         return failed(m, "dgn_model_backward", st);
 
-    dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k);
+    dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k, m->pool);
     dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k, m->pool);
     dgn_relu_dropout_backward(m->dN, m->dA, m->N,
                               m->training && c->dropout > 0 ? m->mask : NULL, n * h,
@@ -612,11 +612,21 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     return DGN_OK;
 }
 
+/* Blocks of ZERO_BLOCK gradients, a task each on the model's threads. */
+#define ZERO_BLOCK 16384
+
+static void zero_task(void *arg, size_t t)
+{
+    dgn_model *m = arg;
+    size_t i = t * ZERO_BLOCK, w = m->n_params - i < ZERO_BLOCK ? m->n_params - i : ZERO_BLOCK;
+    memset(m->grads + i, 0, w * sizeof *m->grads);
+}
+
 dgn_status dgn_model_zero_grad(dgn_model *m)
 {
     if (!m)
         return dgn_fail(DGN_E_INVALID, "dgn_model_zero_grad: model is NULL");
-    memset(m->grads, 0, m->n_params * sizeof *m->grads);
+    dgn_pool_run(m->pool, zero_task, m, (m->n_params + ZERO_BLOCK - 1) / ZERO_BLOCK);
     return DGN_OK;
 }
 

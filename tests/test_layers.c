@@ -54,7 +54,7 @@ static void forward(ctx *c)
         break;
     }
     case L2NORM:
-        dgn_l2norm_forward(c->out, c->s[0], c->x, B, OUT);
+        dgn_l2norm_forward(c->out, c->s[0], c->x, B, OUT, NULL);
         break;
     }
 }
@@ -93,7 +93,7 @@ static void backward(ctx *c)
         dgn_relu_dropout_backward(c->dx, c->w, c->x, c->s[0], c->n_x, NULL);
         break;
     case L2NORM:
-        dgn_l2norm_backward(c->dx, c->w, c->out, c->s[0], B, OUT);
+        dgn_l2norm_backward(c->dx, c->w, c->out, c->s[0], B, OUT, NULL);
         break;
     }
 }
@@ -306,9 +306,10 @@ START_TEST(softmax_exp_matches_libm)
 }
 END_TEST
 
-/* BatchNorm's training passes and ReLU with dropout on a pool of 1, 2 or
- * 3 threads give the bits of the caller's thread: 150 features are three
- * blocks, the last partial, and 20 000 elements three blocks. */
+/* BatchNorm's training passes, ReLU with dropout and the L2 norm on a
+ * pool of 1, 2 or 3 threads give the bits of the caller's thread: 150
+ * features are three blocks, the last partial, 20 000 elements three
+ * blocks and 1250 rows twenty. */
 static void pooled_layers(float *out, dgn_pool *pool, const float *X, const float *dY,
                           const float *gamma, const float *beta, size_t rows, size_t h,
                           size_t count)
@@ -325,12 +326,16 @@ static void pooled_layers(float *out, dgn_pool *pool, const float *X, const floa
     dgn_rng_seed(&rng, 9);
     dgn_relu_dropout_forward(A, mask, X, count, 0.3f, &rng, pool);
     dgn_relu_dropout_backward(dN, dY, X, mask, count, pool);
+    /* The L2 norm over count / 16 rows of 16: several blocks of rows. */
+    float *F = sums + 2 * h, *rnorm = F + count, *dF = rnorm + count / 16;
+    dgn_l2norm_forward(F, rnorm, X, count / 16, 16, pool);
+    dgn_l2norm_backward(dF, dY, F, rnorm, count / 16, 16, pool);
 }
 
 START_TEST(pooled_layers_match_one_thread)
 {
     enum { ROWS = 9, H = 150, COUNT = 20000 };
-    enum { OUT = 3 * ROWS * H + 6 * H + 3 * COUNT + 2 * H };
+    enum { OUT = 3 * ROWS * H + 6 * H + 3 * COUNT + 2 * H + 2 * COUNT + COUNT / 16 };
     static float X[COUNT], dY[COUNT], gamma[H], beta[H], want[OUT], got[OUT];
     unsigned st = 5;
     fill_uniform(X, COUNT, &st, 1.0f);
@@ -344,7 +349,10 @@ START_TEST(pooled_layers_match_one_thread)
         memset(got, 0, sizeof got);
         pooled_layers(got, pool, X, dY, gamma, beta, ROWS, H, COUNT);
         /* Only the sums' scratch may differ: compare what the calls return. */
-        ck_assert_msg(memcmp(want, got, (OUT - 2 * H) * sizeof *got) == 0,
+        size_t scratch = OUT - 2 * H - 2 * COUNT - COUNT / 16;
+        ck_assert_msg(memcmp(want, got, scratch * sizeof *got) == 0 &&
+                          memcmp(want + scratch + 2 * H, got + scratch + 2 * H,
+                                 (2 * COUNT + COUNT / 16) * sizeof *got) == 0,
                       "%zu threads changed the bits", threads);
         dgn_pool_destroy(pool);
     }
