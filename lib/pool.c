@@ -12,14 +12,20 @@ struct dgn_pool {
     size_t started;
     pthread_mutex_t lock;
     pthread_cond_t go, done;
-    /* The current job; generation counts the jobs posted. Both are read
-     * without the lock while spinning: waking a sleeping thread costs
-     * tens of microseconds, a good part of a training step's product. */
+    /* The current job, written under the lock before generation moves on;
+     * generation counts the jobs posted and is read without the lock while
+     * spinning: waking a sleeping thread costs tens of microseconds, a
+     * good part of a training step's product. */
     atomic_ulong generation;
     dgn_task_fn fn;
     void *arg;
     size_t n_tasks;
-    atomic_size_t busy; /* workers still in the current job */
+    /* Tasks are claimed one at a time, by whichever thread comes first:
+     * the job's generation in the high half, the next task in the low.
+     * A worker that the system has descheduled then holds up nothing but
+     * a task it has already claimed. */
+    atomic_ullong ticket;
+    atomic_size_t finished; /* tasks of the current job done */
     int stop;
 };
 
@@ -34,19 +40,29 @@ struct dgn_pool {
 
 typedef struct worker_arg {
     dgn_pool *p;
-    size_t index;
 } worker_arg;
 
-static void run_share(dgn_pool *p, size_t index)
+/* Claim and run tasks of job `gen` until none is left (or a newer job has
+ * replaced it); the thread that finishes the last task wakes the caller. */
+static void run_claims(dgn_pool *p, unsigned long gen, dgn_task_fn fn, void *arg, size_t n)
 {
-    for (size_t t = index; t < p->n_tasks; t += p->threads)
-        p->fn(p->arg, t);
+    unsigned long long t = atomic_load(&p->ticket);
+    while ((t >> 32) == (gen & 0xffffffffu) && (t & 0xffffffffu) < n) {
+        if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1))
+            continue; /* t now holds the current ticket */
+        fn(arg, (size_t)(t & 0xffffffffu));
+        if (atomic_fetch_add(&p->finished, 1) + 1 == n) {
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->lock);
+        }
+        t = atomic_load(&p->ticket);
+    }
 }
 
 static void *worker(void *a)
 {
     dgn_pool *p = ((worker_arg *)a)->p;
-    size_t index = ((worker_arg *)a)->index;
     free(a);
     unsigned long seen = 0;
     for (;;) {
@@ -56,16 +72,15 @@ static void *worker(void *a)
         while (!p->stop && atomic_load(&p->generation) == seen)
             pthread_cond_wait(&p->go, &p->lock);
         int stop = p->stop;
+        /* The job as posted: read under the lock, so never half of a newer one. */
+        seen = atomic_load(&p->generation);
+        dgn_task_fn fn = p->fn;
+        void *arg = p->arg;
+        size_t n = p->n_tasks;
         pthread_mutex_unlock(&p->lock);
         if (stop)
             break;
-        seen = atomic_load(&p->generation);
-        run_share(p, index);
-        if (atomic_fetch_sub(&p->busy, 1) == 1) {
-            pthread_mutex_lock(&p->lock);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->lock);
-        }
+        run_claims(p, seen, fn, arg, n);
     }
     return NULL;
 }
@@ -109,7 +124,7 @@ dgn_status dgn_pool_create(dgn_pool **out, size_t threads)
     }
     for (size_t i = 0; i + 1 < threads; i++) {
         worker_arg *a = malloc(sizeof *a);
-        if (!a || (a->p = p, a->index = i + 1, pthread_create(&p->workers[i], NULL, worker, a))) {
+        if (!a || (a->p = p, pthread_create(&p->workers[i], NULL, worker, a))) {
             free(a);
             dgn_pool_destroy(p);
             return dgn_fail(DGN_E_NOMEM, "dgn_pool_create: cannot start thread %zu of %zu",
@@ -128,7 +143,8 @@ size_t dgn_pool_threads(const dgn_pool *p)
 
 void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
 {
-    if (!p || p->threads == 1 || n_tasks < 2) {
+    /* A ticket counts tasks in 32 bits. */
+    if (!p || p->threads == 1 || n_tasks < 2 || n_tasks > 0xffffffffu) {
         for (size_t t = 0; t < n_tasks; t++)
             fn(arg, t);
         return;
@@ -137,15 +153,17 @@ void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
     p->fn = fn;
     p->arg = arg;
     p->n_tasks = n_tasks;
-    atomic_store(&p->busy, p->threads - 1);
-    atomic_fetch_add(&p->generation, 1);
+    atomic_store(&p->finished, 0);
+    unsigned long gen = atomic_load(&p->generation) + 1;
+    atomic_store(&p->ticket, (unsigned long long)(gen & 0xffffffffu) << 32);
+    atomic_store(&p->generation, gen);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->lock);
-    run_share(p, 0);
-    for (int spin = 0; spin < SPIN && atomic_load(&p->busy); spin++)
+    run_claims(p, gen, fn, arg, n_tasks);
+    for (int spin = 0; spin < SPIN && atomic_load(&p->finished) < n_tasks; spin++)
         PAUSE();
     pthread_mutex_lock(&p->lock);
-    while (atomic_load(&p->busy))
+    while (atomic_load(&p->finished) < n_tasks)
         pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
 }
