@@ -246,7 +246,7 @@ void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
 /* The training-mode passes run on the pool's threads in blocks of
  * BN_COLS features: every feature's sums run over the rows in order
  * within one task, so the bits do not depend on the split. */
-#define BN_COLS 64
+#define BN_COLS 128
 
 static size_t col_blocks(size_t h)
 {
@@ -464,15 +464,16 @@ DGN_ISA_BUILDS(dropout_mask,
                 uint32_t key1, uint32_t first),
                (mask, count, below, keep, key0, key1, first))
 
-/* ReLU and dropout run on the pool's threads in blocks of RELU_BLOCK
- * elements; the mask hashes the element's index, so the split does not
- * change a bit. */
-#define RELU_BLOCK 8192
+/* ReLU and dropout run on the pool's threads in blocks of RELU_COLS
+ * features of every row, as BatchNorm's, so that a thread mostly meets
+ * the features it has just normalised; the mask hashes the element's
+ * index, so the split does not change a bit. */
+#define RELU_COLS 128
 
 typedef struct relu_job {
     float *out, *mask;
     const float *in, *N;
-    size_t count;
+    size_t rows, cols;
     uint32_t below, key0, key1;
     float keep;
 } relu_job;
@@ -480,23 +481,26 @@ typedef struct relu_job {
 static void relu_task(void *arg, size_t t)
 {
     const relu_job *r = arg;
-    size_t i = t * RELU_BLOCK, w = r->count - i < RELU_BLOCK ? r->count - i : RELU_BLOCK;
-    const float *mask = r->mask ? r->mask + i : NULL;
-    if (r->keep > 0)
-        DGN_ISA_CALL(dropout_mask, (r->mask + i, w, r->below, r->keep, r->key0, r->key1,
-                                    (uint32_t)i));
-    DGN_ISA_CALL(relu_gate, (r->out + i, r->in + i, r->N + i, mask, w));
+    size_t j = t * RELU_COLS, w = r->cols - j < RELU_COLS ? r->cols - j : RELU_COLS;
+    for (size_t row = 0; row < r->rows; row++) {
+        size_t i = row * r->cols + j;
+        const float *mask = r->mask ? r->mask + i : NULL;
+        if (r->keep > 0)
+            DGN_ISA_CALL(dropout_mask, (r->mask + i, w, r->below, r->keep, r->key0, r->key1,
+                                        (uint32_t)i));
+        DGN_ISA_CALL(relu_gate, (r->out + i, r->in + i, r->N + i, mask, w));
+    }
 }
 
 static void relu_run(relu_job *r, dgn_pool *pool)
 {
-    dgn_pool_run(pool, relu_task, r, (r->count + RELU_BLOCK - 1) / RELU_BLOCK);
+    dgn_pool_run(pool, relu_task, r, (r->cols + RELU_COLS - 1) / RELU_COLS);
 }
 
-void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t count,
+void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t rows, size_t cols,
                               float p, dgn_rng *rng, dgn_pool *pool)
 {
-    relu_job r = {.out = A, .in = N, .N = N, .count = count};
+    relu_job r = {.out = A, .in = N, .N = N, .rows = rows, .cols = cols};
     if (rng && p > 0) {
         uint64_t key = dgn_rng_next(rng);
         r.mask = mask;
@@ -509,9 +513,10 @@ void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t coun
 }
 
 void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
-                               const float *mask, size_t count, dgn_pool *pool)
+                               const float *mask, size_t rows, size_t cols, dgn_pool *pool)
 {
-    relu_job r = {.out = dN, .mask = (float *)mask, .in = dA, .N = N, .count = count};
+    relu_job r = {.out = dN, .mask = (float *)mask, .in = dA, .N = N, .rows = rows,
+                  .cols = cols};
     relu_run(&r, pool);
 }
 

@@ -99,14 +99,15 @@ void dgn_batchnorm_backward_eval(float *dgamma, float *dbeta, float *dX, const f
                                  const float *xhat, const float *gamma,
                                  const float *run_var, size_t B, size_t h, float eps);
 
-/* A = ReLU(N), then inverted dropout with probability p when rng is not
- * NULL (mask holds 0 or 1/(1 − p)); with rng NULL the mask is not used.
- * On pool's threads in blocks of elements (NULL: the caller's; the mask
- * hashes each element's index, so the bits are the same). */
-void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t count,
+/* A = ReLU(N) over rows x cols, then inverted dropout with probability p
+ * when rng is not NULL (mask holds 0 or 1/(1 − p)); with rng NULL the
+ * mask is not used. On pool's threads in blocks of features (NULL: the
+ * caller's; the mask hashes each element's index, so the bits are the
+ * same). */
+void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t rows, size_t cols,
                               float p, dgn_rng *rng, dgn_pool *pool);
 void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
-                               const float *mask, size_t count, dgn_pool *pool);
+                               const float *mask, size_t rows, size_t cols, dgn_pool *pool);
 
 /* F = Y/‖Y‖ per row; norms kept in rnorm [B]. Both calls run on pool's
  * threads in blocks of rows (NULL: the caller's; the bits are the same). */

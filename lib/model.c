@@ -539,7 +539,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     else
         dgn_batchnorm_forward_eval(m->N, m->xhat, m->binv, m->Y1, m->gamma, m->beta,
                                    m->run_mean, m->run_var, n, h, DGN_BN_EPS);
-    dgn_relu_dropout_forward(m->A, m->mask, m->N, n * h, c->dropout,
+    dgn_relu_dropout_forward(m->A, m->mask, m->N, n, h, c->dropout,
                              m->training ? &m->rng : NULL, m->pool);
     dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k, m->pool);
     dgn_l2norm_forward(m->F, m->rnorm, m->Y2, n, k, m->pool);
@@ -572,7 +572,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k, m->pool);
     dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k, m->pool);
     dgn_relu_dropout_backward(m->dN, m->dA, m->N,
-                              m->training && c->dropout > 0 ? m->mask : NULL, n * h,
+                              m->training && c->dropout > 0 ? m->mask : NULL, n, h,
                               m->pool);
     if (m->training)
         dgn_batchnorm_backward_train(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,

@@ -90,7 +90,7 @@ static void backward(ctx *c)
                                     c->s[4], B, OUT, 1e-5f);
         break;
     case RELU_DROPOUT:
-        dgn_relu_dropout_backward(c->dx, c->w, c->x, c->s[0], c->n_x, NULL);
+        dgn_relu_dropout_backward(c->dx, c->w, c->x, c->s[0], 1, c->n_x, NULL);
         break;
     case L2NORM:
         dgn_l2norm_backward(c->dx, c->w, c->out, c->s[0], B, OUT, NULL);
@@ -255,9 +255,9 @@ START_TEST(dropout_masks_drop_p_independently)
     const float ps[2] = {0.1f, 0.5f};
     for (int t = 0; t < 2; t++) {
         float p = ps[t];
-        dgn_relu_dropout_forward(a, mask, n, N, p, &rng, NULL);
+        dgn_relu_dropout_forward(a, mask, n, 1, N, p, &rng, NULL);
         memcpy(first, mask, sizeof mask);
-        dgn_relu_dropout_forward(a, mask, n, N, p, &rng, NULL);
+        dgn_relu_dropout_forward(a, mask, n, 1, N, p, &rng, NULL);
         size_t dropped = 0, both = 0, same = 0;
         for (int i = 0; i < N; i++) {
             ck_assert(mask[i] == 0.0f || mask[i] == 1.0f / (1.0f - p));
@@ -308,8 +308,8 @@ END_TEST
 
 /* BatchNorm's training passes, ReLU with dropout and the L2 norm on a
  * pool of 1, 2 or 3 threads give the bits of the caller's thread: 150
- * features are three blocks, the last partial, 20 000 elements three
- * blocks and 1250 rows twenty. */
+ * features are two blocks of BatchNorm, the last partial, 250 two of
+ * ReLU, and 1250 rows twenty of the L2 norm. */
 static void pooled_layers(float *out, dgn_pool *pool, const float *X, const float *dY,
                           const float *gamma, const float *beta, size_t rows, size_t h,
                           size_t count)
@@ -324,8 +324,9 @@ static void pooled_layers(float *out, dgn_pool *pool, const float *X, const floa
     dgn_batchnorm_backward_train(dg, db, dX, dY, xhat, inv, gamma, rows, h, sums, pool);
     dgn_rng rng;
     dgn_rng_seed(&rng, 9);
-    dgn_relu_dropout_forward(A, mask, X, count, 0.3f, &rng, pool);
-    dgn_relu_dropout_backward(dN, dY, X, mask, count, pool);
+    /* ReLU and dropout over count / 250 rows of 250: two blocks of features. */
+    dgn_relu_dropout_forward(A, mask, X, count / 250, 250, 0.3f, &rng, pool);
+    dgn_relu_dropout_backward(dN, dY, X, mask, count / 250, 250, pool);
     /* The L2 norm over count / 16 rows of 16: several blocks of rows. */
     float *F = sums + 2 * h, *rnorm = F + count, *dF = rnorm + count / 16;
     dgn_l2norm_forward(F, rnorm, X, count / 16, 16, pool);

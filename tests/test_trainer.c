@@ -284,9 +284,9 @@ static unsigned char *trained_file(dgn_model *m, dgn_dataset *ds, size_t batch, 
 /* Training on 2 or 3 threads gives the model file of 1 thread (weights
  * and BatchNorm statistics), byte for byte: on a model whose products are
  * large enough to be shared, and one that also spans several chunks of
- * every threaded stage (two lane chunks of the attention's backward, five
- * blocks of BatchNorm features, two of Adam's weights), the last of each
- * partial. */
+ * every threaded stage (two lane chunks of the attention's backward,
+ * three blocks of BatchNorm and ReLU features, two of Adam's weights),
+ * the last of each partial. */
 START_TEST(threads_give_the_same_weights)
 {
     static const size_t embed[2] = {8, 16}, hidden[2] = {128, 300}, max_batch[2] = {192, 300},
