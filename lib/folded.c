@@ -133,9 +133,8 @@ static DGN_ALWAYS_INLINE void lane_softmax(float *P, float *acc, size_t n, size_
 }
 
 /* Lanes are taken BLOCK at a time through every stage, so that a block's
- * slices of the planes stay in cache from one stage to the next; a block
- * is also a task on the pool's threads. Every lane is computed alone, so
- * the split does not change a bit. */
+ * slices of the planes stay in cache from one stage to the next. Every
+ * lane is computed alone, so no split changes a bit. */
 #define BLOCK 32
 
 /* Lanes [c, c + W) of the forward pass, xt's transposition included; acc
