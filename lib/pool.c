@@ -20,11 +20,13 @@ struct dgn_pool {
     dgn_task_fn fn;
     void *arg;
     size_t n_tasks;
-    /* Tasks are claimed one at a time, by whichever thread comes first:
-     * the job's generation in the high half, the next task in the low.
-     * A worker that the system has descheduled then holds up nothing but
-     * a task it has already claimed. */
-    atomic_ullong ticket;
+    /* Thread w's share is the tasks t ≡ w (mod threads), claimed one at a
+     * time from next[w]: the job's generation in the high half, the
+     * share's next index in the low. A thread runs its own share first,
+     * so that the same thread meets the same data job after job, then
+     * claims what is left of the others': a worker the system has
+     * descheduled holds up nothing but a task it has already claimed. */
+    struct share { atomic_ullong next; char pad[56]; } *share;
     atomic_size_t finished; /* tasks of the current job done */
     int stop;
 };
@@ -40,29 +42,46 @@ struct dgn_pool {
 
 typedef struct worker_arg {
     dgn_pool *p;
+    size_t index;
 } worker_arg;
 
-/* Claim and run tasks of job `gen` until none is left (or a newer job has
- * replaced it); the thread that finishes the last task wakes the caller. */
-static void run_claims(dgn_pool *p, unsigned long gen, dgn_task_fn fn, void *arg, size_t n)
+/* The next task of w's share of job `gen`, or n_tasks when there is none
+ * left (or a newer job has replaced it). */
+static size_t claim(dgn_pool *p, size_t w, unsigned long gen, size_t n)
 {
-    unsigned long long t = atomic_load(&p->ticket);
-    while ((t >> 32) == (gen & 0xffffffffu) && (t & 0xffffffffu) < n) {
-        if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1))
-            continue; /* t now holds the current ticket */
-        fn(arg, (size_t)(t & 0xffffffffu));
-        if (atomic_fetch_add(&p->finished, 1) + 1 == n) {
-            pthread_mutex_lock(&p->lock);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->lock);
+    atomic_ullong *next = &p->share[w].next;
+    unsigned long long v = atomic_load(next);
+    for (;;) {
+        size_t t = w + (size_t)(v & 0xffffffffu) * p->threads;
+        if ((v >> 32) != (gen & 0xffffffffu) || t >= n)
+            return n;
+        if (atomic_compare_exchange_weak(next, &v, v + 1))
+            return t;
+    }
+}
+
+/* Run tasks of job `gen`, thread self's share first, then the others';
+ * the thread that finishes the last task wakes the caller. */
+static void run_claims(dgn_pool *p, size_t self, unsigned long gen, dgn_task_fn fn, void *arg,
+                       size_t n)
+{
+    for (size_t o = 0; o < p->threads; o++) {
+        size_t w = (self + o) % p->threads, t;
+        while ((t = claim(p, w, gen, n)) < n) {
+            fn(arg, t);
+            if (atomic_fetch_add(&p->finished, 1) + 1 == n) {
+                pthread_mutex_lock(&p->lock);
+                pthread_cond_signal(&p->done);
+                pthread_mutex_unlock(&p->lock);
+            }
         }
-        t = atomic_load(&p->ticket);
     }
 }
 
 static void *worker(void *a)
 {
     dgn_pool *p = ((worker_arg *)a)->p;
+    size_t index = ((worker_arg *)a)->index;
     free(a);
     unsigned long seen = 0;
     for (;;) {
@@ -80,7 +99,7 @@ static void *worker(void *a)
         pthread_mutex_unlock(&p->lock);
         if (stop)
             break;
-        run_claims(p, seen, fn, arg, n);
+        run_claims(p, index, seen, fn, arg, n);
     }
     return NULL;
 }
@@ -99,6 +118,7 @@ void dgn_pool_destroy(dgn_pool *p)
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->lock);
     free(p->workers);
+    free(p->share);
     free(p);
 }
 
@@ -118,13 +138,14 @@ dgn_status dgn_pool_create(dgn_pool **out, size_t threads)
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
     p->workers = threads > 1 ? malloc((threads - 1) * sizeof *p->workers) : NULL;
-    if (threads > 1 && !p->workers) {
+    p->share = calloc(threads, sizeof *p->share);
+    if ((threads > 1 && !p->workers) || !p->share) {
         dgn_pool_destroy(p);
         return dgn_fail_nomem("thread pool");
     }
     for (size_t i = 0; i + 1 < threads; i++) {
         worker_arg *a = malloc(sizeof *a);
-        if (!a || (a->p = p, pthread_create(&p->workers[i], NULL, worker, a))) {
+        if (!a || (a->p = p, a->index = i + 1, pthread_create(&p->workers[i], NULL, worker, a))) {
             free(a);
             dgn_pool_destroy(p);
             return dgn_fail(DGN_E_NOMEM, "dgn_pool_create: cannot start thread %zu of %zu",
@@ -155,11 +176,12 @@ void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
     p->n_tasks = n_tasks;
     atomic_store(&p->finished, 0);
     unsigned long gen = atomic_load(&p->generation) + 1;
-    atomic_store(&p->ticket, (unsigned long long)(gen & 0xffffffffu) << 32);
+    for (size_t w = 0; w < p->threads; w++)
+        atomic_store(&p->share[w].next, (unsigned long long)(gen & 0xffffffffu) << 32);
     atomic_store(&p->generation, gen);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->lock);
-    run_claims(p, gen, fn, arg, n_tasks);
+    run_claims(p, 0, gen, fn, arg, n_tasks);
     for (int spin = 0; spin < SPIN && atomic_load(&p->finished) < n_tasks; spin++)
         PAUSE();
     pthread_mutex_lock(&p->lock);
