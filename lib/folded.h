@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "lanes.h"
 #include "pool.h"
 
 /* The graph convolution's mixing matrix from the factors V [n][f], as
@@ -37,17 +38,23 @@ void dgn_fold_mixing(float *Mp, float *Mt, float *Vn, float *vnorm, const float 
 void dgn_fold_weights(float *G, float *Wf, float *Eq, float *Ek, float *Ev,
                       const float *E, const float *Wq, const float *Wk, const float *Wv,
                       const float *W1, size_t n, size_t d, size_t h);
+/* The same with Wf's n products on pool's threads (NULL: the caller's;
+ * the bits are the same). */
+void dgn_fold_weights_on(dgn_pool *pool, float *G, float *Wf, float *Eq, float *Ek,
+                         float *Ev, const float *E, const float *Wq, const float *Wk,
+                         const float *Wv, const float *W1, size_t n, size_t d, size_t h);
 /* Without interaction: Wf [n][h], row i = E_i·W1_i. */
 void dgn_fold_weights_plain(float *Wf, const float *E, const float *W1, size_t n, size_t d,
                             size_t h);
-/* dE, dWq, dWk, dWv, dW1 += the gradients that dG and dWf imply.
- * Scratch: dEq, dEk, dEv [n][d]. */
-void dgn_fold_weights_backward(float *dE, float *dWq, float *dWk, float *dWv, float *dW1,
-                               const float *dG, const float *dWf, const float *E,
+/* dE, dWq, dWk, dWv, dW1 += the gradients that dG and dWf imply, the n
+ * products of Wf on pool's threads (NULL: the caller's; the bits are the
+ * same). Scratch: dEq, dEk, dEv [n][d], dEvl [n][n][d]. */
+void dgn_fold_weights_backward(dgn_pool *pool, float *dE, float *dWq, float *dWk, float *dWv,
+                               float *dW1, const float *dG, const float *dWf, const float *E,
                                const float *Wq, const float *Wk, const float *Wv,
                                const float *W1, const float *Eq, const float *Ek,
                                const float *Ev, size_t n, size_t d, size_t h,
-                               float *dEq, float *dEk, float *dEv);
+                               float *dEq, float *dEk, float *dEv, float *dEvl);
 
 /* For B rows x [B][n]: xt = xᵀ [n][L] (padding zero), R = X·G·X, S = M·R,
  * P = softmax of the rows of S·Mᵀ, and T = P·M·X, all planes. Mp and Mt
@@ -56,15 +63,34 @@ void dgn_fold_weights_backward(float *dE, float *dWq, float *dWk, float *dWv, fl
 void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float *xt,
                                   float *acc, const float *x, const float *Mp,
                                   const float *Mt, const float *G, size_t B, size_t n);
+/* The same on pool's threads (NULL: the caller's), in the backward
+ * pass's chunks of lanes (DGN_FOLD_CHUNK, below); every lane is computed
+ * alone, so the bits are those of the call above. */
+void dgn_folded_attention_forward_on(dgn_pool *pool, float *T, float *P, float *S, float *R,
+                                     float *xt, float *acc, const float *x, const float *Mp,
+                                     const float *Mt, const float *G, size_t B, size_t n);
+
+/* The backward pass splits the lanes into chunks of DGN_FOLD_CHUNK, a
+ * fixed width: each chunk sums its own share of dG and dM, and the shares
+ * are added in chunk order, so the result does not depend on the thread
+ * count. */
+#define DGN_FOLD_CHUNK 192
+static inline size_t dgn_fold_chunks(size_t B)
+{
+    return (dgn_round_lanes(B) + DGN_FOLD_CHUNK - 1) / DGN_FOLD_CHUNK;
+}
+
 /* From dT (overwritten), with the forward's planes: dG += ∂/∂G,
- * dM += ∂/∂M, and dx [B][n] = ∂/∂x when dx is not NULL. Scratch: tmp (a
- * plane), dxt [n][L] (with dx), acc [L], dMl [dgn_lane_outer_size(n)].
- * dT's padding lanes must be 0. */
-void dgn_folded_attention_backward(float *dG, float *dM, float *dx, float *dT,
-                                   float *tmp, float *dxt, float *acc, float *dMl,
-                                   const float *P, const float *S, const float *R,
-                                   const float *xt, const float *Mp, const float *Mt,
-                                   const float *G, size_t B, size_t n);
+ * dM += ∂/∂M, and dx [B][n] = ∂/∂x when dx is not NULL, on pool's
+ * threads (NULL: the caller's; the bits are the same). Scratch: tmp (a
+ * plane), dxt [n][L] (with dx), acc [L], and per chunk
+ * (dgn_fold_chunks(B)) dMl [dgn_lane_outer_size(n)] and dGl [n·n]. dT's
+ * padding lanes must be 0. */
+void dgn_folded_attention_backward(dgn_pool *pool, float *dG, float *dM, float *dx,
+                                   float *dT, float *tmp, float *dxt, float *acc,
+                                   float *dMl, float *dGl, const float *P, const float *S,
+                                   const float *R, const float *xt, const float *Mp,
+                                   const float *Mt, const float *G, size_t B, size_t n);
 
 /* Y1 [B][h] = Tᵀ·Wf over the first B lanes of T, on pool's threads
  * (NULL: the caller's; the bits are the same). */

@@ -49,7 +49,7 @@ void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
 
 void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, size_t f)
 {
-    dgn_l2norm_forward(Vn, vnorm, V, n, f);
+    dgn_l2norm_forward(Vn, vnorm, V, n, f, NULL);
     /* A = Vn·Vnᵀ, then scale the off-diagonal by 1/(n−1); a_ii = 1. */
     dgn_gemm(DGN_NOTRANS, DGN_TRANS, n, n, f,
                 1.0f / (float)(n - 1), Vn, f, Vn, f, 0.0f, M, n);
@@ -243,28 +243,40 @@ void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
 
 /* ---- batch normalisation -------------------------------------------------- */
 
-/* restrict: without it GCC leaves the normalising pass scalar. */
+/* The training-mode passes run on the pool's threads in blocks of
+ * BN_COLS features: every feature's sums run over the rows in order
+ * within one task, so the bits do not depend on the split. */
+#define BN_COLS 128
+
+static size_t col_blocks(size_t h)
+{
+    return (h + BN_COLS - 1) / BN_COLS;
+}
+
+/* Features [0, w) of rows ld apart; the pointers start at the block's
+ * first feature. restrict: without it GCC leaves the normalising pass
+ * scalar. */
 static DGN_ALWAYS_INLINE void batchnorm_forward_train_body(
     float *restrict Y, float *restrict xhat, float *restrict mean, float *restrict inv_std,
     float *restrict run_mean, float *restrict run_var, const float *restrict X,
-    const float *restrict gamma, const float *restrict beta, size_t B, size_t h,
+    const float *restrict gamma, const float *restrict beta, size_t B, size_t w, size_t ld,
     float momentum, float eps)
 {
-    for (size_t j = 0; j < h; j++) {
+    for (size_t j = 0; j < w; j++) {
         mean[j] = 0;
         inv_std[j] = 0;
     }
     for (size_t r = 0; r < B; r++)
-        for (size_t j = 0; j < h; j++)
-            mean[j] += X[r * h + j];
-    for (size_t j = 0; j < h; j++)
+        for (size_t j = 0; j < w; j++)
+            mean[j] += X[r * ld + j];
+    for (size_t j = 0; j < w; j++)
         mean[j] /= (float)B;
     for (size_t r = 0; r < B; r++)
-        for (size_t j = 0; j < h; j++) {
-            float c = X[r * h + j] - mean[j];
+        for (size_t j = 0; j < w; j++) {
+            float c = X[r * ld + j] - mean[j];
             inv_std[j] += c * c; /* sum of squares for now */
         }
-    for (size_t j = 0; j < h; j++) {
+    for (size_t j = 0; j < w; j++) {
         float var = inv_std[j] / (float)B;
         float unbiased = B > 1 ? inv_std[j] / (float)(B - 1) : var;
         inv_std[j] = 1.0f / sqrtf(var + eps);
@@ -272,27 +284,47 @@ static DGN_ALWAYS_INLINE void batchnorm_forward_train_body(
         run_var[j] = (1 - momentum) * run_var[j] + momentum * unbiased;
     }
     for (size_t r = 0; r < B; r++)
-        for (size_t j = 0; j < h; j++) {
-            float xh = (X[r * h + j] - mean[j]) * inv_std[j];
-            xhat[r * h + j] = xh;
-            Y[r * h + j] = gamma[j] * xh + beta[j];
+        for (size_t j = 0; j < w; j++) {
+            float xh = (X[r * ld + j] - mean[j]) * inv_std[j];
+            xhat[r * ld + j] = xh;
+            Y[r * ld + j] = gamma[j] * xh + beta[j];
         }
 }
 
 DGN_ISA_BUILDS(batchnorm_forward_train,
                (float *Y, float *xhat, float *mean, float *inv_std, float *run_mean,
                 float *run_var, const float *X, const float *gamma, const float *beta,
-                size_t B, size_t h, float momentum, float eps),
-               (Y, xhat, mean, inv_std, run_mean, run_var, X, gamma, beta, B, h, momentum,
-                eps))
+                size_t B, size_t w, size_t ld, float momentum, float eps),
+               (Y, xhat, mean, inv_std, run_mean, run_var, X, gamma, beta, B, w, ld,
+                momentum, eps))
+
+typedef struct bn_job {
+    float *Y, *xhat, *mean, *inv_std, *run_mean, *run_var, *dgamma, *dbeta, *sums;
+    const float *X, *gamma, *beta, *dY;
+    size_t B, h;
+    float momentum, eps;
+} bn_job;
+
+static void bn_forward_task(void *arg, size_t t)
+{
+    const bn_job *b = arg;
+    size_t j = t * BN_COLS, w = b->h - j < BN_COLS ? b->h - j : BN_COLS;
+    DGN_ISA_CALL(batchnorm_forward_train,
+                 (b->Y + j, b->xhat + j, b->mean + j, b->inv_std + j, b->run_mean + j,
+                  b->run_var + j, b->X + j, b->gamma + j, b->beta + j, b->B, w, b->h,
+                  b->momentum, b->eps));
+}
 
 void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_std,
                                  float *run_mean, float *run_var, const float *X,
                                  const float *gamma, const float *beta,
-                                 size_t B, size_t h, float momentum, float eps)
+                                 size_t B, size_t h, float momentum, float eps,
+                                 dgn_pool *pool)
 {
-    DGN_ISA_CALL(batchnorm_forward_train, (Y, xhat, mean, inv_std, run_mean, run_var, X,
-                                           gamma, beta, B, h, momentum, eps));
+    bn_job b = {.Y = Y, .xhat = xhat, .mean = mean, .inv_std = inv_std,
+                .run_mean = run_mean, .run_var = run_var, .X = X, .gamma = gamma,
+                .beta = beta, .B = B, .h = h, .momentum = momentum, .eps = eps};
+    dgn_pool_run(pool, bn_forward_task, &b, col_blocks(h));
 }
 
 void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const float *X,
@@ -315,40 +347,54 @@ void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const flo
 
 static DGN_ALWAYS_INLINE void batchnorm_backward_train_body(
     float *dgamma, float *dbeta, float *dX, const float *dY, const float *xhat,
-    const float *inv_std, const float *gamma, size_t B, size_t h, float *sums)
+    const float *inv_std, const float *gamma, size_t B, size_t w, size_t ld, float *s,
+    float *sx)
 {
     /* dX = γ/(Bσ) · (B·dY − Σ dY − x̂·Σ dY·x̂), per feature; row by row, so
      * that the features fill the vector lanes. */
-    float *s = sums, *sx = sums + h;
-    for (size_t j = 0; j < h; j++)
+    for (size_t j = 0; j < w; j++)
         s[j] = sx[j] = 0;
     for (size_t r = 0; r < B; r++)
-        for (size_t j = 0; j < h; j++) {
-            s[j] += dY[r * h + j];
-            sx[j] += dY[r * h + j] * xhat[r * h + j];
+        for (size_t j = 0; j < w; j++) {
+            s[j] += dY[r * ld + j];
+            sx[j] += dY[r * ld + j] * xhat[r * ld + j];
         }
-    for (size_t j = 0; j < h; j++) {
+    for (size_t j = 0; j < w; j++) {
         dgamma[j] += sx[j];
         dbeta[j] += s[j];
     }
     for (size_t r = 0; r < B; r++)
-        for (size_t j = 0; j < h; j++) {
+        for (size_t j = 0; j < w; j++) {
             float k = gamma[j] * inv_std[j] / (float)B;
-            dX[r * h + j] = k * ((float)B * dY[r * h + j] - s[j] - xhat[r * h + j] * sx[j]);
+            dX[r * ld + j] = k * ((float)B * dY[r * ld + j] - s[j] - xhat[r * ld + j] * sx[j]);
         }
 }
 
 DGN_ISA_BUILDS(batchnorm_backward_train,
                (float *dgamma, float *dbeta, float *dX, const float *dY, const float *xhat,
-                const float *inv_std, const float *gamma, size_t B, size_t h, float *sums),
-               (dgamma, dbeta, dX, dY, xhat, inv_std, gamma, B, h, sums))
+                const float *inv_std, const float *gamma, size_t B, size_t w, size_t ld,
+                float *s, float *sx),
+               (dgamma, dbeta, dX, dY, xhat, inv_std, gamma, B, w, ld, s, sx))
+
+static void bn_backward_task(void *arg, size_t t)
+{
+    const bn_job *b = arg;
+    size_t j = t * BN_COLS, w = b->h - j < BN_COLS ? b->h - j : BN_COLS;
+    DGN_ISA_CALL(batchnorm_backward_train,
+                 (b->dgamma + j, b->dbeta + j, b->Y + j, b->dY + j, b->X + j,
+                  b->inv_std + j, b->gamma + j, b->B, w, b->h, b->sums + j,
+                  b->sums + b->h + j));
+}
 
 void dgn_batchnorm_backward_train(float *dgamma, float *dbeta, float *dX, const float *dY,
                                   const float *xhat, const float *inv_std,
-                                  const float *gamma, size_t B, size_t h, float *sums)
+                                  const float *gamma, size_t B, size_t h, float *sums,
+                                  dgn_pool *pool)
 {
-    DGN_ISA_CALL(batchnorm_backward_train,
-                 (dgamma, dbeta, dX, dY, xhat, inv_std, gamma, B, h, sums));
+    /* Y is dX and X is xhat here. */
+    bn_job b = {.Y = dX, .inv_std = (float *)inv_std, .dgamma = dgamma, .dbeta = dbeta,
+                .sums = sums, .X = xhat, .gamma = gamma, .dY = dY, .B = B, .h = h};
+    dgn_pool_run(pool, bn_backward_task, &b, col_blocks(h));
 }
 
 void dgn_batchnorm_backward_eval(float *dgamma, float *dbeta, float *dX, const float *dY,
@@ -396,10 +442,11 @@ DGN_ISA_BUILDS(relu_gate,
  * counter-based hash per element (Wellons' lowbias32, twice, the key
  * mixed in), which vectorises where a sequential generator cannot. */
 static DGN_ALWAYS_INLINE void dropout_mask_body(float *mask, size_t count, uint32_t below,
-                                                float keep, uint32_t key0, uint32_t key1)
+                                                float keep, uint32_t key0, uint32_t key1,
+                                                uint32_t first)
 {
     for (size_t i = 0; i < count; i++) {
-        uint32_t x = (uint32_t)i ^ key0;
+        uint32_t x = (first + (uint32_t)i) ^ key0;
         for (int round = 0; round < 2; round++) {
             x ^= x >> 16;
             x *= 0x7feb352du;
@@ -414,52 +461,116 @@ static DGN_ALWAYS_INLINE void dropout_mask_body(float *mask, size_t count, uint3
 
 DGN_ISA_BUILDS(dropout_mask,
                (float *mask, size_t count, uint32_t below, float keep, uint32_t key0,
-                uint32_t key1),
-               (mask, count, below, keep, key0, key1))
+                uint32_t key1, uint32_t first),
+               (mask, count, below, keep, key0, key1, first))
 
-void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t count,
-                              float p, dgn_rng *rng)
+/* ReLU and dropout run on the pool's threads in blocks of RELU_COLS
+ * features of every row, as BatchNorm's, so that a thread mostly meets
+ * the features it has just normalised; the mask hashes the element's
+ * index, so the split does not change a bit. */
+#define RELU_COLS 128
+
+typedef struct relu_job {
+    float *out, *mask;
+    const float *in, *N;
+    size_t rows, cols;
+    uint32_t below, key0, key1;
+    float keep;
+} relu_job;
+
+static void relu_task(void *arg, size_t t)
 {
-    if (!rng || p <= 0) {
-        DGN_ISA_CALL(relu_gate, (A, N, N, NULL, count));
-        return;
+    const relu_job *r = arg;
+    size_t j = t * RELU_COLS, w = r->cols - j < RELU_COLS ? r->cols - j : RELU_COLS;
+    for (size_t row = 0; row < r->rows; row++) {
+        size_t i = row * r->cols + j;
+        const float *mask = r->mask ? r->mask + i : NULL;
+        if (r->keep > 0)
+            DGN_ISA_CALL(dropout_mask, (r->mask + i, w, r->below, r->keep, r->key0, r->key1,
+                                        (uint32_t)i));
+        DGN_ISA_CALL(relu_gate, (r->out + i, r->in + i, r->N + i, mask, w));
     }
-    uint32_t below = (uint32_t)fmin((double)p * 4294967296.0, 4294967295.0);
-    uint64_t key = dgn_rng_next(rng);
-    DGN_ISA_CALL(dropout_mask, (mask, count, below, 1.0f / (1.0f - p), (uint32_t)key,
-                                (uint32_t)(key >> 32)));
-    DGN_ISA_CALL(relu_gate, (A, N, N, mask, count));
+}
+
+static void relu_run(relu_job *r, dgn_pool *pool)
+{
+    dgn_pool_run(pool, relu_task, r, (r->cols + RELU_COLS - 1) / RELU_COLS);
+}
+
+void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t rows, size_t cols,
+                              float p, dgn_rng *rng, dgn_pool *pool)
+{
+    relu_job r = {.out = A, .in = N, .N = N, .rows = rows, .cols = cols};
+    if (rng && p > 0) {
+        uint64_t key = dgn_rng_next(rng);
+        r.mask = mask;
+        r.below = (uint32_t)fmin((double)p * 4294967296.0, 4294967295.0);
+        r.key0 = (uint32_t)key;
+        r.key1 = (uint32_t)(key >> 32);
+        r.keep = 1.0f / (1.0f - p);
+    }
+    relu_run(&r, pool);
 }
 
 void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
-                               const float *mask, size_t count)
+                               const float *mask, size_t rows, size_t cols, dgn_pool *pool)
 {
-    DGN_ISA_CALL(relu_gate, (dN, dA, N, mask, count));
+    relu_job r = {.out = dN, .mask = (float *)mask, .in = dA, .N = N, .rows = rows,
+                  .cols = cols};
+    relu_run(&r, pool);
 }
 
 /* ---- L2 normalisation -------------------------------------------------------- */
 
-void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k)
+/* Blocks of L2_ROWS rows are the tasks of a pool; every row alone. */
+#define L2_ROWS 64
+
+typedef struct l2_job {
+    float *out, *rnorm;
+    const float *in, *dF;
+    size_t B, k;
+} l2_job;
+
+static void l2_forward_task(void *arg, size_t t)
 {
-    for (size_t r = 0; r < B; r++) {
-        float s = 0;
-        for (size_t j = 0; j < k; j++)
-            s += Y[r * k + j] * Y[r * k + j];
+    const l2_job *j = arg;
+    size_t k = j->k, end = (t + 1) * L2_ROWS < j->B ? (t + 1) * L2_ROWS : j->B;
+    for (size_t r = t * L2_ROWS; r < end; r++) {
+        const float *Y = j->in + r * k;
+        float s = 0, *F = j->out + r * k;
+        for (size_t i = 0; i < k; i++)
+            s += Y[i] * Y[i];
         float norm = sqrtf(s);
-        rnorm[r] = norm > 1e-12f ? norm : 1e-12f;
-        for (size_t j = 0; j < k; j++)
-            F[r * k + j] = Y[r * k + j] / rnorm[r];
+        j->rnorm[r] = norm > 1e-12f ? norm : 1e-12f;
+        for (size_t i = 0; i < k; i++)
+            F[i] = Y[i] / j->rnorm[r];
+    }
+}
+
+void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k,
+                        dgn_pool *pool)
+{
+    l2_job j = {.out = F, .rnorm = rnorm, .in = Y, .B = B, .k = k};
+    dgn_pool_run(pool, l2_forward_task, &j, (B + L2_ROWS - 1) / L2_ROWS);
+}
+
+static void l2_backward_task(void *arg, size_t t)
+{
+    const l2_job *j = arg;
+    size_t k = j->k, end = (t + 1) * L2_ROWS < j->B ? (t + 1) * L2_ROWS : j->B;
+    for (size_t r = t * L2_ROWS; r < end; r++) {
+        const float *F = j->in + r * k, *dF = j->dF + r * k;
+        float dot = 0, *dY = j->out + r * k;
+        for (size_t i = 0; i < k; i++)
+            dot += F[i] * dF[i];
+        for (size_t i = 0; i < k; i++)
+            dY[i] = (dF[i] - F[i] * dot) / j->rnorm[r];
     }
 }
 
 void dgn_l2norm_backward(float *dY, const float *dF, const float *F, const float *rnorm,
-                         size_t B, size_t k)
+                         size_t B, size_t k, dgn_pool *pool)
 {
-    for (size_t r = 0; r < B; r++) {
-        float dot = 0;
-        for (size_t j = 0; j < k; j++)
-            dot += F[r * k + j] * dF[r * k + j];
-        for (size_t j = 0; j < k; j++)
-            dY[r * k + j] = (dF[r * k + j] - F[r * k + j] * dot) / rnorm[r];
-    }
+    l2_job j = {.out = dY, .rnorm = (float *)rnorm, .in = F, .dF = dF, .B = B, .k = k};
+    dgn_pool_run(pool, l2_backward_task, &j, (B + L2_ROWS - 1) / L2_ROWS);
 }

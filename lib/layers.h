@@ -80,32 +80,41 @@ void dgn_linear_backward(float *dW, float *db, float *dX, const float *dY,
 void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_std,
                                  float *run_mean, float *run_var, const float *X,
                                  const float *gamma, const float *beta,
-                                 size_t B, size_t h, float momentum, float eps);
+                                 size_t B, size_t h, float momentum, float eps,
+                                 dgn_pool *pool);
 /* Running statistics; inv_std [h] is scratch. */
 void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const float *X,
                                 const float *gamma, const float *beta,
                                 const float *run_mean, const float *run_var,
                                 size_t B, size_t h, float eps);
-/* Gradient through the batch statistics. Scratch: sums [2h]. */
+/* Gradient through the batch statistics. Scratch: sums [2h]. The
+ * training-mode calls run on pool's threads in blocks of features (NULL:
+ * the caller's; the bits are the same). */
 void dgn_batchnorm_backward_train(float *dgamma, float *dbeta, float *dX, const float *dY,
                                   const float *xhat, const float *inv_std,
-                                  const float *gamma, size_t B, size_t h, float *sums);
+                                  const float *gamma, size_t B, size_t h, float *sums,
+                                  dgn_pool *pool);
 /* Statistics are constants in evaluation mode. */
 void dgn_batchnorm_backward_eval(float *dgamma, float *dbeta, float *dX, const float *dY,
                                  const float *xhat, const float *gamma,
                                  const float *run_var, size_t B, size_t h, float eps);
 
-/* A = ReLU(N), then inverted dropout with probability p when rng is not
- * NULL (mask holds 0 or 1/(1 − p)); with rng NULL the mask is not used. */
-void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t count,
-                              float p, dgn_rng *rng);
+/* A = ReLU(N) over rows x cols, then inverted dropout with probability p
+ * when rng is not NULL (mask holds 0 or 1/(1 − p)); with rng NULL the
+ * mask is not used. On pool's threads in blocks of features (NULL: the
+ * caller's; the mask hashes each element's index, so the bits are the
+ * same). */
+void dgn_relu_dropout_forward(float *A, float *mask, const float *N, size_t rows, size_t cols,
+                              float p, dgn_rng *rng, dgn_pool *pool);
 void dgn_relu_dropout_backward(float *dN, const float *dA, const float *N,
-                               const float *mask, size_t count);
+                               const float *mask, size_t rows, size_t cols, dgn_pool *pool);
 
-/* F = Y/‖Y‖ per row; norms kept in rnorm [B]. */
-void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k);
+/* F = Y/‖Y‖ per row; norms kept in rnorm [B]. Both calls run on pool's
+ * threads in blocks of rows (NULL: the caller's; the bits are the same). */
+void dgn_l2norm_forward(float *F, float *rnorm, const float *Y, size_t B, size_t k,
+                        dgn_pool *pool);
 /* dY = (dF − F·⟨F, dF⟩)/‖Y‖. */
 void dgn_l2norm_backward(float *dY, const float *dF, const float *F, const float *rnorm,
-                         size_t B, size_t k);
+                         size_t B, size_t k, dgn_pool *pool);
 
 #endif

@@ -76,7 +76,7 @@ typedef struct work_buffer {
     size_t floats;
 } work_buffer;
 
-enum { WORK_BUFFERS_MAX = 64 }; /* far above the 57 of work_buffers */
+enum { WORK_BUFFERS_MAX = 64 }; /* far above the 59 of work_buffers */
 
 #define BUF(name, size) (b[nb++] = (work_buffer){offsetof(dgn_model, name), (size)})
 
@@ -110,10 +110,11 @@ static size_t work_buffers(work_buffer *b, const dgn_model_config *c)
         BUF(fb.Mt, dgn_mix_rows(n) * n);
         BUF(fb.G, nn), BUF(fb.dG, nn);
         BUF(fb.Eq, n * d), BUF(fb.Ek, n * d), BUF(fb.Ev, n * d);
-        BUF(fb.dEq, n * d), BUF(fb.dEk, n * d), BUF(fb.dEv, n * d);
+        BUF(fb.dEq, n * d), BUF(fb.dEk, n * d), BUF(fb.dEv, n * d), BUF(fb.dEvl, nn * d);
         BUF(fb.Wf, nn * h), BUF(fb.dWf, nn * h);
         BUF(fb.xt, n * L), BUF(fb.dxt, n * L), BUF(fb.acc, L);
-        BUF(fb.dMl, dgn_lane_outer_size(n));
+        BUF(fb.dMl, dgn_fold_chunks(Bm) * dgn_lane_outer_size(n));
+        BUF(fb.dGl, dgn_fold_chunks(Bm) * nn);
         BUF(fb.R, plane), BUF(fb.S, plane), BUF(fb.P, plane);
         BUF(fb.T, plane), BUF(fb.dT, plane), BUF(fb.tmp, plane);
     }
@@ -335,6 +336,11 @@ float *dgn_model_grads(dgn_model *m)
     return m->grads;
 }
 
+dgn_pool *dgn_model_pool(dgn_model *m)
+{
+    return m->pool;
+}
+
 size_t dgn_model_state_floats(const dgn_model *m)
 {
     return m->n_params + dgn_model_n_buffers(m);
@@ -510,10 +516,10 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     if (folded) {
         dgn_fold_buffers *fb = &m->fb;
         dgn_fold_mixing(fb->M, fb->Mt, m->Vn, m->vnorm, m->V, nc, c->rank);
-        dgn_fold_weights(fb->G, fb->Wf, fb->Eq, fb->Ek, fb->Ev, m->E, m->Wq, m->Wk, m->Wv,
-                         m->W1, nc, d, h);
-        dgn_folded_attention_forward(fb->T, fb->P, fb->S, fb->R, fb->xt, fb->acc, m->xin,
-                                     fb->M, fb->Mt, fb->G, n, nc);
+        dgn_fold_weights_on(m->pool, fb->G, fb->Wf, fb->Eq, fb->Ek, fb->Ev, m->E, m->Wq,
+                            m->Wk, m->Wv, m->W1, nc, d, h);
+        dgn_folded_attention_forward_on(m->pool, fb->T, fb->P, fb->S, fb->R, fb->xt, fb->acc,
+                                        m->xin, fb->M, fb->Mt, fb->G, n, nc);
         dgn_folded_projection_forward(m->Y1, fb->T, fb->Wf, n, nc, h, m->pool);
     } else if (c->interaction) {
         dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
@@ -529,14 +535,14 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
     if (m->training)
         dgn_batchnorm_forward_train(m->N, m->xhat, m->bmean, m->binv, m->run_mean,
                                     m->run_var, m->Y1, m->gamma, m->beta, n, h,
-                                    BN_MOMENTUM, DGN_BN_EPS);
+                                    BN_MOMENTUM, DGN_BN_EPS, m->pool);
     else
         dgn_batchnorm_forward_eval(m->N, m->xhat, m->binv, m->Y1, m->gamma, m->beta,
                                    m->run_mean, m->run_var, n, h, DGN_BN_EPS);
-    dgn_relu_dropout_forward(m->A, m->mask, m->N, n * h, c->dropout,
-                             m->training ? &m->rng : NULL);
+    dgn_relu_dropout_forward(m->A, m->mask, m->N, n, h, c->dropout,
+                             m->training ? &m->rng : NULL, m->pool);
     dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k, m->pool);
-    dgn_l2norm_forward(m->F, m->rnorm, m->Y2, n, k);
+    dgn_l2norm_forward(m->F, m->rnorm, m->Y2, n, k, m->pool);
     memcpy(f, m->F, n * k * sizeof *f);
     m->last_n = n;
     m->last_training = m->training;
@@ -563,13 +569,14 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     if (st != DGN_OK)
         return failed(m, "dgn_model_backward", st);
 
-    dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k);
+    dgn_l2norm_backward(m->dY2, df, m->F, m->rnorm, n, k, m->pool);
     dgn_linear_backward(m->dW2, m->db2, m->dA, m->dY2, m->A, m->W2, n, h, k, m->pool);
     dgn_relu_dropout_backward(m->dN, m->dA, m->N,
-                              m->training && c->dropout > 0 ? m->mask : NULL, n * h);
+                              m->training && c->dropout > 0 ? m->mask : NULL, n, h,
+                              m->pool);
     if (m->training)
         dgn_batchnorm_backward_train(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
-                                     m->binv, m->gamma, n, h, m->bsums);
+                                     m->binv, m->gamma, n, h, m->bsums, m->pool);
     else
         dgn_batchnorm_backward_eval(m->dgamma, m->dbeta, m->dY1, m->dN, m->xhat,
                                     m->gamma, m->run_var, n, h, DGN_BN_EPS);
@@ -579,12 +586,12 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
         memset(m->dM, 0, nc * nc * sizeof *m->dM);
         dgn_folded_projection_backward(fb->dWf, fb->dT, m->dY1, fb->T, fb->Wf, n, nc, h,
                                        m->pool);
-        dgn_folded_attention_backward(fb->dG, m->dM, dx, fb->dT, fb->tmp, fb->dxt, fb->acc,
-                                      fb->dMl, fb->P, fb->S, fb->R, fb->xt, fb->M, fb->Mt, fb->G, n,
-                                      nc);
-        dgn_fold_weights_backward(m->dE, m->dWq, m->dWk, m->dWv, m->dW1, fb->dG, fb->dWf,
-                                  m->E, m->Wq, m->Wk, m->Wv, m->W1, fb->Eq, fb->Ek, fb->Ev,
-                                  nc, d, h, fb->dEq, fb->dEk, fb->dEv);
+        dgn_folded_attention_backward(m->pool, fb->dG, m->dM, dx, fb->dT, fb->tmp, fb->dxt,
+                                      fb->acc, fb->dMl, fb->dGl, fb->P, fb->S, fb->R, fb->xt,
+                                      fb->M, fb->Mt, fb->G, n, nc);
+        dgn_fold_weights_backward(m->pool, m->dE, m->dWq, m->dWk, m->dWv, m->dW1, fb->dG,
+                                  fb->dWf, m->E, m->Wq, m->Wk, m->Wv, m->W1, fb->Eq, fb->Ek,
+                                  fb->Ev, nc, d, h, fb->dEq, fb->dEk, fb->dEv, fb->dEvl);
         /* M = I + (A − I)/(n − 1) */
         for (size_t i = 0; i < nc * nc; i++)
             m->dM[i] /= (float)(nc - 1);
@@ -605,11 +612,21 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     return DGN_OK;
 }
 
+/* Blocks of ZERO_BLOCK gradients, a task each on the model's threads. */
+#define ZERO_BLOCK 16384
+
+static void zero_task(void *arg, size_t t)
+{
+    dgn_model *m = arg;
+    size_t i = t * ZERO_BLOCK, w = m->n_params - i < ZERO_BLOCK ? m->n_params - i : ZERO_BLOCK;
+    memset(m->grads + i, 0, w * sizeof *m->grads);
+}
+
 dgn_status dgn_model_zero_grad(dgn_model *m)
 {
     if (!m)
         return dgn_fail(DGN_E_INVALID, "dgn_model_zero_grad: model is NULL");
-    memset(m->grads, 0, m->n_params * sizeof *m->grads);
+    dgn_pool_run(m->pool, zero_task, m, (m->n_params + ZERO_BLOCK - 1) / ZERO_BLOCK);
     return DGN_OK;
 }
 

@@ -24,8 +24,10 @@ typedef struct dgn_fold_buffers {
     float *G, *Eq, *Ek, *Ev;       /* [n][n], [n][d] x 3 */
     float *Wf, *dWf;               /* [n·n][h] */
     float *dG, *dEq, *dEk, *dEv;   /* [n][n], [n][d] x 3 */
+    float *dEvl;                   /* dEv's share of each component, [n][n][d] */
     float *xt, *dxt, *acc;         /* [n][L], [n][L], [L] */
-    float *dMl;                    /* dM's lane sums, dgn_lane_outer_size(n) */
+    float *dMl, *dGl;              /* per lane chunk (dgn_fold_chunks): dM's lane
+                                      sums, dgn_lane_outer_size(n), and dG [n][n] */
     float *R, *S, *P, *T, *dT, *tmp; /* planes [n·n][L] */
 } dgn_fold_buffers;
 

@@ -40,6 +40,10 @@ void dgn_model_weights_of(const dgn_model *m, dgn_model_weights *w);
 float *dgn_model_params(dgn_model *m);
 float *dgn_model_grads(dgn_model *m);
 
+/* The model's worker threads (NULL: one thread), for the trainer's
+ * optimizer step; valid until the next dgn_model_set_threads. */
+struct dgn_pool *dgn_model_pool(dgn_model *m);
+
 /* The model's state: parameters, then the BatchNorm running mean and
  * variance. Snapshot and restore copy exactly what a model file holds
  * besides the config and metadata (the trainer's keep-best). */

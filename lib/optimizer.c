@@ -47,7 +47,26 @@ DGN_ISA_BUILDS(adam_update,
                 float eps),
                (params, grads, m, v, n, b1, b2, wd, step, eps))
 
-void dgn_adam_step(dgn_adam *a, float *params, const float *grads)
+/* Blocks of ADAM_BLOCK weights are the tasks of a pool: every weight is
+ * updated alone, so the split does not change a bit. */
+#define ADAM_BLOCK 16384
+
+typedef struct adam_job {
+    float *params, *m, *v;
+    const float *grads;
+    size_t n;
+    float b1, b2, wd, step, eps;
+} adam_job;
+
+static void adam_task(void *arg, size_t t)
+{
+    const adam_job *j = arg;
+    size_t i = t * ADAM_BLOCK, w = j->n - i < ADAM_BLOCK ? j->n - i : ADAM_BLOCK;
+    DGN_ISA_CALL(adam_update, (j->params + i, j->grads + i, j->m + i, j->v + i, w, j->b1,
+                               j->b2, j->wd, j->step, j->eps));
+}
+
+void dgn_adam_step_on(dgn_adam *a, float *params, const float *grads, dgn_pool *pool)
 {
     a->t++;
     /* Bias corrections folded into the step size and epsilon:
@@ -55,9 +74,15 @@ void dgn_adam_step(dgn_adam *a, float *params, const float *grads)
      * division per weight instead of two. */
     double c1 = 1 - pow(a->beta1, (double)a->t);
     double root_c2 = sqrt(1 - pow(a->beta2, (double)a->t));
-    float b1 = (float)a->beta1, b2 = (float)a->beta2, wd = (float)a->weight_decay;
-    float step = (float)(a->lr * root_c2 / c1), eps = (float)(a->eps * root_c2);
-    DGN_ISA_CALL(adam_update, (params, grads, a->m, a->v, a->n, b1, b2, wd, step, eps));
+    adam_job j = {params, a->m, a->v, grads, a->n, (float)a->beta1, (float)a->beta2,
+                  (float)a->weight_decay, (float)(a->lr * root_c2 / c1),
+                  (float)(a->eps * root_c2)};
+    dgn_pool_run(pool, adam_task, &j, (a->n + ADAM_BLOCK - 1) / ADAM_BLOCK);
+}
+
+void dgn_adam_step(dgn_adam *a, float *params, const float *grads)
+{
+    dgn_adam_step_on(a, params, grads, NULL);
 }
 
 double dgn_lr_at(int cosine, double lr, size_t warmup, size_t budget, size_t step)

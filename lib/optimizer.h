@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dgn/common.h"
+#include "pool.h"
 
 typedef struct dgn_adam {
     float *m, *v; /* first and second moments, [n] each */
@@ -21,6 +22,8 @@ dgn_status dgn_adam_init(dgn_adam *a, size_t n, double lr, double beta1, double 
 void dgn_adam_free(dgn_adam *a);
 /* One update of params[n] from grads[n]. */
 void dgn_adam_step(dgn_adam *a, float *params, const float *grads);
+/* The same on pool's threads (NULL: the caller's; the bits are the same). */
+void dgn_adam_step_on(dgn_adam *a, float *params, const float *grads, dgn_pool *pool);
 
 /* The learning rate of step `step` (0-based): lr when !cosine; else a
  * linear warm-up to lr over `warmup` steps, then a cosine decay reaching 0

@@ -12,14 +12,22 @@ struct dgn_pool {
     size_t started;
     pthread_mutex_t lock;
     pthread_cond_t go, done;
-    /* The current job; generation counts the jobs posted. Both are read
-     * without the lock while spinning: waking a sleeping thread costs
-     * tens of microseconds, a good part of a training step's product. */
+    /* The current job, written under the lock before generation moves on;
+     * generation counts the jobs posted and is read without the lock while
+     * spinning: waking a sleeping thread costs tens of microseconds, a
+     * good part of a training step's product. */
     atomic_ulong generation;
     dgn_task_fn fn;
     void *arg;
     size_t n_tasks;
-    atomic_size_t busy; /* workers still in the current job */
+    /* Thread w's share is the tasks t ≡ w (mod threads), claimed one at a
+     * time from next[w]: the job's generation in the high half, the
+     * share's next index in the low. A thread runs its own share first,
+     * so that the same thread meets the same data job after job, then
+     * claims what is left of the others': a worker the system has
+     * descheduled holds up nothing but a task it has already claimed. */
+    struct share { atomic_ullong next; char pad[56]; } *share;
+    atomic_size_t finished; /* tasks of the current job done */
     int stop;
 };
 
@@ -37,10 +45,37 @@ typedef struct worker_arg {
     size_t index;
 } worker_arg;
 
-static void run_share(dgn_pool *p, size_t index)
+/* The next task of w's share of job `gen`, or n_tasks when there is none
+ * left (or a newer job has replaced it). */
+static size_t claim(dgn_pool *p, size_t w, unsigned long gen, size_t n)
 {
-    for (size_t t = index; t < p->n_tasks; t += p->threads)
-        p->fn(p->arg, t);
+    atomic_ullong *next = &p->share[w].next;
+    unsigned long long v = atomic_load(next);
+    for (;;) {
+        size_t t = w + (size_t)(v & 0xffffffffu) * p->threads;
+        if ((v >> 32) != (gen & 0xffffffffu) || t >= n)
+            return n;
+        if (atomic_compare_exchange_weak(next, &v, v + 1))
+            return t;
+    }
+}
+
+/* Run tasks of job `gen`, thread self's share first, then the others';
+ * the thread that finishes the last task wakes the caller. */
+static void run_claims(dgn_pool *p, size_t self, unsigned long gen, dgn_task_fn fn, void *arg,
+                       size_t n)
+{
+    for (size_t o = 0; o < p->threads; o++) {
+        size_t w = (self + o) % p->threads, t;
+        while ((t = claim(p, w, gen, n)) < n) {
+            fn(arg, t);
+            if (atomic_fetch_add(&p->finished, 1) + 1 == n) {
+                pthread_mutex_lock(&p->lock);
+                pthread_cond_signal(&p->done);
+                pthread_mutex_unlock(&p->lock);
+            }
+        }
+    }
 }
 
 static void *worker(void *a)
@@ -56,16 +91,15 @@ static void *worker(void *a)
         while (!p->stop && atomic_load(&p->generation) == seen)
             pthread_cond_wait(&p->go, &p->lock);
         int stop = p->stop;
+        /* The job as posted: read under the lock, so never half of a newer one. */
+        seen = atomic_load(&p->generation);
+        dgn_task_fn fn = p->fn;
+        void *arg = p->arg;
+        size_t n = p->n_tasks;
         pthread_mutex_unlock(&p->lock);
         if (stop)
             break;
-        seen = atomic_load(&p->generation);
-        run_share(p, index);
-        if (atomic_fetch_sub(&p->busy, 1) == 1) {
-            pthread_mutex_lock(&p->lock);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->lock);
-        }
+        run_claims(p, index, seen, fn, arg, n);
     }
     return NULL;
 }
@@ -84,6 +118,7 @@ void dgn_pool_destroy(dgn_pool *p)
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->lock);
     free(p->workers);
+    free(p->share);
     free(p);
 }
 
@@ -103,7 +138,8 @@ dgn_status dgn_pool_create(dgn_pool **out, size_t threads)
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
     p->workers = threads > 1 ? malloc((threads - 1) * sizeof *p->workers) : NULL;
-    if (threads > 1 && !p->workers) {
+    p->share = calloc(threads, sizeof *p->share);
+    if ((threads > 1 && !p->workers) || !p->share) {
         dgn_pool_destroy(p);
         return dgn_fail_nomem("thread pool");
     }
@@ -128,7 +164,8 @@ size_t dgn_pool_threads(const dgn_pool *p)
 
 void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
 {
-    if (!p || p->threads == 1 || n_tasks < 2) {
+    /* A ticket counts tasks in 32 bits. */
+    if (!p || p->threads == 1 || n_tasks < 2 || n_tasks > 0xffffffffu) {
         for (size_t t = 0; t < n_tasks; t++)
             fn(arg, t);
         return;
@@ -137,15 +174,18 @@ void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
     p->fn = fn;
     p->arg = arg;
     p->n_tasks = n_tasks;
-    atomic_store(&p->busy, p->threads - 1);
-    atomic_fetch_add(&p->generation, 1);
+    atomic_store(&p->finished, 0);
+    unsigned long gen = atomic_load(&p->generation) + 1;
+    for (size_t w = 0; w < p->threads; w++)
+        atomic_store(&p->share[w].next, (unsigned long long)(gen & 0xffffffffu) << 32);
+    atomic_store(&p->generation, gen);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->lock);
-    run_share(p, 0);
-    for (int spin = 0; spin < SPIN && atomic_load(&p->busy); spin++)
+    run_claims(p, 0, gen, fn, arg, n_tasks);
+    for (int spin = 0; spin < SPIN && atomic_load(&p->finished) < n_tasks; spin++)
         PAUSE();
     pthread_mutex_lock(&p->lock);
-    while (atomic_load(&p->busy))
+    while (atomic_load(&p->finished) < n_tasks)
         pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
 }

@@ -2,9 +2,14 @@
  * forward and backward call, so that those calls never allocate.
  *
  * dgn_pool_run(p, fn, arg, n) calls fn(arg, t) for every task t < n and
- * returns when all are done: the caller takes the tasks t ≡ 0, worker w
- * those t ≡ w (mod threads). Tasks must write disjoint memory; then the
- * result is the same whatever the thread count. One caller at a time.
+ * returns when all are done. The caller runs the tasks t ≡ 0 and worker
+ * w those t ≡ w (mod threads), each claimed one at a time, so that the
+ * same thread meets the same data from job to job; a thread done with
+ * its share claims what is left of the others', so a worker the system
+ * has descheduled holds up no more than the task it is running. Which
+ * thread runs a task is therefore not fixed: tasks must write disjoint
+ * memory and use no per-thread state; then the result is the same
+ * whatever the thread count. One caller at a time.
  */
 #ifndef DGN_LIB_POOL_H
 #define DGN_LIB_POOL_H

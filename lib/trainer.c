@@ -24,6 +24,7 @@ struct dgn_trainer {
     size_t epoch;
 
     float *x, *f, *df;           /* one step: [3·batch][c], [3·batch][k] x 2 */
+    double *terms;               /* the step's loss per triplet, [batch] */
     float *centre, *best_centre; /* [k] */
     float *best_state; /* dgn_model_snapshot of the best epoch */
     dgn_epoch_report best;
@@ -117,6 +118,7 @@ void dgn_trainer_destroy(dgn_trainer *t)
     free(t->x);
     free(t->f);
     free(t->df);
+    free(t->terms);
     free(t->centre);
     free(t->best_centre);
     free(t->best_state);
@@ -156,13 +158,14 @@ dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model, dgn_dataset *
     t->x = malloc(rows * c * sizeof *t->x);
     t->f = malloc(rows * k * sizeof *t->f);
     t->df = malloc(rows * k * sizeof *t->df);
+    t->terms = malloc(cfg->batch * sizeof *t->terms);
     t->centre = calloc(k, sizeof *t->centre);
     t->best_centre = calloc(k, sizeof *t->best_centre);
     t->best_state = malloc(dgn_model_state_floats(model) * sizeof *t->best_state);
     st = dgn_adam_init(&t->adam, dgn_model_n_params(model), cfg->lr, cfg->beta1, cfg->beta2,
                        cfg->eps, cfg->weight_decay);
-    if (st == DGN_OK && (!t->x || !t->f || !t->df || !t->centre || !t->best_centre ||
-                         !t->best_state))
+    if (st == DGN_OK && (!t->x || !t->f || !t->df || !t->terms || !t->centre ||
+                         !t->best_centre || !t->best_state))
         st = dgn_fail_nomem("trainer buffers");
     if (st != DGN_OK) {
         dgn_trainer_destroy(t);
@@ -191,13 +194,13 @@ dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
     dgn_model_set_training(m, 1);
     if ((st = dgn_model_forward(m, t->f, 3 * b * k, t->x, 3 * n)) != DGN_OK)
         return st;
-    *loss = dgn_triplet_loss(t->df, t->f, n, k, t->cfg.tau);
+    *loss = dgn_triplet_loss_on(dgn_model_pool(m), t->terms, t->df, t->f, n, k, t->cfg.tau);
     dgn_model_zero_grad(m);
     if ((st = dgn_model_backward(m, NULL, 0, t->df, 3 * n)) != DGN_OK)
         return st;
     t->adam.lr = dgn_lr_at(t->cfg.schedule == DGN_LR_COSINE, t->cfg.lr, t->cfg.warmup_steps,
                            t->budget, t->steps);
-    dgn_adam_step(&t->adam, dgn_model_params(m), dgn_model_grads(m));
+    dgn_adam_step_on(&t->adam, dgn_model_params(m), dgn_model_grads(m), dgn_model_pool(m));
     t->steps++;
     return DGN_OK;
 }

@@ -108,16 +108,35 @@ static size_t draw(dgn_triplets *tr, int cls, size_t avoid)
     return rows[k] == avoid ? rows[n - 1] : rows[k];
 }
 
+/* Ask for row i's lines ahead of its use: the rows are drawn at random
+ * from megabytes of them, and the misses were most of the sampler's time
+ * (this changes no draw). */
+static void prefetch_row(const dgn_triplets *tr, size_t i)
+{
+    const char *r = (const char *)(tr->x + i * tr->c), *end = (const char *)(r + tr->c * 8);
+    for (; r < end; r += 64)
+        __builtin_prefetch(r);
+    __builtin_prefetch(end - 1);
+}
+
+#define PREFETCH_AHEAD 4
+
 size_t dgn_triplets_next(dgn_triplets *tr, float *x, size_t *rows, size_t max_anchors)
 {
     size_t m = tr->n - tr->cursor, c = tr->c;
     if (m > max_anchors)
         m = max_anchors;
+    for (size_t k = 0; k < m && k < PREFETCH_AHEAD; k++)
+        prefetch_row(tr, tr->order[tr->cursor + k]);
     for (size_t k = 0; k < m; k++) {
         size_t a = tr->order[tr->cursor + k];
+        if (k + PREFETCH_AHEAD < m)
+            prefetch_row(tr, tr->order[tr->cursor + k + PREFETCH_AHEAD]);
         int cls = tr->label[a];
         size_t p = draw(tr, cls, a);
         size_t q = draw(tr, !cls, a);
+        prefetch_row(tr, p);
+        prefetch_row(tr, q);
         augment_row(tr, a, x + k * c);
         augment_row(tr, p, x + (m + k) * c);
         augment_row(tr, q, x + (2 * m + k) * c);

@@ -2,7 +2,8 @@
  * loops, the folded projection against a plain reference and central
  * differences, and its threaded GEMM against the caller's thread. The
  * folded network as a whole (attention included) is checked against the
- * layers in test_model. */
+ * layers in test_model; here, the attention's and the fold's threaded
+ * calls against the caller's thread. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,14 +121,14 @@ START_TEST(fold_weights_backward_matches_central_differences)
     dgn_fold_weights(G, Wf, Eq, Ek, Ev, c.E, c.Wq, c.Wk, c.Wv, c.W1, N, D, H);
     /* The gradients accumulate: start them from a non-zero value. */
     float dE[N * D], dWq[D * D], dWk[D * D], dWv[D * D], dW1[N * D * H];
-    float dEq[N * D], dEk[N * D], dEv[N * D];
+    float dEq[N * D], dEk[N * D], dEv[N * D], dEvl[N * N * D];
     float *grads[] = {dE, dWq, dWk, dWv, dW1};
     size_t sizes[] = {N * D, D * D, D * D, D * D, N * D * H};
     for (int t = 0; t < 5; t++)
         for (size_t i = 0; i < sizes[t]; i++)
             grads[t][i] = 0.25f;
-    dgn_fold_weights_backward(dE, dWq, dWk, dWv, dW1, c.CG, c.CW, c.E, c.Wq, c.Wk, c.Wv,
-                              c.W1, Eq, Ek, Ev, N, D, H, dEq, dEk, dEv);
+    dgn_fold_weights_backward(NULL, dE, dWq, dWk, dWv, dW1, c.CG, c.CW, c.E, c.Wq, c.Wk,
+                              c.Wv, c.W1, Eq, Ek, Ev, N, D, H, dEq, dEk, dEv, dEvl);
     float *params[] = {c.E, c.Wq, c.Wk, c.Wv, c.W1};
     const char *names[] = {"E", "Wq", "Wk", "Wv", "W1"};
     for (int t = 0; t < 5; t++) {
@@ -239,6 +240,112 @@ START_TEST(projection_backward_matches_reference_and_central_differences)
 }
 END_TEST
 
+/* The attention's stages on a pool of 1, 2 or 3 threads give the bits of
+ * the caller's thread: blocks of lanes forward, fixed chunks of lanes
+ * backward (several, the last partial, at B = 200 and 385), and the
+ * fold's per-component products. */
+static const size_t POOL_BS[] = {7, 200, 385};
+
+static void attention_pass(float *out[5], dgn_pool *pool, size_t B, const float *x,
+                           const float *Mp, const float *Mt, const float *G, const float *dT0)
+{
+    size_t L = dgn_round_lanes(B), plane = N * N * L, chunks = dgn_fold_chunks(B);
+    float *T = malloc(plane * sizeof *T), *P = malloc(plane * sizeof *P);
+    float *S = malloc(plane * sizeof *S), *R = malloc(plane * sizeof *R);
+    float *tmp = malloc(plane * sizeof *tmp), *dT = malloc(plane * sizeof *dT);
+    float *xt = malloc(N * L * sizeof *xt), *dxt = malloc(N * L * sizeof *dxt);
+    float *acc = malloc(L * sizeof *acc);
+    float *dMl = malloc(chunks * dgn_lane_outer_size(N) * sizeof *dMl);
+    float *dGl = malloc(chunks * N * N * sizeof *dGl);
+    ck_assert(T && P && S && R && tmp && dT && xt && dxt && acc && dMl && dGl);
+    if (pool)
+        dgn_folded_attention_forward_on(pool, T, P, S, R, xt, acc, x, Mp, Mt, G, B, N);
+    else
+        dgn_folded_attention_forward(T, P, S, R, xt, acc, x, Mp, Mt, G, B, N);
+    memcpy(out[0], T, plane * sizeof *T);
+    memcpy(dT, dT0, plane * sizeof *dT);
+    for (size_t i = 0; i < N * N; i++)
+        out[1][i] = out[2][i] = 0.25f; /* dG and dM accumulate */
+    dgn_folded_attention_backward(pool, out[1], out[2], out[3], dT, tmp, dxt, acc, dMl, dGl, P,
+                                  S, R, xt, Mp, Mt, G, B, N);
+    memcpy(out[4], dT, plane * sizeof *dT);
+    free(T), free(P), free(S), free(R), free(tmp), free(dT), free(xt), free(dxt), free(acc);
+    free(dMl), free(dGl);
+}
+
+START_TEST(attention_on_any_pool_matches_one_thread)
+{
+    size_t B = POOL_BS[_i], L = dgn_round_lanes(B), plane = N * N * L, nr = dgn_mix_rows(N);
+    unsigned st = 41 + (unsigned)_i;
+    float *x = randoms(B * N, &st), *G = randoms(N * N, &st), *dT0 = randoms(plane, &st);
+    float *Mp = calloc(nr * N, sizeof *Mp), *Mt = calloc(nr * N, sizeof *Mt);
+    ck_assert(Mp && Mt);
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < N; j++)
+            Mp[i * N + j] = Mt[j * N + i] = (i == j ? 1.0f : 0.0f) + 0.1f * (float)(i + 2 * j);
+    for (size_t r = 0; r < N * N; r++)
+        for (size_t b = B; b < L; b++)
+            dT0[r * L + b] = 0.0f;
+    size_t sizes[5] = {plane, N * N, N * N, B * N, plane};
+    float *want[5], *got[5];
+    for (int k = 0; k < 5; k++) {
+        want[k] = malloc(sizes[k] * sizeof **want);
+        got[k] = malloc(sizes[k] * sizeof **got);
+        ck_assert(want[k] && got[k]);
+    }
+    attention_pass(want, NULL, B, x, Mp, Mt, G, dT0);
+    const char *names[5] = {"T", "dG", "dM", "dx", "dS"};
+    for (size_t threads = 1; threads <= 3; threads++) {
+        dgn_pool *pool = NULL;
+        ck_assert_int_eq(dgn_pool_create(&pool, threads), DGN_OK);
+        attention_pass(got, pool, B, x, Mp, Mt, G, dT0);
+        for (int k = 0; k < 5; k++)
+            ck_assert_msg(memcmp(want[k], got[k], sizes[k] * sizeof **got) == 0,
+                          "%s at B = %zu changed on %zu threads", names[k], B, threads);
+        dgn_pool_destroy(pool);
+    }
+    for (int k = 0; k < 5; k++)
+        free(want[k]), free(got[k]);
+    free(x), free(G), free(dT0), free(Mp), free(Mt);
+}
+END_TEST
+
+START_TEST(fold_weights_on_any_pool_match_one_thread)
+{
+    unsigned st = 53;
+    float *E = randoms(N * D, &st), *Wq = randoms(D * D, &st), *Wk = randoms(D * D, &st);
+    float *Wv = randoms(D * D, &st), *W1 = randoms(N * D * H, &st);
+    float *dG = randoms(N * N, &st), *dWf = randoms(N * N * H, &st);
+    enum { NG = N * N + N * N * H + 3 * N * D, NB = N * D + 3 * D * D + N * D * H };
+    float want[2][NG + NB], got[NG + NB];
+    float dEq[N * D], dEk[N * D], dEv[N * D], dEvl[N * N * D];
+    for (size_t threads = 0; threads <= 3; threads++) {
+        dgn_pool *pool = NULL;
+        if (threads)
+            ck_assert_int_eq(dgn_pool_create(&pool, threads), DGN_OK);
+        float *o = threads ? got : want[0];
+        float *G = o, *Wf = G + N * N, *Eq = Wf + N * N * H, *Ek = Eq + N * D;
+        float *Ev = Ek + N * D, *dE = Ev + N * D, *dWq = dE + N * D, *dWk = dWq + D * D;
+        float *dWv = dWk + D * D, *dW1 = dWv + D * D;
+        for (size_t i = 0; i < NB; i++)
+            dE[i] = 0.5f;
+        dgn_fold_weights_on(pool, G, Wf, Eq, Ek, Ev, E, Wq, Wk, Wv, W1, N, D, H);
+        dgn_fold_weights_backward(pool, dE, dWq, dWk, dWv, dW1, dG, dWf, E, Wq, Wk, Wv, W1,
+                                  Eq, Ek, Ev, N, D, H, dEq, dEk, dEv, dEvl);
+        if (threads)
+            ck_assert_msg(memcmp(want[0], got, sizeof got) == 0, "%zu threads changed the "
+                          "bits", threads);
+        dgn_pool_destroy(pool);
+    }
+    /* The pooled forward is the plain call's. */
+    dgn_fold_weights(want[1], want[1] + N * N, want[1] + N * N + N * N * H,
+                     want[1] + N * N + N * N * H + N * D,
+                     want[1] + N * N + N * N * H + 2 * N * D, E, Wq, Wk, Wv, W1, N, D, H);
+    ck_assert(memcmp(want[0], want[1], NG * sizeof **want) == 0);
+    free(E), free(Wq), free(Wk), free(Wv), free(W1), free(dG), free(dWf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("folded");
@@ -249,6 +356,9 @@ int main(void)
                         (int)(sizeof BS / sizeof *BS));
     tcase_add_loop_test(tc, projection_backward_matches_reference_and_central_differences,
                         0, (int)(sizeof BS / sizeof *BS));
+    tcase_add_loop_test(tc, attention_on_any_pool_matches_one_thread, 0,
+                        (int)(sizeof POOL_BS / sizeof *POOL_BS));
+    tcase_add_test(tc, fold_weights_on_any_pool_match_one_thread);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

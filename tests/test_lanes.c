@@ -22,9 +22,11 @@ static int same_bits(const float *a, const float *b, size_t n)
 
 /* Sizes that hit every edge: n below, at and past a block of 4 rows
  * (and of 3, in the AVX2 outer product), column counts with and without
- * a 16-lane tail after the 32-lane blocks. */
+ * a 16-lane tail after the 32-lane blocks, and past the AVX-512 outer
+ * product's 128-lane chunk: 192 is a chunk of the attention's backward
+ * (DGN_FOLD_CHUNK), 208 one with a 16-lane tail. */
 static const size_t NS[] = {1, 2, 3, 4, 5, 7, 19};
-static const size_t COLS[] = {16, 32, 48, 80};
+static const size_t COLS[] = {16, 32, 48, 80, 192, 208};
 
 START_TEST(mix_is_one_fma_chain_per_element)
 {

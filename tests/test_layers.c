@@ -41,7 +41,7 @@ static void forward(ctx *c)
         break;
     case BN_TRAIN:
         dgn_batchnorm_forward_train(c->out, c->s[0], c->s[1], c->s[2], c->s[3], c->s[4],
-                                    c->x, c->p[0], c->p[1], B, OUT, 0.1f, 1e-5f);
+                                    c->x, c->p[0], c->p[1], B, OUT, 0.1f, 1e-5f, NULL);
         break;
     case BN_EVAL:
         dgn_batchnorm_forward_eval(c->out, c->s[0], c->s[2], c->x, c->p[0], c->p[1], c->s[3],
@@ -54,7 +54,7 @@ static void forward(ctx *c)
         break;
     }
     case L2NORM:
-        dgn_l2norm_forward(c->out, c->s[0], c->x, B, OUT);
+        dgn_l2norm_forward(c->out, c->s[0], c->x, B, OUT, NULL);
         break;
     }
 }
@@ -83,17 +83,17 @@ static void backward(ctx *c)
         break;
     case BN_TRAIN:
         dgn_batchnorm_backward_train(c->dp[0], c->dp[1], c->dx, c->w, c->s[0], c->s[2],
-                                     c->p[0], B, OUT, c->s[5]);
+                                     c->p[0], B, OUT, c->s[5], NULL);
         break;
     case BN_EVAL:
         dgn_batchnorm_backward_eval(c->dp[0], c->dp[1], c->dx, c->w, c->s[0], c->p[0],
                                     c->s[4], B, OUT, 1e-5f);
         break;
     case RELU_DROPOUT:
-        dgn_relu_dropout_backward(c->dx, c->w, c->x, c->s[0], c->n_x);
+        dgn_relu_dropout_backward(c->dx, c->w, c->x, c->s[0], 1, c->n_x, NULL);
         break;
     case L2NORM:
-        dgn_l2norm_backward(c->dx, c->w, c->out, c->s[0], B, OUT);
+        dgn_l2norm_backward(c->dx, c->w, c->out, c->s[0], B, OUT, NULL);
         break;
     }
 }
@@ -255,9 +255,9 @@ START_TEST(dropout_masks_drop_p_independently)
     const float ps[2] = {0.1f, 0.5f};
     for (int t = 0; t < 2; t++) {
         float p = ps[t];
-        dgn_relu_dropout_forward(a, mask, n, N, p, &rng);
+        dgn_relu_dropout_forward(a, mask, n, 1, N, p, &rng, NULL);
         memcpy(first, mask, sizeof mask);
-        dgn_relu_dropout_forward(a, mask, n, N, p, &rng);
+        dgn_relu_dropout_forward(a, mask, n, 1, N, p, &rng, NULL);
         size_t dropped = 0, both = 0, same = 0;
         for (int i = 0; i < N; i++) {
             ck_assert(mask[i] == 0.0f || mask[i] == 1.0f / (1.0f - p));
@@ -306,6 +306,60 @@ START_TEST(softmax_exp_matches_libm)
 }
 END_TEST
 
+/* BatchNorm's training passes, ReLU with dropout and the L2 norm on a
+ * pool of 1, 2 or 3 threads give the bits of the caller's thread: 150
+ * features are two blocks of BatchNorm, the last partial, 250 two of
+ * ReLU, and 1250 rows twenty of the L2 norm. */
+static void pooled_layers(float *out, dgn_pool *pool, const float *X, const float *dY,
+                          const float *gamma, const float *beta, size_t rows, size_t h,
+                          size_t count)
+{
+    float *Y = out, *xhat = Y + rows * h, *mean = xhat + rows * h, *inv = mean + h;
+    float *rm = inv + h, *rv = rm + h, *dg = rv + h, *db = dg + h, *dX = db + h;
+    float *A = dX + rows * h, *mask = A + count, *dN = mask + count, *sums = dN + count;
+    for (size_t j = 0; j < h; j++)
+        rm[j] = 0.0f, rv[j] = 1.0f, dg[j] = db[j] = 0.5f;
+    dgn_batchnorm_forward_train(Y, xhat, mean, inv, rm, rv, X, gamma, beta, rows, h, 0.1f,
+                                1e-5f, pool);
+    dgn_batchnorm_backward_train(dg, db, dX, dY, xhat, inv, gamma, rows, h, sums, pool);
+    dgn_rng rng;
+    dgn_rng_seed(&rng, 9);
+    /* ReLU and dropout over count / 250 rows of 250: two blocks of features. */
+    dgn_relu_dropout_forward(A, mask, X, count / 250, 250, 0.3f, &rng, pool);
+    dgn_relu_dropout_backward(dN, dY, X, mask, count / 250, 250, pool);
+    /* The L2 norm over count / 16 rows of 16: several blocks of rows. */
+    float *F = sums + 2 * h, *rnorm = F + count, *dF = rnorm + count / 16;
+    dgn_l2norm_forward(F, rnorm, X, count / 16, 16, pool);
+    dgn_l2norm_backward(dF, dY, F, rnorm, count / 16, 16, pool);
+}
+
+START_TEST(pooled_layers_match_one_thread)
+{
+    enum { ROWS = 9, H = 150, COUNT = 20000 };
+    enum { OUT = 3 * ROWS * H + 6 * H + 3 * COUNT + 2 * H + 2 * COUNT + COUNT / 16 };
+    static float X[COUNT], dY[COUNT], gamma[H], beta[H], want[OUT], got[OUT];
+    unsigned st = 5;
+    fill_uniform(X, COUNT, &st, 1.0f);
+    fill_uniform(dY, COUNT, &st, 1.0f);
+    fill_uniform(gamma, H, &st, 1.0f);
+    fill_uniform(beta, H, &st, 1.0f);
+    pooled_layers(want, NULL, X, dY, gamma, beta, ROWS, H, COUNT);
+    for (size_t threads = 1; threads <= 3; threads++) {
+        dgn_pool *pool = NULL;
+        ck_assert_int_eq(dgn_pool_create(&pool, threads), DGN_OK);
+        memset(got, 0, sizeof got);
+        pooled_layers(got, pool, X, dY, gamma, beta, ROWS, H, COUNT);
+        /* Only the sums' scratch may differ: compare what the calls return. */
+        size_t scratch = OUT - 2 * H - 2 * COUNT - COUNT / 16;
+        ck_assert_msg(memcmp(want, got, scratch * sizeof *got) == 0 &&
+                          memcmp(want + scratch + 2 * H, got + scratch + 2 * H,
+                                 (2 * COUNT + COUNT / 16) * sizeof *got) == 0,
+                      "%zu threads changed the bits", threads);
+        dgn_pool_destroy(pool);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
@@ -322,6 +376,7 @@ int main(void)
     tcase_add_test(tc, checker_rejects_a_wrong_gradient);
     tcase_add_test(tc, graph_mix_has_unit_diagonal_and_symmetry);
     tcase_add_test(tc, softmax_exp_matches_libm);
+    tcase_add_test(tc, pooled_layers_match_one_thread);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

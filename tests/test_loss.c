@@ -118,6 +118,29 @@ START_TEST(extreme_margins_stay_finite)
 }
 END_TEST
 
+/* On a pool of 1, 2 or 3 threads, over several blocks of triplets: the
+ * value and the gradient of the caller's thread, bit for bit. */
+START_TEST(loss_on_any_pool_matches_one_thread)
+{
+    enum { M = 100, K = 8 };
+    static float f[3 * M * K], want[3 * M * K], got[3 * M * K];
+    static double terms[M];
+    unsigned st = 3;
+    fill_uniform(f, 3 * M * K, &st, 1.0f);
+    double l = dgn_triplet_loss(want, f, M, K, 0.1);
+    for (size_t threads = 0; threads <= 3; threads++) {
+        dgn_pool *pool = NULL;
+        if (threads)
+            ck_assert_int_eq(dgn_pool_create(&pool, threads), DGN_OK);
+        memset(got, 0, sizeof got);
+        double lp = dgn_triplet_loss_on(pool, terms, got, f, M, K, 0.1);
+        ck_assert_msg(memcmp(&l, &lp, sizeof l) == 0 && memcmp(want, got, sizeof got) == 0,
+                      "%zu threads changed the bits", threads);
+        dgn_pool_destroy(pool);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loss");
@@ -127,6 +150,7 @@ int main(void)
     tcase_add_test(tc, tau_divides_the_margin);
     tcase_add_test(tc, zero_margin);
     tcase_add_test(tc, extreme_margins_stay_finite);
+    tcase_add_test(tc, loss_on_any_pool_matches_one_thread);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -126,18 +126,20 @@ END_TEST
 
 /* The folded training pass computes the same function and gradients as
  * the layers, to rounding: at the default widths, over several lane
- * groups with padding, and through dx. */
+ * groups with padding, through dx, and (B = 230) over two lane chunks
+ * of the attention's backward, on _i threads. */
 START_TEST(folded_training_matches_layers)
 {
     dgn_model_config cfg;
     dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION);
     cfg.n_components = 19;
     cfg.hidden = 64;
-    cfg.max_batch = 40;
+    cfg.max_batch = 240;
     cfg.dropout = 0.0f;
-    enum { B = 37 };
+    size_t B = _i == 1 ? 37 : 230;
     dgn_model *m = create(&cfg);
     ck_assert(dgn_model_folds(m));
+    ck_assert_int_eq(dgn_model_set_threads(m, (size_t)_i), DGN_OK);
     size_t nx = B * 19, nf = B * cfg.out_dim, np = dgn_model_n_params(m);
     float *x = malloc(nx * sizeof *x), *df = malloc(nf * sizeof *df);
     float *f[2], *dx[2], *g[2];
@@ -604,7 +606,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, gradients_training_mode_folded);
     tcase_add_test(tc, gradients_training_mode_layers);
-    tcase_add_test(tc, folded_training_matches_layers);
+    tcase_add_loop_test(tc, folded_training_matches_layers, 1, 4);
     tcase_add_test(tc, gradients_evaluation_mode);
     tcase_add_test(tc, gradients_without_interaction);
     tcase_add_test(tc, gradients_accumulate_until_zeroed);

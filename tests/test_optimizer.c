@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "alloc_count.h"
+#include "gradcheck.h"
 #include "optimizer.h"
 #include "testutil.h"
 
@@ -187,6 +188,34 @@ START_TEST(state_and_no_allocation)
 }
 END_TEST
 
+/* A step on a pool of 1, 2 or 3 threads gives the bits of the caller's
+ * thread, over several blocks of weights, the last partial. */
+START_TEST(step_on_any_pool_matches_one_thread)
+{
+    enum { NW = 40000 };
+    static float p0[NW], g[NW], want[NW], got[NW];
+    unsigned st = 11;
+    fill_uniform(p0, NW, &st, 1.0f);
+    fill_uniform(g, NW, &st, 1.0f);
+    for (size_t threads = 0; threads <= 3; threads++) {
+        dgn_pool *pool = NULL;
+        if (threads)
+            ck_assert_int_eq(dgn_pool_create(&pool, threads), DGN_OK);
+        float *p = threads ? got : want;
+        memcpy(p, p0, sizeof p0);
+        dgn_adam a;
+        ck_assert_int_eq(dgn_adam_init(&a, NW, 1e-2, 0.9, 0.999, 1e-8, 1e-4), DGN_OK);
+        for (int s = 0; s < 3; s++)
+            threads ? dgn_adam_step_on(&a, p, g, pool) : dgn_adam_step(&a, p, g);
+        dgn_adam_free(&a);
+        if (threads)
+            ck_assert_msg(memcmp(want, got, sizeof got) == 0, "%zu threads changed the bits",
+                          threads);
+        dgn_pool_destroy(pool);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("optimizer");
@@ -197,6 +226,7 @@ int main(void)
     tcase_add_test(tc, weight_decay_joins_the_gradient);
     tcase_add_test(tc, state_and_no_allocation);
     tcase_add_test(tc, lr_schedule_shape);
+    tcase_add_test(tc, step_on_any_pool_matches_one_thread);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
