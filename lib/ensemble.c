@@ -372,7 +372,7 @@ dgn_status dgn_ensemble_load(dgn_ensemble **out, const char *path)
     *out = NULL;
     char *buf = NULL;
     size_t len = 0;
-    dgn_status st = dgn_read_file(path, DGN_ENSEMBLE_MAX_FILE, "ensemble file", &buf, &len);
+    dgn_status st = dgn_read_file(path, DGN_ENSEMBLE_MAX_FILE, "model file", &buf, &len);
     if (st != DGN_OK)
         return st;
     dgn_ensemble *e = NULL;
