@@ -9,7 +9,8 @@
  *       would use, as fractions in CSV: OUT_PREFIX-{train,valid,test}.csv
  *   dgn-bench encode DATA.csv MODEL.dgn OUT.csv
  *       every row's label, score (by the model's centre) and feature f, in
- *       file order, for ensembles and other scores (bench/quality.py)
+ *       file order, for ensembles and other scores (bench/quality.py); of
+ *       an ensemble file, the members' mean score and member 0's feature
  *   dgn-bench curves DATA.csv --lo LO --hi HI --epochs N OUT_DIR
  *       per-epoch loss and AUC, ROC points and validation features at the
  *       first, middle and last epoch
@@ -296,8 +297,9 @@ static int split(const char *data, const split_options *o, const char *prefix)
 
 static int encode(const char *data, const char *model_path, const char *out)
 {
-    dgn_model *m;
-    CHECK(dgn_model_load(&m, model_path));
+    dgn_ensemble *e;
+    CHECK(dgn_ensemble_load(&e, model_path));
+    dgn_model *m = dgn_ensemble_member(e, 0);
     dgn_model_config mc;
     CHECK(dgn_model_get_config(m, &mc));
     size_t c = mc.n_components, k = mc.out_dim;
@@ -327,8 +329,8 @@ static int encode(const char *data, const char *model_path, const char *out)
     CHECK(dgn_dataset_labels(ds, DGN_SPLIT_ALL, y, n));
     CHECK(dgn_model_set_training(m, 0));
     CHECK(dgn_model_encode(m, f, n * k, x, n));
-    CHECK(dgn_model_class_centre(m, centre, k));
-    CHECK(dgn_model_scores(score, n, m, centre, x, n));
+    /* One network: dgn_model_scores by its centre, bit for bit. */
+    CHECK(dgn_ensemble_scores(score, n, NULL, 0, e, x, n));
     FILE *o = fopen(out, "w");
     if (!o)
         { fprintf(stderr, "dgn-bench: %s: %s\n", out, strerror(errno)); exit(1); }
@@ -342,7 +344,7 @@ static int encode(const char *data, const char *model_path, const char *out)
         { fprintf(stderr, "dgn-bench: %s: %s\n", out, strerror(errno)); exit(1); }
     free(x); free(f); free(y); free(score); free(centre); free(names); free(mean); free(sd);
     dgn_dataset_destroy(ds);
-    dgn_model_destroy(m);
+    dgn_ensemble_destroy(e);
     return 0;
 }
 

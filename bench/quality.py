@@ -10,6 +10,9 @@ the training rows only (RF 200 trees, MLP 128-64 with early stopping on its
 own holdout, KNN k = 15, on standardised inputs), one fit per network seed
 (their random_state).
 "DGN xK" is the mean score of the K network seeds' models on each test row.
+With --dgn-args "--ensemble K" each DGN run is itself an ensemble of K
+networks in one file (dgn-train --ensemble), scored by `dgn-bench encode`
+by the members' mean; its row reports the ensemble's test numbers.
 
 Writes OUT/quality.csv (one line per task, split seed, model and seed) and
 OUT/quality.md (mean and sd over all split and network seeds); prints

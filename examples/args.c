@@ -40,7 +40,8 @@ const char train_usage[] =
     "                 [--no-interaction] [--no-augment] [--threads N] [--json]\n"
     "                 [--select auc|precision] [--balance auto|on|off]\n"
     "                 [--patience N] [--steps N] [--min-steps N]\n"
-    "                 [--schedule constant|cosine] [--warmup N] [--score centre|contrast]\n";
+    "                 [--schedule constant|cosine] [--warmup N] [--score centre|contrast]\n"
+    "                 [--ensemble K]\n";
 
 /* Longer fields first: "lo and hi" before "lo". */
 static const cli_flag train_flags[] = {
@@ -72,6 +73,7 @@ int train_parse(train_options *o, cli_args *p)
         dgn_trainer_config_init(&o->train, DGN_TRAINER_CONFIG_VERSION) != DGN_OK)
         return cli_bad(p, "%s", dgn_last_error());
     o->threads = 1;
+    o->ensemble = 1;
     const char *lo = NULL, *hi = NULL, *fraction = NULL, *test_fraction = NULL, *sigma = NULL,
                *v;
     int no_augment = 0;
@@ -145,6 +147,10 @@ int train_parse(train_options *o, cli_args *p)
             VALUE(v);
             TRY(cli_whole(p, a, v, 1, CLI_MAX_THREADS, &n));
             o->threads = (size_t)n;
+        } else if (!strcmp(a, "--ensemble")) {
+            VALUE(v);
+            TRY(cli_whole(p, a, v, 1, DGN_ENSEMBLE_MAX_MEMBERS, &n));
+            o->ensemble = (size_t)n;
         } else if (!strcmp(a, "--select")) {
             VALUE(v);
             if (!strcmp(v, "auc"))

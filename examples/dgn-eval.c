@@ -3,7 +3,10 @@
  *   dgn-eval MODEL.dgn DATA.csv [--k 100] [--json]
  *
  * The labels use the model's property and range; rows are normalised with
- * the model's training statistics.
+ * the model's training statistics. MODEL.dgn may be an ensemble file
+ * (dgn-train --ensemble K): rows are then scored by the members' mean, and
+ * the members' own AUC range and the mean spread of their scores are
+ * reported too.
  */
 #include "cli.h"
 
@@ -46,8 +49,10 @@ int main(int argc, char **argv)
     size_t k = o.k;
     int json = o.json;
 
-    dgn_model *model;
-    CHECK(dgn_model_load(&model, model_path));
+    dgn_ensemble *e;
+    CHECK(dgn_ensemble_load(&e, model_path));
+    size_t members = dgn_ensemble_size(e);
+    dgn_model *model = dgn_ensemble_member(e, 0); /* the context every member shares */
     dgn_model_config mcfg;
     CHECK(dgn_model_get_config(model, &mcfg));
     size_t c = mcfg.n_components;
@@ -62,21 +67,42 @@ int main(int argc, char **argv)
     size_t n = dgn_dataset_n_rows(ds, DGN_SPLIT_ALL);
     double *mean = alloc(c, sizeof *mean, "z-score statistics"),
            *sd = alloc(c, sizeof *sd, "z-score statistics");
-    float *centre = alloc(mcfg.out_dim, sizeof *centre, "class centre"),
-          *x = alloc(n * c, sizeof *x, "rows"), *scores = alloc(n, sizeof *scores, "scores");
+    float *alone = alloc(n, sizeof *alone, "scores"), *x = alloc(n * c, sizeof *x, "rows"), *scores = alloc(n, sizeof *scores, "scores");
+    float *spread = alloc(n, sizeof *spread, "spreads");
     int32_t *labels = alloc(n, sizeof *labels, "labels");
     CHECK(dgn_model_zscore_stats(model, mean, sd, c));
-    CHECK(dgn_model_class_centre(model, centre, mcfg.out_dim));
     CHECK(dgn_dataset_features_zscored(ds, DGN_SPLIT_ALL, mean, sd, x, n * c));
     CHECK(dgn_dataset_labels(ds, DGN_SPLIT_ALL, labels, n));
-    CHECK(dgn_model_scores(scores, n, model, centre, x, n));
+    /* With one network this is dgn_model_scores by its centre, bit for bit. */
+    CHECK(dgn_ensemble_scores(scores, n, spread, n, e, x, n));
     double auc, patk;
     CHECK(dgn_auc(&auc, scores, labels, n));
     CHECK(dgn_precision_at_k(&patk, scores, labels, n, k));
     size_t positives = dgn_dataset_n_positive(ds, DGN_SPLIT_ALL);
 
+    /* Each member alone, and how much they disagree on a row. */
+    double lo = INFINITY, hi = -INFINITY, mean_spread = 0;
+    for (size_t m = 0; members > 1 && m < members; m++) {
+        dgn_model *mm = dgn_ensemble_member(e, m);
+        dgn_model_config mc;
+        CHECK(dgn_model_get_config(mm, &mc));
+        float *cm = alloc(mc.out_dim, sizeof *cm, "class centre");
+        double a;
+        CHECK(dgn_model_class_centre(mm, cm, mc.out_dim));
+        CHECK(dgn_model_scores(alone, n, mm, cm, x, n));
+        CHECK(dgn_auc(&a, alone, labels, n));
+        lo = a < lo ? a : lo;
+        hi = a > hi ? a : hi;
+        free(cm);
+    }
+    for (size_t i = 0; members > 1 && i < n; i++)
+        mean_spread += spread[i] / (double)n;
+
     fprintf(stderr, "%s on %s: %zu rows, %zu with %s in [%g, %g]; auc %.4f, p@%zu %.3f\n",
             model_path, data, n, positives, dcfg.property, dcfg.lo, dcfg.hi, auc, k, patk);
+    if (members > 1)
+        fprintf(stderr, "ensemble of %zu: the mean score above; members alone auc %.4f to "
+                "%.4f; mean spread of their scores %.4g\n", members, lo, hi, mean_spread);
     if (json) {
         cli_json j;
         json_open(&j, stdout);
@@ -85,6 +111,12 @@ int main(int argc, char **argv)
         json_count(&j, "k", k);
         json_count(&j, "n", n);
         json_count(&j, "positives", positives);
+        if (members > 1) {
+            json_count(&j, "members", members);
+            json_number(&j, "member_auc_min", "%.6f", lo);
+            json_number(&j, "member_auc_max", "%.6f", hi);
+            json_number(&j, "mean_spread", "%.6g", mean_spread);
+        }
         json_runtime(&j);
         json_close(&j);
     }
@@ -94,8 +126,9 @@ int main(int argc, char **argv)
     free(names);
     free(mean);
     free(sd);
-    free(centre);
+    free(alone);
+    free(spread);
     dgn_dataset_destroy(ds);
-    dgn_model_destroy(model);
+    dgn_ensemble_destroy(e);
     return 0;
 }

@@ -2,6 +2,11 @@
  *
  *   dgn-screen MODEL.dgn (--grid SPEC | --candidates FILE.csv) [--top K]
  *              [--shard I/N] [-o OUT.csv] [--threads N] [--json]
+ *
+ * MODEL.dgn may be an ensemble file (dgn-train --ensemble K): candidates
+ * then rank by the members' mean score, and each result shows the spread
+ * of their scores (a "spread" column in -o's CSV, a "spread" field in
+ * --json).
  */
 #include <time.h>
 #include <unistd.h>
@@ -41,10 +46,12 @@ int main(int argc, char **argv)
     scfg.progress = progress;
     scfg.progress_user = &next_report;
 
-    dgn_model *model;
-    CHECK(dgn_model_load(&model, model_path));
+    dgn_ensemble *e;
+    CHECK(dgn_ensemble_load(&e, model_path));
+    size_t members = dgn_ensemble_size(e);
+    dgn_model *model = dgn_ensemble_member(e, 0); /* the names every member shares */
     dgn_screener *s;
-    CHECK(dgn_screener_create(&s, model, &scfg));
+    CHECK(dgn_screener_create_ensemble(&s, e, &scfg));
     if (grid) {
         /* The spec is an argument: its errors name --grid and exit 2. */
         dgn_status st = dgn_screener_set_grid(s, grid);
@@ -92,14 +99,17 @@ int main(int argc, char **argv)
     }
     for (size_t r = 0; r < dgn_screener_n_results(s); r++) {
         uint64_t index;
-        float score;
+        float score, spread;
         CHECK(dgn_screener_result(s, r, &index, &score, pct, c));
+        CHECK(dgn_screener_result_spread(s, r, &spread));
         if (json) {
             cli_json j;
             json_open(&j, stdout);
             json_count(&j, "rank", r + 1);
             json_count(&j, "index", index);
             json_number(&j, "score", "%.9g", (double)score);
+            if (members > 1)
+                json_number(&j, "spread", "%.9g", (double)spread);
             json_begin_object(&j, "percent");
             for (size_t k = 0; k < c; k++)
                 if (pct[k] != 0)
@@ -116,6 +126,8 @@ int main(int argc, char **argv)
                 order[i] = j;
             }
             printf("%3zu  score %.4f ", r + 1, (double)score);
+            if (members > 1)
+                printf(" spread %.4f ", (double)spread);
             for (size_t j = 0; j < c && pct[order[j]] != 0; j++)
                 printf(" %s %g", dgn_model_component_name(model, order[j]), pct[order[j]]);
             printf("\n");
@@ -124,6 +136,6 @@ int main(int argc, char **argv)
     free(order);
     free(pct);
     dgn_screener_destroy(s);
-    dgn_model_destroy(model);
+    dgn_ensemble_destroy(e);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "dgn/common.h"
 #include "dgn/version.h"
 #include "dgn/dataset.h"
+#include "dgn/ensemble.h"
 #include "dgn/files.h"
 #include "dgn/model.h"
 #include "dgn/metrics.h"

@@ -89,4 +89,14 @@ dgn_status dgn_model_check_context(const dgn_model *m, const char *where);
 /* CRC-32 (IEEE 802.3) of the model file image. */
 uint32_t dgn_crc32(const unsigned char *p, size_t n);
 
+/* A model file's bytes in memory (lib/serialize.c), for files that hold
+ * several models. dgn_model_image runs dgn_model_save's checks (messages
+ * name `where`, and `path` for the size limit) and returns a malloc'd
+ * image the caller frees; dgn_model_parse_image runs every check of
+ * dgn_model_load, its messages naming `path`. */
+dgn_status dgn_model_image(const dgn_model *m, const char *where, const char *path,
+                           unsigned char **buf, size_t *len);
+dgn_status dgn_model_parse_image(dgn_model **out, const char *path, const unsigned char *buf,
+                                 size_t len);
+
 #endif

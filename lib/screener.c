@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dgn/scoring.h"
+#include "ensemble.h"
 #include "error.h"
 #include "fileio.h"
 #include "grid.h"
@@ -18,7 +19,8 @@
 
 typedef struct hit {
     uint64_t index;
-    float score;
+    float score;  /* the members' mean */
+    float spread; /* their standard deviation; 0 with one member */
 } hit;
 
 /* a ranks before b: higher score, then lower index. */
@@ -36,8 +38,9 @@ typedef enum stop_reason {
 
 typedef struct worker {
     struct dgn_screener *s;
-    dgn_screen_eval_work eval;
-    float *x, *scores; /* [block][c], [block] */
+    dgn_screen_eval_work *eval;    /* [n_members] */
+    float *x, *scores, *spreads;   /* [block][c], [block], [block] */
+    float *member_scores;          /* [n_members][block] */
     int64_t *units;    /* [n_sel] */
     double *percent;   /* [c] */
     hit *heap;         /* [top_k], the worst kept at heap[0] */
@@ -52,7 +55,8 @@ struct dgn_screener {
     size_t c, block;
     char **names;
     double *mean, *std;
-    dgn_screen_eval eval; /* shared, read-only */
+    size_t n_members;
+    dgn_screen_eval *eval; /* [n_members], shared, read-only */
 
     int have_grid;
     dgn_grid grid;
@@ -132,39 +136,28 @@ void dgn_screener_destroy(dgn_screener *s)
     free_candidates(s);
     for (size_t t = 0; s->workers && t < s->cfg.threads; t++) {
         worker *w = &s->workers[t];
-        dgn_screen_eval_work_free(&w->eval);
-        DGN_FREE_ALL(w->x, w->scores, w->units, w->percent, w->heap);
+        for (size_t j = 0; w->eval && j < s->n_members; j++)
+            dgn_screen_eval_work_free(&w->eval[j]);
+        DGN_FREE_ALL(w->eval, w->x, w->scores, w->spreads, w->member_scores, w->units,
+                     w->percent, w->heap);
     }
     if (s->names)
         for (size_t i = 0; i < s->c; i++)
             free(s->names[i]);
-    dgn_screen_eval_free(&s->eval);
-    DGN_FREE_ALL(s->workers, s->names, s->mean, s->std, s->results, s);
+    for (size_t j = 0; s->eval && j < s->n_members; j++)
+        dgn_screen_eval_free(&s->eval[j]);
+    DGN_FREE_ALL(s->eval, s->workers, s->names, s->mean, s->std, s->results, s);
 }
 
-dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
-                               const dgn_screener_config *cfg)
+/* Each member's folded network, by its own centre; the names and z-score
+ * statistics are member 0's, which every member shares (dgn_ensemble_add
+ * checks it). */
+static dgn_status fold_members(dgn_screener *s, const dgn_model *const *m)
 {
-    dgn_status st = DGN_CREATE_CHECKS(out, model, "dgn_screener_create: NULL argument",
-                                      dgn_screener_config_validate(cfg));
-    if (st != DGN_OK)
-        return st;
-    dgn_screener *s = calloc(1, sizeof *s);
-    if (!s)
-        return dgn_fail_nomem("screener");
-    s->cfg = *cfg;
-    s->c = dgn_model_cfg(model)->n_components;
-    s->block = dgn_model_cfg(model)->max_batch;
-    s->names = calloc(s->c, sizeof *s->names);
-    s->mean = malloc(s->c * sizeof *s->mean);
-    s->std = malloc(s->c * sizeof *s->std);
-    float *centre = malloc(dgn_model_cfg(model)->out_dim * sizeof *centre);
-    s->workers = calloc(cfg->threads, sizeof *s->workers);
-    s->results = malloc(cfg->top_k * sizeof *s->results);
-    if (!s->names || !s->mean || !s->std || !centre || !s->workers || !s->results)
-        st = dgn_fail_nomem("screener");
+    const dgn_model *m0 = m[0];
+    dgn_status st = DGN_OK;
     for (size_t i = 0; st == DGN_OK && i < s->c; i++) {
-        const char *nm = dgn_model_component_name(model, i);
+        const char *nm = dgn_model_component_name(m0, i);
         if (!nm)
             st = dgn_fail(DGN_E_DATA, "the model carries no component names (train it "
                           "with dgn_trainer_fit or call dgn_model_attach_context)");
@@ -172,31 +165,102 @@ dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
             st = dgn_fail_nomem("screener");
     }
     if (st == DGN_OK)
-        st = dgn_model_zscore_stats(model, s->mean, s->std, s->c);
-    if (st == DGN_OK)
-        st = dgn_model_class_centre(model, centre, dgn_model_cfg(model)->out_dim);
-    if (st == DGN_OK)
-        st = dgn_screen_eval_init(&s->eval, model, centre, s->block,
-                                  DGN_SCREEN_EVAL_AUTO);
-    free(centre);
-    for (size_t t = 0; st == DGN_OK && t < cfg->threads; t++) {
-        worker *w = &s->workers[t];
-        w->s = s;
-        st = dgn_screen_eval_work_init(&w->eval, &s->eval);
-        w->x = malloc(s->block * s->c * sizeof *w->x);
-        w->scores = malloc(s->block * sizeof *w->scores);
-        w->units = malloc(s->c * sizeof *w->units);
-        w->percent = malloc(s->c * sizeof *w->percent);
-        w->heap = malloc(cfg->top_k * sizeof *w->heap);
-        if (st == DGN_OK && (!w->x || !w->scores || !w->units || !w->percent || !w->heap))
-            st = dgn_fail_nomem("screener worker");
+        st = dgn_model_zscore_stats(m0, s->mean, s->std, s->c);
+    for (size_t j = 0; st == DGN_OK && j < s->n_members; j++) {
+        size_t k = dgn_model_cfg(m[j])->out_dim;
+        float *centre = malloc(k * sizeof *centre);
+        st = centre ? dgn_model_class_centre(m[j], centre, k) : dgn_fail_nomem("screener");
+        if (st == DGN_OK)
+            st = dgn_screen_eval_init(&s->eval[j], m[j], centre, s->block,
+                                      DGN_SCREEN_EVAL_AUTO);
+        free(centre);
     }
+    return st;
+}
+
+static dgn_status init_worker(worker *w, dgn_screener *s)
+{
+    size_t b = s->block, k = s->n_members;
+    w->s = s;
+    w->eval = calloc(k, sizeof *w->eval);
+    w->x = malloc(b * s->c * sizeof *w->x);
+    w->scores = malloc(b * sizeof *w->scores);
+    w->spreads = malloc(b * sizeof *w->spreads);
+    w->member_scores = malloc(k * b * sizeof *w->member_scores);
+    w->units = malloc(s->c * sizeof *w->units);
+    w->percent = malloc(s->c * sizeof *w->percent);
+    w->heap = malloc(s->cfg.top_k * sizeof *w->heap);
+    if (!w->eval || !w->x || !w->scores || !w->spreads || !w->member_scores || !w->units ||
+        !w->percent || !w->heap)
+        return dgn_fail_nomem("screener worker");
+    dgn_status st = DGN_OK;
+    for (size_t j = 0; st == DGN_OK && j < k; j++)
+        st = dgn_screen_eval_work_init(&w->eval[j], &s->eval[j]);
+    return st;
+}
+
+static dgn_status create(dgn_screener **out, const dgn_model *const *m, size_t n_members,
+                         const dgn_screener_config *cfg)
+{
+    dgn_screener *s = calloc(1, sizeof *s);
+    if (!s)
+        return dgn_fail_nomem("screener");
+    s->cfg = *cfg;
+    s->c = dgn_model_cfg(m[0])->n_components;
+    /* Blocks every member's network takes whole. */
+    s->block = dgn_model_cfg(m[0])->max_batch;
+    for (size_t j = 1; j < n_members; j++)
+        if (dgn_model_cfg(m[j])->max_batch < s->block)
+            s->block = dgn_model_cfg(m[j])->max_batch;
+    s->n_members = n_members;
+    s->names = calloc(s->c, sizeof *s->names);
+    s->mean = malloc(s->c * sizeof *s->mean);
+    s->std = malloc(s->c * sizeof *s->std);
+    s->eval = calloc(n_members, sizeof *s->eval);
+    s->workers = calloc(cfg->threads, sizeof *s->workers);
+    s->results = malloc(cfg->top_k * sizeof *s->results);
+    dgn_status st = DGN_OK;
+    if (!s->names || !s->mean || !s->std || !s->eval || !s->workers || !s->results)
+        st = dgn_fail_nomem("screener");
+    if (st == DGN_OK)
+        st = fold_members(s, m);
+    for (size_t t = 0; st == DGN_OK && t < cfg->threads; t++)
+        st = init_worker(&s->workers[t], s);
     if (st != DGN_OK) {
         dgn_screener_destroy(s);
         return st;
     }
     *out = s;
     return DGN_OK;
+}
+
+dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
+                               const dgn_screener_config *cfg)
+{
+    dgn_status st = DGN_CREATE_CHECKS(out, model, "dgn_screener_create: NULL argument",
+                                      dgn_screener_config_validate(cfg));
+    return st == DGN_OK ? create(out, &model, 1, cfg) : st;
+}
+
+dgn_status dgn_screener_create_ensemble(dgn_screener **out, const dgn_ensemble *e,
+                                        const dgn_screener_config *cfg)
+{
+    dgn_status st = DGN_CREATE_CHECKS(out, e, "dgn_screener_create_ensemble: NULL argument",
+                                      dgn_screener_config_validate(cfg));
+    if (st != DGN_OK)
+        return st;
+    size_t k = dgn_ensemble_size(e);
+    if (k == 0)
+        return dgn_fail(DGN_E_INVALID, "dgn_screener_create_ensemble: the ensemble has no "
+                        "members");
+    const dgn_model **m = malloc(k * sizeof *m);
+    if (!m)
+        return dgn_fail_nomem("screener");
+    for (size_t j = 0; j < k; j++)
+        m[j] = dgn_ensemble_member(e, j);
+    st = create(out, m, k, cfg);
+    free(m);
+    return st;
 }
 
 /* ---- candidates --------------------------------------------------------- */
@@ -360,9 +424,16 @@ static dgn_status score_block(worker *w, uint64_t b)
             w->x[i * c + j] = z;
         }
     }
-    dgn_status st = dgn_screen_eval_run(&s->eval, &w->eval, w->scores, w->x, n);
+    dgn_status st = DGN_OK;
+    for (size_t j = 0; st == DGN_OK && j < s->n_members; j++)
+        st = dgn_screen_eval_run(&s->eval[j], &w->eval[j], w->member_scores + j * s->block,
+                                 w->x, n);
+    if (st == DGN_OK)
+        dgn_ensemble_combine(w->scores, w->spreads, w->member_scores, s->n_members, s->block,
+                             n);
     for (size_t i = 0; st == DGN_OK && i < n; i++)
-        heap_push(w->heap, &w->heap_n, s->cfg.top_k, (hit){start + i, w->scores[i]});
+        heap_push(w->heap, &w->heap_n, s->cfg.top_k,
+                  (hit){start + i, w->scores[i], w->spreads[i]});
     return st;
 }
 
@@ -468,6 +539,20 @@ dgn_status dgn_screener_result(const dgn_screener *s, size_t rank, uint64_t *ind
     return DGN_OK;
 }
 
+dgn_status dgn_screener_result_spread(const dgn_screener *s, size_t rank, float *spread)
+{
+    if (!s || !spread || rank >= s->n_results)
+        return dgn_fail(DGN_E_INVALID, "dgn_screener_result_spread: %s",
+                        s && spread ? "no such result" : "NULL argument");
+    *spread = s->results[rank].spread;
+    return DGN_OK;
+}
+
+size_t dgn_screener_n_members(const dgn_screener *s)
+{
+    return s ? s->n_members : 0;
+}
+
 /* A growing text buffer; the first failure sticks. */
 typedef struct text {
     char *buf;
@@ -525,7 +610,8 @@ dgn_status dgn_screener_write_csv(const dgn_screener *s, const char *path)
     double *pct = malloc(s->c * sizeof *pct);
     if (!t.buf || !pct)
         t.status = dgn_fail_nomem("result file");
-    add(&t, "rank,index,score");
+    int with_spread = s->n_members > 1;
+    add(&t, with_spread ? "rank,index,score,spread" : "rank,index,score");
     for (size_t j = 0; j < s->c; j++) {
         add(&t, ",");
         add_quoted(&t, s->names[j]);
@@ -537,6 +623,8 @@ dgn_status dgn_screener_write_csv(const dgn_screener *s, const char *path)
         float score;
         t.status = dgn_screener_result(s, r, &index, &score, pct, s->c);
         add(&t, "%zu,%llu,%.9g", r + 1, (unsigned long long)index, (double)score);
+        if (with_spread)
+            add(&t, ",%.9g", (double)s->results[r].spread);
         for (size_t j = 0; j < s->c; j++)
             add(&t, ",%.6g", pct[j]);
         add(&t, "\n");

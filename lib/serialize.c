@@ -11,6 +11,10 @@
  *   u64 n, f32[n]         BatchNorm running mean then running variance
  *   u32 count, then each  u32 name length, name, u64 size, bytes
  *   u32 CRC-32            (IEEE) of everything before it
+ *
+ * dgn_model_image and dgn_model_parse_image are the same encoding in
+ * memory, for the ensemble file (lib/ensemble.c), which holds one such
+ * image per member.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include "endian.h"
 #include "error.h"
 #include "fileio.h"
+#include "ensemble.h"
 #include "model_impl.h"
 
 #define DGN_MODEL_FORMAT 1u
@@ -71,14 +76,13 @@ static void put_bytes(writer *w, const void *data, size_t n)
     w->p += n;
 }
 
-dgn_status dgn_model_save(const dgn_model *m, const char *path)
+dgn_status dgn_model_image(const dgn_model *m, const char *where, const char *path,
+                           unsigned char **out, size_t *out_len)
 {
-    if (!m || !path)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_save: NULL argument");
     /* Write no file that dgn_model_load would refuse. */
-    dgn_status st = dgn_model_check_values(m, "dgn_model_save");
+    dgn_status st = dgn_model_check_values(m, where);
     if (st == DGN_OK)
-        st = dgn_model_check_context(m, "dgn_model_save");
+        st = dgn_model_check_context(m, where);
     if (st != DGN_OK)
         return st;
     size_t nb = dgn_model_n_buffers(m);
@@ -87,9 +91,9 @@ dgn_status dgn_model_save(const dgn_model *m, const char *path)
     for (size_t i = 0; i < m->n_meta; i++)
         want += 4 + strlen(m->meta[i].name) + 8 + (uint64_t)m->meta[i].size;
     if (want > DGN_MODEL_MAX_FILE)
-        return dgn_fail(DGN_E_INVALID, "dgn_model_save: %s: the model would take %llu "
-                        "bytes, above the model file limit of %llu", path,
-                        (unsigned long long)want, (unsigned long long)DGN_MODEL_MAX_FILE);
+        return dgn_fail(DGN_E_INVALID, "%s: %s: the model would take %llu bytes, above "
+                        "the model file limit of %llu", where, path, (unsigned long long)want,
+                        (unsigned long long)DGN_MODEL_MAX_FILE);
     size_t len = (size_t)want;
     unsigned char *buf = malloc(len);
     if (!buf)
@@ -123,7 +127,20 @@ dgn_status dgn_model_save(const dgn_model *m, const char *path)
         put_bytes(&w, m->meta[i].data, m->meta[i].size);
     }
     put_u32(&w, dgn_crc32(buf, len - CRC));
+    *out = buf;
+    *out_len = len;
+    return DGN_OK;
+}
 
+dgn_status dgn_model_save(const dgn_model *m, const char *path)
+{
+    if (!m || !path)
+        return dgn_fail(DGN_E_INVALID, "dgn_model_save: NULL argument");
+    unsigned char *buf;
+    size_t len;
+    dgn_status st = dgn_model_image(m, "dgn_model_save", path, &buf, &len);
+    if (st != DGN_OK)
+        return st;
     st = dgn_write_file_atomic(path, buf, len);
     free(buf);
     return st;
@@ -182,6 +199,9 @@ static dgn_status check_frame(reader *r, const char *path, const unsigned char *
                               size_t len)
 {
     size_t magic_len = len < 8 ? len : 8;
+    if (len >= 8 && memcmp(buf, DGN_ENSEMBLE_MAGIC, 8) == 0)
+        return dgn_fail(DGN_E_FORMAT, "%s: an ensemble of networks, not one model: load "
+                        "it with dgn_ensemble_load (dgn/ensemble.h)", path);
     if (memcmp(buf, MAGIC, magic_len) != 0)
         return dgn_fail(DGN_E_FORMAT, "%s: not a libdgn model file (wrong magic "
                         "number)", path);
@@ -299,8 +319,8 @@ static dgn_status read_meta(reader *r, dgn_model *m, const char *path)
     return st;
 }
 
-static dgn_status parse(dgn_model **out, const char *path, const unsigned char *buf,
-                        size_t len)
+dgn_status dgn_model_parse_image(dgn_model **out, const char *path,
+                                 const unsigned char *buf, size_t len)
 {
     reader r;
     dgn_model_config c;
@@ -349,7 +369,7 @@ dgn_status dgn_model_load(dgn_model **out, const char *path)
     if (len == 0)
         st = dgn_fail(DGN_E_FORMAT, "%s: empty file, not a model", path);
     else
-        st = parse(out, path, (const unsigned char *)buf, len);
+        st = dgn_model_parse_image(out, path, (const unsigned char *)buf, len);
     free(buf);
     return st;
 }

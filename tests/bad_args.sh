@@ -62,6 +62,7 @@ dgn-train|2|--test and --test-fraction exclude each other|$D --lo 500 --hi 600 -
 dgn-train|2|--test-fraction 1 is outside [0, 1)|$D --lo 500 --hi 600 --test-fraction 1 -o $tmp/x.dgn
 dgn-train|2|--score: "knn" is not centre or contrast|$D --lo 500 --hi 600 --score knn -o $tmp/x.dgn
 dgn-train|2|--schedule: "step" is not constant or cosine|$D --lo 500 --hi 600 --schedule step -o $tmp/x.dgn
+dgn-train|2|--ensemble 2000 is outside [1, 1024]|$D --lo 500 --hi 600 --ensemble 2000 -o $tmp/x.dgn
 dgn-train|2|--min-steps 50 is above --steps 20|$D --lo 500 --hi 600 --min-steps 50 --steps 20 -o $tmp/x.dgn
 dgn-train|2|--min-steps 3000 is above --steps 20 (the default --min-steps is 3000)|$D --lo 500 --hi 600 --steps 20 -o $tmp/x.dgn
 dgn-train|2|--patience -1 is outside [0, 1000000000]|$D --lo 500 --hi 600 --patience -1 -o $tmp/x.dgn

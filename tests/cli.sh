@@ -108,6 +108,37 @@ awk '{ if ($4 !~ /^W%$/) { print "line " NR ": " $0; exit 1 }
     | awk -F, '{ printf "%.4f\n", $3 }')" ] || fail "printed scores differ from the CSV"
 echo "the printed top 5 lists components largest first, with the CSV's scores"
 
+# --ensemble 2: member 0 is the single network of the same seed; dgn-eval
+# reproduces the ensemble's test AUC; dgn-screen adds a spread column and
+# agrees with itself at 2 threads; --ensemble 1 writes the plain model.
+ens() {
+    "$bin/dgn-train" "$tmp/small.csv" --valid-fraction 0.2 --test "$tmp/test-a.csv" \
+        --property TG --lo 500 --hi 600 --epochs 1 --seed 3 --json "$@" 2> /dev/null
+}
+ens -o "$tmp/one.dgn" > "$tmp/one.json"
+ens --ensemble 1 -o "$tmp/one1.dgn" > /dev/null
+cmp -s "$tmp/one.dgn" "$tmp/one1.dgn" || fail "--ensemble 1 changed the model file"
+ens --ensemble 2 -o "$tmp/ens.dgn" > "$tmp/ens.json"
+[ "$(grep -c '"member": 1, "epoch"' "$tmp/ens.json")" -eq 1 ] || fail "no epoch line of member 1"
+one_auc=$(tail -n 1 "$tmp/one.json" | sed 's/.*"test_auc": \([0-9.]*\).*/\1/')
+m0_auc=$(grep '^{"member": 0, "seed"' "$tmp/ens.json" | sed 's/.*"test_auc": \([0-9.]*\).*/\1/')
+[ -n "$one_auc" ] && [ "$one_auc" = "$m0_auc" ] \
+    || fail "member 0's test auc $m0_auc, the single network's $one_auc"
+tail -n 1 "$tmp/ens.json" | grep -q '^{"members": 2, ' || fail "no ensemble line: $(tail -n 1 "$tmp/ens.json")"
+ens_auc=$(tail -n 1 "$tmp/ens.json" | sed 's/.*"test_auc": \([0-9.]*\).*/\1/')
+"$bin/dgn-eval" "$tmp/ens.dgn" "$tmp/test-a.csv" --json > "$tmp/eval-ens.json" 2>/dev/null
+eval_auc=$(tail -n 1 "$tmp/eval-ens.json" | sed 's/.*"auc": \([0-9.]*\).*/\1/')
+[ "$ens_auc" = "$eval_auc" ] || fail "dgn-eval on the ensemble: auc $eval_auc, dgn-train $ens_auc"
+grep -q '"members": 2, "member_auc_min"' "$tmp/eval-ens.json" || fail "dgn-eval: no members' range"
+"$bin/dgn-screen" "$tmp/ens.dgn" --grid "$grid" --top 20 -o "$tmp/ens.csv" > "$tmp/ens.txt" 2>/dev/null
+"$bin/dgn-screen" "$tmp/ens.dgn" --grid "$grid" --top 20 --threads 2 -o "$tmp/ens2.csv" \
+    > /dev/null 2>&1
+head -n 1 "$tmp/ens.csv" | grep -q '^rank,index,score,spread,"W% Al2O3"' \
+    || fail "ensemble CSV lacks the spread column: $(head -n 1 "$tmp/ens.csv")"
+cmp -s "$tmp/ens.csv" "$tmp/ens2.csv" || fail "ensemble results depend on the thread count"
+grep -q '^  1  score [0-9.-]*  spread [0-9.]* ' "$tmp/ens.txt" || fail "no spread printed: $(head -n 1 "$tmp/ens.txt")"
+echo "--ensemble 2: member 0 is the single network; dgn-eval reproduces auc $ens_auc; spread shown"
+
 # Bad arguments: non-zero exit and exactly one line naming the argument.
 check_bad() {
     want=$1
@@ -122,6 +153,8 @@ check_bad "--shard" "$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --shard 2/2
 check_bad "Fe2O3" "$bin/dgn-screen" "$tmp/m.dgn" --grid "step=10, SiO2, Fe2O3"
 check_bad "not-there.dgn" "$bin/dgn-eval" "$tmp/not-there.dgn" "$tmp/valid.csv"
 check_bad "--k" "$bin/dgn-eval" "$tmp/m.dgn" "$tmp/valid.csv" --k 0
+check_bad "--ensemble 0 is outside" "$bin/dgn-train" "$data" --lo 500 --hi 600 --ensemble 0 \
+    -o "$tmp/x.dgn"
 echo "bad arguments fail with one line"
 
 "$bin/dgn-paper" "$data" --quick --csv "$tmp/paper.csv" --markdown "$tmp/paper.md" 2> "$tmp/paper.log"

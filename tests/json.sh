@@ -58,5 +58,23 @@ for path in sys.argv[1:]:
     assert r["blas"] == "none" and r["kernels"] in ("AVX-512", "AVX2+FMA", "portable"), (path, o)
     assert r["cpu_best"] and r["libdgn"], (path, o)' \
     "$tmp/train.json" "$tmp/eval.json" "$tmp/screen.json" || fail "--json lacks the runtime"
+# An ensemble: its members' lines, its last line, dgn-eval's and
+# dgn-screen's extra fields, all JSON; no validation rows give nulls.
+"$bin/dgn-train" "$tmp/q.csv" --lo 500 --hi 600 --epochs 1 --valid-fraction 0 --ensemble 2 \
+    --json -o "$dir/e.dgn" > "$tmp/ens.json" 2> /dev/null || fail "dgn-train --ensemble 2"
+"$bin/dgn-eval" "$dir/e.dgn" "$tmp/q.csv" --json >> "$tmp/ens.json" 2> /dev/null \
+    || fail "dgn-eval of an ensemble"
+"$bin/dgn-screen" "$dir/e.dgn" --grid 'step=10, Si"O2\x=40:80, Na2O=0:30, CaO' --top 3 \
+    --json >> "$tmp/ens.json" 2> /dev/null || fail "dgn-screen of an ensemble"
+DIR="$dir" "$py" -c 'import json,os,sys
+rows = [json.loads(l) for l in sys.stdin]
+last = [r for r in rows if "members" in r and "model" in r][0]
+assert last["members"] == 2 and last["auc"] is None and last["model"] == os.environ["DIR"] + "/e.dgn", last
+assert [r["member"] for r in rows if "seed" in r] == [0, 1], rows
+ev = [r for r in rows if "positives" in r][0]
+assert ev["members"] == 2 and ev["member_auc_min"] <= ev["auc"] + 1 and ev["mean_spread"] >= 0, ev
+sc = [r for r in rows if "rank" in r]
+assert len(sc) == 3 and all(r["spread"] >= 0 for r in sc), sc' < "$tmp/ens.json" \
+    || fail "ensemble --json: $(cat "$tmp/ens.json")"
 echo "every --json line parses; paths and names round-trip; undefined metrics are null"
 echo "1 passed, 0 failed"

@@ -18,8 +18,16 @@
  * with dgn_model_scores to rounding (tests/test_screen_eval.c: within 1e-6),
  * not bit for bit.
  *
- * Ownership: the screener copies what it needs from the model, which may
- * be destroyed after create; its threads share that copy.
+ * Ensembles: dgn_screener_create_ensemble screens with K networks at
+ * once. Each member scores every candidate with its own folded network and
+ * centre; candidates rank by the members' mean score, and each kept
+ * result also carries the spread of the members' scores (their population
+ * standard deviation, dgn/ensemble.h). With one model, or an ensemble of
+ * one, the scores, the ranking and the CSV are exactly dgn_screener_create's.
+ *
+ * Ownership: the screener copies what it needs from the model (or every
+ * member of the ensemble), which may be destroyed after create; its
+ * threads share that copy.
  *
  * Threads: one screener is driven by one thread; run starts and joins its
  * own workers, and calls the progress callback from the calling thread.
@@ -28,6 +36,7 @@
 #define DGN_SCREENER_H
 
 #include "dgn/common.h"
+#include "dgn/ensemble.h"
 #include "dgn/model.h"
 
 DGN_BEGIN_DECLS
@@ -57,7 +66,15 @@ DGN_API dgn_status dgn_screener_config_validate(const dgn_screener_config *cfg);
  * class centre), as a trained or loaded model does. */
 DGN_API dgn_status dgn_screener_create(dgn_screener **out, const dgn_model *model,
                                        const dgn_screener_config *cfg);
+/* The same with every member of an ensemble of K >= 1 (see above). */
+DGN_API dgn_status dgn_screener_create_ensemble(dgn_screener **out,
+                                                const dgn_ensemble *ensemble,
+                                                const dgn_screener_config *cfg);
 DGN_API void dgn_screener_destroy(dgn_screener *screener);
+
+/* The networks the screener scores with: 1, or the ensemble's K (0 for
+ * NULL). */
+DGN_API size_t dgn_screener_n_members(const dgn_screener *screener);
 
 /* Choose the candidates: a lattice spec such as
  * "step=5, SiO2=40:80, Al2O3=0:20, Na2O" (percent), or a CSV file. */
@@ -82,9 +99,14 @@ DGN_API size_t dgn_screener_n_results(const dgn_screener *screener);
 DGN_API dgn_status dgn_screener_result(const dgn_screener *screener, size_t rank,
                                        uint64_t *index, float *score,
                                        double *percent, size_t cap);
+/* The spread of the members' scores for result `rank` (0 with one
+ * network). */
+DGN_API dgn_status dgn_screener_result_spread(const dgn_screener *screener, size_t rank,
+                                              float *spread);
 
 /* Write the results as CSV (rank, index, score, then each component in
- * percent), atomically under the rules of dgn/files.h: the file at path is
+ * percent; with an ensemble of K >= 2, a spread column after score),
+ * atomically under the rules of dgn/files.h: the file at path is
  * replaced whole or not at all. */
 DGN_API dgn_status dgn_screener_write_csv(const dgn_screener *screener, const char *path);
 

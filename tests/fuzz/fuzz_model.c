@@ -1,4 +1,5 @@
-/* libFuzzer target: the model file loader, fed through a memory file. */
+/* libFuzzer target: the model and ensemble file loaders, fed through a
+ * memory file. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(x);
         free(f);
         dgn_model_destroy(m);
+    }
+    dgn_ensemble *e = NULL;
+    if (dgn_ensemble_load(&e, path) == DGN_OK) {
+        /* And a loaded ensemble must score. */
+        dgn_model_config cfg;
+        dgn_model_get_config(dgn_ensemble_member(e, 0), &cfg);
+        float *x = calloc(cfg.n_components, sizeof *x), mean, spread;
+        if (x)
+            dgn_ensemble_scores(&mean, 1, &spread, 1, e, x, 1);
+        free(x);
+        dgn_ensemble_destroy(e);
     }
     close(fd);
     return 0;
