@@ -73,7 +73,7 @@ int train_parse(train_options *o, cli_args *p)
         dgn_trainer_config_init(&o->train, DGN_TRAINER_CONFIG_VERSION) != DGN_OK)
         return cli_bad(p, "%s", dgn_last_error());
     o->threads = 1;
-    o->ensemble = 1;
+    o->ensemble = 3;
     const char *lo = NULL, *hi = NULL, *fraction = NULL, *test_fraction = NULL, *sigma = NULL,
                *v;
     int no_augment = 0;

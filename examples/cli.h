@@ -221,7 +221,7 @@ typedef struct train_options {
     const char *data_path, *out;
     const char *batch_text; /* as given, for messages after loading */
     size_t threads;         /* the model's threads: 1 */
-    size_t ensemble;        /* networks trained and saved together: 1 */
+    size_t ensemble;        /* networks trained and saved together: 3 */
     int json;
 } train_options;
 

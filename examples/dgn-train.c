@@ -13,6 +13,8 @@
  * seed, seed + 1, ..., one after another on one dataset (so each draws the
  * next triplets of its stream), and saves them as one ensemble file
  * (dgn/ensemble.h); it reports each member and the ensemble's mean score.
+ * The default is 3 (docs/training.md says why); --ensemble 1 writes one
+ * network as a plain model file.
  */
 #include <sys/stat.h>
 
@@ -176,6 +178,7 @@ static int train_ensemble(const train_options *o, dgn_dataset *ds, run *u,
         json_number(&j, n_test ? "member_test_auc_min" : "member_auc_min", "%.6f", lo);
         json_number(&j, n_test ? "member_test_auc_max" : "member_auc_max", "%.6f", hi);
         json_text(&j, "model", o->out);
+        json_runtime(&j);
         json_close(&j);
     }
     free(centre);

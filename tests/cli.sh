@@ -17,7 +17,8 @@ awk -F, 'NR == 1 { print > "'"$tmp"'/train.csv"; print > "'"$tmp"'/valid.csv"; n
          { print > "'"$tmp"'/train.csv" }' "$data"
 
 "$bin/dgn-train" "$tmp/train.csv" --valid "$tmp/valid.csv" --property TG --lo 500 --hi 600 \
-    --epochs 2 --batch 64 --seed 7 --json -o "$tmp/m.dgn" > "$tmp/train.json" 2> "$tmp/train.log"
+    --epochs 2 --batch 64 --seed 7 --ensemble 1 --json -o "$tmp/m.dgn" > "$tmp/train.json" \
+    2> "$tmp/train.log"
 [ "$(grep -c '"epoch"' "$tmp/train.json")" -eq 2 ] || fail "expected 2 epoch lines"
 train_auc=$(tail -n 1 "$tmp/train.json" | sed 's/.*"auc": \([0-9.]*\).*/\1/')
 train_p=$(tail -n 1 "$tmp/train.json" | sed 's/.*"precision_at_k": \([0-9.]*\).*/\1/')
@@ -110,14 +111,18 @@ echo "the printed top 5 lists components largest first, with the CSV's scores"
 
 # --ensemble 2: member 0 is the single network of the same seed; dgn-eval
 # reproduces the ensemble's test AUC; dgn-screen adds a spread column and
-# agrees with itself at 2 threads; --ensemble 1 writes the plain model.
+# agrees with itself at 2 threads; --ensemble 1 writes the plain model;
+# the default is three networks.
 ens() {
     "$bin/dgn-train" "$tmp/small.csv" --valid-fraction 0.2 --test "$tmp/test-a.csv" \
         --property TG --lo 500 --hi 600 --epochs 1 --seed 3 --json "$@" 2> /dev/null
 }
-ens -o "$tmp/one.dgn" > "$tmp/one.json"
-ens --ensemble 1 -o "$tmp/one1.dgn" > /dev/null
-cmp -s "$tmp/one.dgn" "$tmp/one1.dgn" || fail "--ensemble 1 changed the model file"
+ens --ensemble 1 -o "$tmp/one.dgn" > "$tmp/one.json"
+"$bin/dgn-eval" "$tmp/one.dgn" "$tmp/small.csv" --json 2> /dev/null | grep -q '"members"' \
+    && fail "--ensemble 1 wrote an ensemble file"
+ens -o "$tmp/default.dgn" > "$tmp/default.json"
+tail -n 1 "$tmp/default.json" | grep -q '^{"members": 3, ' \
+    || fail "the default is not three networks: $(tail -n 1 "$tmp/default.json")"
 ens --ensemble 2 -o "$tmp/ens.dgn" > "$tmp/ens.json"
 [ "$(grep -c '"member": 1, "epoch"' "$tmp/ens.json")" -eq 1 ] || fail "no epoch line of member 1"
 one_auc=$(tail -n 1 "$tmp/one.json" | sed 's/.*"test_auc": \([0-9.]*\).*/\1/')
