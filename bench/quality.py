@@ -10,6 +10,9 @@ the training rows only (RF 200 trees, MLP 128-64 with early stopping on its
 own holdout, KNN k = 15, on standardised inputs), one fit per network seed
 (their random_state).
 "DGN xK" is the mean score of the K network seeds' models on each test row.
+Network seed s trains with dgn-train --seed 100 + 10·s, so that the members
+of its default ensemble (seeds 100 + 10·s, +1, +2) are never another
+network seed's. (Runs before this version used 100 + s.)
 With --dgn-args "--ensemble K" each DGN run is itself an ensemble of K
 networks in one file (dgn-train --ensemble), scored by `dgn-bench encode`
 by the members' mean; its row reports the ensemble's test numbers.
@@ -180,7 +183,7 @@ def main():
                     model = f"{pre}-{ns}.dgn"
                     out = run([train, pre + "-train.csv", "--lo", str(lo), "--hi", str(hi),
                                "--valid", pre + "-valid.csv", "--test", pre + "-test.csv",
-                               "-o", model, "--seed", str(100 + ns), "--threads",
+                               "-o", model, "--seed", str(100 + 10 * ns), "--threads",
                                str(a.threads), "--json"] + extra)
                     final = json.loads(out.strip().splitlines()[-1])
                     enc = pre + f"-{ns}-enc.csv"
