@@ -206,14 +206,12 @@ START_TEST(config_init_accepts_every_known_version)
 }
 END_TEST
 
-/* Train m on ds for `steps` steps of `batch` triplets and return a copy of
- * every weight (*np of them); destroys m and ds. */
-static float *trained_weights_with(dgn_model *m, dgn_dataset *ds, const dgn_trainer_config *c,
-                                   int steps, size_t *np)
+/* A trainer of m on ds after `steps` steps (a new epoch when one runs out). */
+static dgn_trainer *stepped(dgn_model *m, dgn_dataset *ds, const dgn_trainer_config *c,
+                            int steps)
 {
-    dgn_trainer_config cfg = *c;
     dgn_trainer *t = NULL;
-    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
+    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, c), DGN_OK);
     double loss;
     size_t n;
     for (int s = 0; s < steps; s++) {
@@ -221,6 +219,15 @@ static float *trained_weights_with(dgn_model *m, dgn_dataset *ds, const dgn_trai
         if (n == 0)
             ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
     }
+    return t;
+}
+
+/* Train m on ds for `steps` steps of `batch` triplets and return a copy of
+ * every weight (*np of them); destroys m and ds. */
+static float *trained_weights_with(dgn_model *m, dgn_dataset *ds, const dgn_trainer_config *c,
+                                   int steps, size_t *np)
+{
+    dgn_trainer *t = stepped(m, ds, c, steps);
     *np = dgn_model_n_params(m);
     float *w = malloc(*np * sizeof *w);
     ck_assert_ptr_nonnull(w);
@@ -255,15 +262,7 @@ static unsigned char *trained_file(dgn_model *m, dgn_dataset *ds, size_t batch, 
     dgn_trainer_config cfg;
     dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
     cfg.batch = batch;
-    dgn_trainer *t = NULL;
-    ck_assert_int_eq(dgn_trainer_create(&t, m, ds, &cfg), DGN_OK);
-    double loss;
-    size_t n;
-    for (int s = 0; s < steps; s++) {
-        ck_assert_int_eq(dgn_trainer_step(t, &loss, &n), DGN_OK);
-        if (n == 0)
-            ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
-    }
+    dgn_trainer *t = stepped(m, ds, &cfg, steps);
     char *path = write_temp_str("");
     ck_assert_int_eq(dgn_model_save(m, path), DGN_OK);
     FILE *f = fopen(path, "rb");
