@@ -144,6 +144,9 @@ def main():
     ap.add_argument("--out", required=True, help="where quality.csv and quality.md go")
     ap.add_argument("--work", help="where the split files and models go (OUT/work)")
     ap.add_argument("--split-seeds", type=int, default=1)
+    ap.add_argument("--first-split-seed", type=int, default=1,
+                    help="run split seeds FIRST .. FIRST+N-1, so that a long run can "
+                         "be cut in parts whose CSVs are joined")
     ap.add_argument("--net-seeds", type=int, default=1)
     ap.add_argument("--only", default="", help="comma-separated task name prefixes")
     ap.add_argument("--splits", default="group,random", help="which splits to run")
@@ -171,7 +174,7 @@ def main():
             continue
         src = table(kind, work, a.quick)
         for split in [x for x in splits if x in a.splits.split(",")]:
-            for ss in range(1, a.split_seeds + 1):
+            for ss in range(a.first_split_seed, a.first_split_seed + a.split_seeds):
                 pre = os.path.join(work, f"{kind}-{lo:g}-{hi:g}-{split}-{ss}")
                 cmd = [bench, "split", src, "--lo", str(lo), "--hi", str(hi), "--seed",
                        str(ss), "--test-fraction", "0.2"]
@@ -248,7 +251,9 @@ def summary(rows, a, seconds):
     for r in rows:
         if (r["task"], r["split"]) not in keys:
             keys.append((r["task"], r["split"]))
-    lines = [f"Test AUC / P@100, mean ± sd over {a.split_seeds} split seed(s) × "
+    seeds = (f"{a.split_seeds}" if a.first_split_seed == 1 else
+             f"{a.split_seeds} (from {a.first_split_seed})")
+    lines = [f"Test AUC / P@100, mean ± sd over {seeds} split seed(s) × "
              f"{a.net_seeds} network seed(s); `{' '.join(sys.argv)}` "
              f"({seconds / 60:.0f} min).", "",
              "| task | split | " + " | ".join(models) + " |",
