@@ -317,7 +317,7 @@ typedef struct gemm_job {
 } gemm_job;
 
 /* Columns [t·per, (t+1)·per) of C. */
-static void gemm_task(void *arg, size_t t)
+static void gemm_cols_task(void *arg, size_t t)
 {
     const gemm_job *g = arg;
     size_t j0 = t * g->per, j1 = j0 + g->per < g->N ? j0 + g->per : g->N;
@@ -328,18 +328,35 @@ static void gemm_task(void *arg, size_t t)
              g->C + j0, g->ldc);
 }
 
+/* Rows [t·per, (t+1)·per) of C: rows of A, or its columns when transposed. */
+static void gemm_rows_task(void *arg, size_t t)
+{
+    const gemm_job *g = arg;
+    size_t i0 = t * g->per, i1 = i0 + g->per < g->M ? i0 + g->per : g->M;
+    if (i0 >= i1)
+        return;
+    const float *A = g->ta ? g->A + i0 : g->A + i0 * g->lda;
+    dgn_gemm(g->ta, g->tb, i1 - i0, g->N, g->K, g->alpha, A, g->lda, g->B, g->ldb, g->beta,
+             g->C + i0 * g->ldc, g->ldc);
+}
+
 void dgn_gemm_on(dgn_pool *pool, dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K,
                  float alpha, const float *A, size_t lda, const float *B, size_t ldb,
                  float beta, float *C, size_t ldc)
 {
     size_t threads = dgn_pool_threads(pool);
     /* Small products are not worth waking the workers for. */
-    if (threads == 1 || N < 64 || (double)M * (double)N * (double)K < (double)(1 << 20)) {
+    if (threads == 1 || (double)M * (double)N * (double)K < (double)(1 << 20) ||
+        (N < 64 && M < 64 * threads)) {
         dgn_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    /* Whole 32-column panels per thread. */
-    size_t per = ((N + threads - 1) / threads + 31) / 32 * 32;
-    gemm_job g = {ta, tb, M, N, K, lda, ldb, ldc, per, alpha, beta, A, B, C};
-    dgn_pool_run(pool, gemm_task, &g, (N + per - 1) / per);
+    gemm_job g = {ta, tb, M, N, K, lda, ldb, ldc, 0, alpha, beta, A, B, C};
+    if (N >= 64) { /* whole 32-column panels per thread */
+        g.per = ((N + threads - 1) / threads + 31) / 32 * 32;
+        dgn_pool_run(pool, gemm_cols_task, &g, (N + g.per - 1) / g.per);
+    } else { /* too narrow to split: tall, so split its rows */
+        g.per = ((M + threads - 1) / threads + 7) / 8 * 8;
+        dgn_pool_run(pool, gemm_rows_task, &g, (M + g.per - 1) / g.per);
+    }
 }

@@ -14,17 +14,31 @@ static size_t act_row(size_t b, size_t i, size_t B, size_t n, int batch_major)
     return batch_major ? b * n + i : i * B + b;
 }
 
-void dgn_embed_forward(float *H, const float *X, const float *E,
-                       size_t B, size_t n, size_t d, int batch_major)
+typedef struct embed_job {
+    float *H;
+    const float *X, *E;
+    size_t B, n, d;
+    int batch_major;
+} embed_job;
+
+/* Component i of every row. */
+static void embed_forward_task(void *arg, size_t i)
 {
-    for (size_t b = 0; b < B; b++)
-        for (size_t i = 0; i < n; i++) {
-            float x = X[b * n + i];
-            float *h = H + act_row(b, i, B, n, batch_major) * d;
-            const float *e = E + i * d;
-            for (size_t j = 0; j < d; j++)
-                h[j] = x * e[j];
-        }
+    const embed_job *j = arg;
+    const float *e = j->E + i * j->d;
+    for (size_t b = 0; b < j->B; b++) {
+        float x = j->X[b * j->n + i];
+        float *h = j->H + act_row(b, i, j->B, j->n, j->batch_major) * j->d;
+        for (size_t c = 0; c < j->d; c++)
+            h[c] = x * e[c];
+    }
+}
+
+void dgn_embed_forward(float *H, const float *X, const float *E, size_t B, size_t n, size_t d,
+                       int batch_major, dgn_pool *pool)
+{
+    embed_job j = {H, X, E, B, n, d, batch_major};
+    dgn_pool_run(pool, embed_forward_task, &j, n);
 }
 
 void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
@@ -57,11 +71,12 @@ void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, 
         M[i * n + i] = 1.0f;
 }
 
-void dgn_graph_forward(float *Z, const float *M, const float *H, size_t n, size_t cols)
+void dgn_graph_forward(float *Z, const float *M, const float *H, size_t n, size_t cols,
+                       dgn_pool *pool)
 {
     /* Z = M·H */
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, n, cols, n,
-                1.0f, M, n, H, cols, 0.0f, Z, cols);
+    dgn_gemm_on(pool, DGN_NOTRANS, DGN_NOTRANS, n, cols, n, 1.0f, M, n, H, cols, 0.0f, Z,
+                cols);
 }
 
 void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
@@ -141,29 +156,46 @@ void dgn_softmax_rows(float *P, size_t rows, size_t n)
     DGN_ISA_CALL(softmax_rows, (P, rows, n));
 }
 
+typedef struct attention_job {
+    float *U, *P;
+    const float *Q, *K, *Va;
+    size_t B, n, d;
+} attention_job;
+
+/* Samples per task of the attention's per-sample products. */
+#define ATTENTION_SAMPLES 16
+
+static void attention_forward_task(void *arg, size_t t)
+{
+    const attention_job *j = arg;
+    size_t n = j->n, d = j->d, ld = j->B * d, b1 = (t + 1) * ATTENTION_SAMPLES;
+    float scale = 1.0f / sqrtf((float)d);
+    for (size_t b = t * ATTENTION_SAMPLES; b < b1 && b < j->B; b++) {
+        float *Pb = j->P + b * n * n;
+        /* S_b = Q_b·K_bᵀ/√d; sample b's rows sit B·d floats apart. */
+        dgn_gemm(DGN_NOTRANS, DGN_TRANS, n, n, d, scale, j->Q + b * d, ld, j->K + b * d, ld,
+                 0.0f, Pb, n);
+        dgn_softmax_rows(Pb, n, n);
+        /* U_b = P_b·Va_b */
+        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, n, d, n, 1.0f, Pb, n, j->Va + b * d, ld, 0.0f,
+                 j->U + b * n * d, d);
+    }
+}
+
 void dgn_attention_forward(float *U, float *Q, float *K, float *Va, float *P,
                            const float *Z, const float *Wq, const float *Wk,
-                           const float *Wv, size_t B, size_t n, size_t d)
+                           const float *Wv, size_t B, size_t n, size_t d, dgn_pool *pool)
 {
-    size_t rows = n * B, di = d, ni = n, ld = B * d;
     /* Q = Z·Wq, K = Z·Wk, Va = Z·Wv: one GEMM each over every (component,
      * sample) row. */
     const float *W[3] = {Wq, Wk, Wv};
     float *out[3] = {Q, K, Va};
     for (int t = 0; t < 3; t++)
-        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, rows, di, di,
-                    1.0f, Z, di, W[t], di, 0.0f, out[t], di);
-    float scale = 1.0f / sqrtf((float)d);
-    for (size_t b = 0; b < B; b++) {
-        float *Pb = P + b * n * n;
-        /* S_b = Q_b·K_bᵀ/√d; sample b's rows sit B·d floats apart. */
-        dgn_gemm(DGN_NOTRANS, DGN_TRANS, ni, ni, di,
-                    scale, Q + b * d, ld, K + b * d, ld, 0.0f, Pb, ni);
-        dgn_softmax_rows(Pb, n, n);
-        /* U_b = P_b·Va_b */
-        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, ni, di, ni,
-                    1.0f, Pb, ni, Va + b * d, ld, 0.0f, U + b * n * d, di);
-    }
+        dgn_gemm_on(pool, DGN_NOTRANS, DGN_NOTRANS, n * B, d, d, 1.0f, Z, d, W[t], d, 0.0f,
+                    out[t], d);
+    attention_job j = {U, P, Q, K, Va, B, n, d};
+    dgn_pool_run(pool, attention_forward_task, &j,
+                 (B + ATTENTION_SAMPLES - 1) / ATTENTION_SAMPLES);
 }
 
 void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
@@ -327,22 +359,39 @@ void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_
     dgn_pool_run(pool, bn_forward_task, &b, col_blocks(h));
 }
 
+/* Rows per task of the evaluation-mode BatchNorm. */
+#define BN_EVAL_ROWS 32
+
+typedef struct bn_eval_job {
+    float *Y, *xhat;
+    const float *X, *gamma, *beta, *run_mean, *inv_std;
+    size_t B, h;
+} bn_eval_job;
+
+static void bn_forward_eval_task(void *arg, size_t t)
+{
+    const bn_eval_job *b = arg;
+    size_t h = b->h, r1 = (t + 1) * BN_EVAL_ROWS;
+    for (size_t r = t * BN_EVAL_ROWS; r < r1 && r < b->B; r++) {
+        float *y = b->Y + r * h, *xh = b->xhat + r * h;
+        const float *x = b->X + r * h;
+        for (size_t j = 0; j < h; j++) {
+            xh[j] = (x[j] - b->run_mean[j]) * b->inv_std[j];
+            y[j] = b->gamma[j] * xh[j] + b->beta[j];
+        }
+    }
+}
+
 void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const float *X,
                                 const float *gamma, const float *beta,
                                 const float *run_mean, const float *run_var,
-                                size_t B, size_t h, float eps)
+                                size_t B, size_t h, float eps, dgn_pool *pool)
 {
-    /* One square root per feature, then a row-major pass that vectorises. */
+    /* One square root per feature, then row-major passes that vectorise. */
     for (size_t j = 0; j < h; j++)
         inv_std[j] = 1.0f / sqrtf(run_var[j] + eps);
-    for (size_t r = 0; r < B; r++) {
-        float *y = Y + r * h, *xh = xhat + r * h;
-        const float *x = X + r * h;
-        for (size_t j = 0; j < h; j++) {
-            xh[j] = (x[j] - run_mean[j]) * inv_std[j];
-            y[j] = gamma[j] * xh[j] + beta[j];
-        }
-    }
+    bn_eval_job b = {Y, xhat, X, gamma, beta, run_mean, inv_std, B, h};
+    dgn_pool_run(pool, bn_forward_eval_task, &b, (B + BN_EVAL_ROWS - 1) / BN_EVAL_ROWS);
 }
 
 static DGN_ALWAYS_INLINE void batchnorm_backward_train_body(

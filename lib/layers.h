@@ -18,9 +18,11 @@
 #include "isa.h"
 #include "rng.h"
 
-/* h_i = x_i·e_i. H is [n][B][d] (batch_major = 0) or [B][n][d] (1). */
-void dgn_embed_forward(float *H, const float *X, const float *E,
-                       size_t B, size_t n, size_t d, int batch_major);
+/* h_i = x_i·e_i. H is [n][B][d] (batch_major = 0) or [B][n][d] (1). The
+ * forward calls of this file that take a pool run on its threads (NULL:
+ * the caller's), with the same bits at any thread count. */
+void dgn_embed_forward(float *H, const float *X, const float *E, size_t B, size_t n, size_t d,
+                       int batch_major, dgn_pool *pool);
 /* dE += Σ_b x_bi·dH_bi; dX (may be NULL) = ⟨e_i, dH_bi⟩. */
 void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
                         const float *E, size_t B, size_t n, size_t d, int batch_major);
@@ -30,7 +32,8 @@ void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
  * M = I + (A − I)/(n − 1), so that Z = M·H is eq. 6. Needs n >= 2. */
 void dgn_graph_mix(float *M, float *Vn, float *vnorm, const float *V, size_t n, size_t f);
 /* Z = M·H over cols = B·d columns. */
-void dgn_graph_forward(float *Z, const float *M, const float *H, size_t n, size_t cols);
+void dgn_graph_forward(float *Z, const float *M, const float *H, size_t n, size_t cols,
+                       dgn_pool *pool);
 /* dH = M·dZ (M is symmetric); dV += ∂/∂V through dM = dZ·Hᵀ.
  * Scratch: dM [n][n], dVn [n][f]. */
 void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
@@ -55,7 +58,7 @@ void dgn_softmax_rows(float *P, size_t rows, size_t n);
  * weights a seed produces do not depend on the libm version. */
 void dgn_attention_forward(float *U, float *Q, float *K, float *Va, float *P,
                            const float *Z, const float *Wq, const float *Wk,
-                           const float *Wv, size_t B, size_t n, size_t d);
+                           const float *Wv, size_t B, size_t n, size_t d, dgn_pool *pool);
 /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dVa·Wvᵀ; dW* += Zᵀ·d*. Scratch: dQ, dK, dVa
  * [n·B][d], dS [n][n]. */
 void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
@@ -86,7 +89,7 @@ void dgn_batchnorm_forward_train(float *Y, float *xhat, float *mean, float *inv_
 void dgn_batchnorm_forward_eval(float *Y, float *xhat, float *inv_std, const float *X,
                                 const float *gamma, const float *beta,
                                 const float *run_mean, const float *run_var,
-                                size_t B, size_t h, float eps);
+                                size_t B, size_t h, float eps, dgn_pool *pool);
 /* Gradient through the batch statistics. Scratch: sums [2h]. The
  * training-mode calls run on pool's threads in blocks of features (NULL:
  * the caller's; the bits are the same). */

@@ -523,12 +523,12 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
         dgn_folded_projection_forward(m->Y1, fb->T, fb->Wf, n, nc, h, m->pool);
     } else if (c->interaction) {
         dgn_graph_mix(m->M, m->Vn, m->vnorm, m->V, nc, c->rank);
-        dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0);
-        dgn_graph_forward(m->Z, m->M, m->H, nc, n * d);
+        dgn_embed_forward(m->H, m->xin, m->E, n, nc, d, 0, m->pool);
+        dgn_graph_forward(m->Z, m->M, m->H, nc, n * d, m->pool);
         dgn_attention_forward(m->U, m->Q, m->K, m->Va, m->P, m->Z, m->Wq, m->Wk,
-                              m->Wv, n, nc, d);
+                              m->Wv, n, nc, d, m->pool);
     } else {
-        dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1);
+        dgn_embed_forward(m->U, m->xin, m->E, n, nc, d, 1, m->pool);
     }
     if (!folded)
         dgn_linear_forward(m->Y1, m->U, m->W1, NULL, n, nc * d, h, m->pool);
@@ -538,7 +538,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
                                     BN_MOMENTUM, DGN_BN_EPS, m->pool);
     else
         dgn_batchnorm_forward_eval(m->N, m->xhat, m->binv, m->Y1, m->gamma, m->beta,
-                                   m->run_mean, m->run_var, n, h, DGN_BN_EPS);
+                                   m->run_mean, m->run_var, n, h, DGN_BN_EPS, m->pool);
     dgn_relu_dropout_forward(m->A, m->mask, m->N, n, h, c->dropout,
                              m->training ? &m->rng : NULL, m->pool);
     dgn_linear_forward(m->Y2, m->A, m->W2, m->b2, n, h, k, m->pool);

@@ -26,15 +26,15 @@ static void forward(ctx *c)
     switch (c->kind) {
     case EMBED:
     case EMBED_BM:
-        dgn_embed_forward(c->out, c->x, c->p[0], B, NC, D, c->kind == EMBED_BM);
+        dgn_embed_forward(c->out, c->x, c->p[0], B, NC, D, c->kind == EMBED_BM, NULL);
         break;
     case GRAPH:
         dgn_graph_mix(c->s[0], c->s[1], c->s[2], c->p[0], NC, F);
-        dgn_graph_forward(c->out, c->s[0], c->x, NC, B * D);
+        dgn_graph_forward(c->out, c->s[0], c->x, NC, B * D, NULL);
         break;
     case ATTENTION:
         dgn_attention_forward(c->out, c->s[0], c->s[1], c->s[2], c->s[3], c->x,
-                              c->p[0], c->p[1], c->p[2], B, NC, D);
+                              c->p[0], c->p[1], c->p[2], B, NC, D, NULL);
         break;
     case LINEAR:
         dgn_linear_forward(c->out, c->x, c->p[0], c->p[1], B, IN, OUT, NULL);
@@ -45,7 +45,7 @@ static void forward(ctx *c)
         break;
     case BN_EVAL:
         dgn_batchnorm_forward_eval(c->out, c->s[0], c->s[2], c->x, c->p[0], c->p[1], c->s[3],
-                                   c->s[4], B, OUT, 1e-5f);
+                                   c->s[4], B, OUT, 1e-5f, NULL);
         break;
     case RELU_DROPOUT: {
         /* A fixed mask: replay it rather than draw a new one. */

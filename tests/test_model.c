@@ -407,6 +407,61 @@ START_TEST(evaluation_mode_is_deterministic_and_dropout_trains_only)
 }
 END_TEST
 
+/* The same bits at 1, 2 and 3 threads, forward and backward, in each of the
+ * model's paths (_i): evaluation mode, the folded training pass, the
+ * training pass layer by layer, and without interaction in both modes. At
+ * the default widths and 200 rows, so that every product and per-row stage
+ * is large enough to be shared. */
+START_TEST(same_bits_at_any_thread_count)
+{
+    int training = _i != 0 && _i != 4, interaction = _i < 3, fold = _i == 1;
+    size_t B = 200;
+    dgn_model_config cfg;
+    dgn_model_config_init(&cfg, DGN_MODEL_CONFIG_VERSION);
+    cfg.n_components = 19;
+    cfg.max_batch = B;
+    cfg.interaction = interaction;
+    size_t nx = B * 19, nf = B * cfg.out_dim;
+    float *x = malloc(nx * sizeof *x), *df = malloc(nf * sizeof *df);
+    unsigned st = 17;
+    fill_uniform(x, nx, &st, 1.5f);
+    fill_uniform(df, nf, &st, 1.0f);
+    float *f[3], *dx[3], *g[3];
+    size_t np = 0;
+    for (int t = 0; t < 3; t++) {
+        dgn_model *m = create(&cfg);
+        ck_assert_int_eq(dgn_model_set_threads(m, (size_t)t + 1), DGN_OK);
+        if (interaction)
+            ck_assert_int_eq(dgn_model_set_fold(m, fold), DGN_OK);
+        dgn_model_set_training(m, training);
+        np = dgn_model_n_params(m);
+        f[t] = malloc(nf * sizeof **f);
+        dx[t] = malloc(nx * sizeof **dx);
+        g[t] = malloc(np * sizeof **g);
+        dgn_model_zero_grad(m);
+        ck_assert_int_eq(dgn_model_forward(m, f[t], nf, x, B), DGN_OK);
+        ck_assert_int_eq(dgn_model_backward(m, dx[t], nx, df, B), DGN_OK);
+        memcpy(g[t], dgn_model_grads(m), np * sizeof **g);
+        dgn_model_destroy(m);
+    }
+    for (int t = 1; t < 3; t++) {
+        ck_assert_msg(!memcmp(f[0], f[t], nf * sizeof **f), "features differ at %d threads",
+                      t + 1);
+        ck_assert_msg(!memcmp(dx[0], dx[t], nx * sizeof **dx), "dx differs at %d threads",
+                      t + 1);
+        ck_assert_msg(!memcmp(g[0], g[t], np * sizeof **g), "gradients differ at %d threads",
+                      t + 1);
+    }
+    for (int t = 0; t < 3; t++) {
+        free(f[t]);
+        free(dx[t]);
+        free(g[t]);
+    }
+    free(x);
+    free(df);
+}
+END_TEST
+
 /* ---- no allocation --------------------------------------------------------- */
 
 #if COUNT_ALLOCATIONS
@@ -607,6 +662,7 @@ int main(void)
     tcase_add_test(tc, gradients_training_mode_folded);
     tcase_add_test(tc, gradients_training_mode_layers);
     tcase_add_loop_test(tc, folded_training_matches_layers, 1, 4);
+    tcase_add_loop_test(tc, same_bits_at_any_thread_count, 0, 5);
     tcase_add_test(tc, gradients_evaluation_mode);
     tcase_add_test(tc, gradients_without_interaction);
     tcase_add_test(tc, gradients_accumulate_until_zeroed);
