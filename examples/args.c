@@ -257,12 +257,14 @@ int train_check_model(train_options *o, cli_args *p, size_t n_components)
 
 /* ---- dgn-eval ------------------------------------------------------------- */
 
-const char eval_usage[] = "usage: dgn-eval MODEL.dgn DATA.csv [--k 100] [--json]\n";
+const char eval_usage[] =
+    "usage: dgn-eval MODEL.dgn DATA.csv [--k 100] [--threads N] [--json]\n";
 
 int eval_parse(eval_options *o, cli_args *p)
 {
     memset(o, 0, sizeof *o);
     o->k = 100;
+    o->threads = 1;
     for (; p->i < p->argc; p->i++) {
         const char *a = p->argv[p->i], *v;
         uint64_t n = 0;
@@ -272,6 +274,10 @@ int eval_parse(eval_options *o, cli_args *p)
             VALUE(v);
             TRY(cli_whole(p, a, v, 1, SIZE_MAX, &n));
             o->k = (size_t)n;
+        } else if (!strcmp(a, "--threads")) {
+            VALUE(v);
+            TRY(cli_whole(p, a, v, 1, CLI_MAX_THREADS, &n));
+            o->threads = (size_t)n;
         } else if (!strcmp(a, "--json")) {
             o->json = 1;
         } else if (a[0] == '-') {

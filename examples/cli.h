@@ -227,7 +227,7 @@ typedef struct train_options {
 
 typedef struct eval_options {
     const char *model_path, *data_path;
-    size_t k;
+    size_t k, threads;
     int json;
 } eval_options;
 

@@ -1,6 +1,6 @@
 /* dgn-eval: score a labelled composition table with a trained model.
  *
- *   dgn-eval MODEL.dgn DATA.csv [--k 100] [--json]
+ *   dgn-eval MODEL.dgn DATA.csv [--k 100] [--threads N] [--json]
  *
  * The labels use the model's property and range; rows are normalised with
  * the model's training statistics. MODEL.dgn may be an ensemble file
@@ -52,6 +52,9 @@ int main(int argc, char **argv)
     dgn_ensemble *e;
     CHECK(dgn_ensemble_load(&e, model_path));
     size_t members = dgn_ensemble_size(e);
+    /* The same scores at any thread count. */
+    for (size_t m = 0; m < members; m++)
+        CHECK(dgn_model_set_threads(dgn_ensemble_member(e, m), o.threads));
     dgn_model *model = dgn_ensemble_member(e, 0); /* the context every member shares */
     dgn_model_config mcfg;
     CHECK(dgn_model_get_config(model, &mcfg));

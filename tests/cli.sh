@@ -110,9 +110,10 @@ awk '{ if ($4 !~ /^W%$/) { print "line " NR ": " $0; exit 1 }
 echo "the printed top 5 lists components largest first, with the CSV's scores"
 
 # --ensemble 2: member 0 is the single network of the same seed; dgn-eval
-# reproduces the ensemble's test AUC; dgn-screen adds a spread column and
-# agrees with itself at 2 threads; --ensemble 1 writes the plain model;
-# the default is three networks.
+# reproduces the ensemble's test AUC, and its output is the same at 2
+# threads; dgn-screen adds a spread column and agrees with itself at 2
+# threads; --ensemble 1 writes the plain model; the default is three
+# networks.
 ens() {
     "$bin/dgn-train" "$tmp/small.csv" --valid-fraction 0.2 --test "$tmp/test-a.csv" \
         --property TG --lo 500 --hi 600 --epochs 1 --seed 3 --json "$@" 2> /dev/null
@@ -135,6 +136,10 @@ ens_auc=$(tail -n 1 "$tmp/ens.json" | sed 's/.*"test_auc": \([0-9.]*\).*/\1/')
 eval_auc=$(tail -n 1 "$tmp/eval-ens.json" | sed 's/.*"auc": \([0-9.]*\).*/\1/')
 [ "$ens_auc" = "$eval_auc" ] || fail "dgn-eval on the ensemble: auc $eval_auc, dgn-train $ens_auc"
 grep -q '"members": 2, "member_auc_min"' "$tmp/eval-ens.json" || fail "dgn-eval: no members' range"
+"$bin/dgn-eval" "$tmp/ens.dgn" "$tmp/test-a.csv" --threads 2 --json > "$tmp/eval-ens2.json" \
+    2>/dev/null
+cmp -s "$tmp/eval-ens.json" "$tmp/eval-ens2.json" \
+    || fail "dgn-eval --threads 2 differs: $(diff "$tmp/eval-ens.json" "$tmp/eval-ens2.json")"
 "$bin/dgn-screen" "$tmp/ens.dgn" --grid "$grid" --top 20 -o "$tmp/ens.csv" > "$tmp/ens.txt" 2>/dev/null
 "$bin/dgn-screen" "$tmp/ens.dgn" --grid "$grid" --top 20 --threads 2 -o "$tmp/ens2.csv" \
     > /dev/null 2>&1
