@@ -347,7 +347,7 @@ void dgn_gemm_on(dgn_pool *pool, dgn_trans ta, dgn_trans tb, size_t M, size_t N,
     size_t threads = dgn_pool_threads(pool);
     /* Small products are not worth waking the workers for. */
     if (threads == 1 || (double)M * (double)N * (double)K < (double)(1 << 20) ||
-        (N < 64 && M < 64 * threads)) {
+        (N < 64 && M < 8 * threads)) {
         dgn_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }

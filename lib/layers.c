@@ -15,8 +15,8 @@ static size_t act_row(size_t b, size_t i, size_t B, size_t n, int batch_major)
 }
 
 typedef struct embed_job {
-    float *H;
-    const float *X, *E;
+    float *H, *dE, *dX;
+    const float *X, *E, *dH;
     size_t B, n, d;
     int batch_major;
 } embed_job;
@@ -37,26 +37,34 @@ static void embed_forward_task(void *arg, size_t i)
 void dgn_embed_forward(float *H, const float *X, const float *E, size_t B, size_t n, size_t d,
                        int batch_major, dgn_pool *pool)
 {
-    embed_job j = {H, X, E, B, n, d, batch_major};
+    embed_job j = {.H = H, .X = X, .E = E, .B = B, .n = n, .d = d, .batch_major = batch_major};
     dgn_pool_run(pool, embed_forward_task, &j, n);
 }
 
-void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
-                        const float *E, size_t B, size_t n, size_t d, int batch_major)
+/* Component i of every row: dE_i sums over the rows in order. */
+static void embed_backward_task(void *arg, size_t i)
 {
-    for (size_t b = 0; b < B; b++)
-        for (size_t i = 0; i < n; i++) {
-            float x = X[b * n + i], dot = 0;
-            const float *g = dH + act_row(b, i, B, n, batch_major) * d;
-            const float *e = E + i * d;
-            float *de = dE + i * d;
-            for (size_t j = 0; j < d; j++) {
-                de[j] += x * g[j];
-                dot += e[j] * g[j];
-            }
-            if (dX)
-                dX[b * n + i] = dot;
+    const embed_job *j = arg;
+    const float *e = j->E + i * j->d;
+    float *de = j->dE + i * j->d;
+    for (size_t b = 0; b < j->B; b++) {
+        float x = j->X[b * j->n + i], dot = 0;
+        const float *g = j->dH + act_row(b, i, j->B, j->n, j->batch_major) * j->d;
+        for (size_t c = 0; c < j->d; c++) {
+            de[c] += x * g[c];
+            dot += e[c] * g[c];
         }
+        if (j->dX)
+            j->dX[b * j->n + i] = dot;
+    }
+}
+
+void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X, const float *E,
+                        size_t B, size_t n, size_t d, int batch_major, dgn_pool *pool)
+{
+    embed_job j = {.X = X, .E = E, .B = B, .n = n, .d = d, .batch_major = batch_major,
+                   .dE = dE, .dX = dX, .dH = dH};
+    dgn_pool_run(pool, embed_backward_task, &j, n);
 }
 
 /* ---- graph convolution ------------------------------------------------ */
@@ -81,11 +89,12 @@ void dgn_graph_forward(float *Z, const float *M, const float *H, size_t n, size_
 
 void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
                         const float *M, const float *Vn, const float *vnorm,
-                        size_t n, size_t f, size_t cols, float *dM, float *dVn)
+                        size_t n, size_t f, size_t cols, float *dM, float *dVn,
+                        dgn_pool *pool)
 {
     /* dH = Mᵀ·dZ = M·dZ */
-    dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, n, cols, n,
-                1.0f, M, n, dZ, cols, 0.0f, dH, cols);
+    dgn_gemm_on(pool, DGN_NOTRANS, DGN_NOTRANS, n, cols, n, 1.0f, M, n, dZ, cols, 0.0f, dH,
+                cols);
     /* dM = dZ·Hᵀ; the diagonal is fixed at 1, and dA = dM/(n−1) off it. */
     dgn_gemm(DGN_NOTRANS, DGN_TRANS, n, n, cols,
                 1.0f / (float)(n - 1), dZ, cols, H, cols, 0.0f, dM, n);
@@ -194,8 +203,50 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *Va, float *P,
         dgn_gemm_on(pool, DGN_NOTRANS, DGN_NOTRANS, n * B, d, d, 1.0f, Z, d, W[t], d, 0.0f,
                     out[t], d);
     attention_job j = {U, P, Q, K, Va, B, n, d};
-    dgn_pool_run(pool, attention_forward_task, &j,
-                 (B + ATTENTION_SAMPLES - 1) / ATTENTION_SAMPLES);
+    dgn_pool_run(pool, attention_forward_task, &j, dgn_attention_chunks(B));
+}
+
+typedef struct attention_backward_job {
+    float *dQ, *dK, *dVa, *dS;
+    const float *dU, *Q, *K, *Va, *P;
+    size_t B, n, d;
+} attention_backward_job;
+
+/* The per-sample products of ATTENTION_SAMPLES samples, with chunk t's own
+ * dS [n][n]. */
+static void attention_backward_task(void *arg, size_t t)
+{
+    const attention_backward_job *j = arg;
+    size_t n = j->n, d = j->d, ld = j->B * d, b1 = (t + 1) * ATTENTION_SAMPLES;
+    float scale = 1.0f / sqrtf((float)d), *dS = j->dS + t * n * n;
+    for (size_t b = t * ATTENTION_SAMPLES; b < b1 && b < j->B; b++) {
+        const float *Pb = j->P + b * n * n, *dUb = j->dU + b * n * d;
+        /* dP_b = dU_b·V_bᵀ */
+        dgn_gemm(DGN_NOTRANS, DGN_TRANS, n, n, d, 1.0f, dUb, d, j->Va + b * d, ld, 0.0f, dS,
+                 n);
+        /* dV_b = P_bᵀ·dU_b */
+        dgn_gemm(DGN_TRANS, DGN_NOTRANS, n, d, n, 1.0f, Pb, n, dUb, d, 0.0f, j->dVa + b * d,
+                 ld);
+        /* Softmax: dS = P ⊙ (dP − Σ_j dP_j P_j), times the 1/√d scale. */
+        for (size_t i = 0; i < n; i++) {
+            float *g = dS + i * n, dot = 0;
+            const float *p = Pb + i * n;
+            for (size_t c = 0; c < n; c++)
+                dot += g[c] * p[c];
+            for (size_t c = 0; c < n; c++)
+                g[c] = p[c] * (g[c] - dot) * scale;
+        }
+        /* dQ_b = dS·K_b, dK_b = dSᵀ·Q_b */
+        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, n, d, n, 1.0f, dS, n, j->K + b * d, ld, 0.0f,
+                 j->dQ + b * d, ld);
+        dgn_gemm(DGN_TRANS, DGN_NOTRANS, n, d, n, 1.0f, dS, n, j->Q + b * d, ld, 0.0f,
+                 j->dK + b * d, ld);
+    }
+}
+
+size_t dgn_attention_chunks(size_t B)
+{
+    return (B + ATTENTION_SAMPLES - 1) / ATTENTION_SAMPLES;
 }
 
 void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
@@ -203,43 +254,21 @@ void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                             const float *K, const float *Va, const float *P,
                             const float *Wq, const float *Wk, const float *Wv,
                             size_t B, size_t n, size_t d,
-                            float *dQ, float *dK, float *dVa, float *dS)
+                            float *dQ, float *dK, float *dVa, float *dS, dgn_pool *pool)
 {
-    size_t rows = n * B, di = d, ni = n, ld = B * d;
-    float scale = 1.0f / sqrtf((float)d);
-    for (size_t b = 0; b < B; b++) {
-        const float *Pb = P + b * n * n, *dUb = dU + b * n * d;
-        /* dP_b = dU_b·V_bᵀ */
-        dgn_gemm(DGN_NOTRANS, DGN_TRANS, ni, ni, di,
-                    1.0f, dUb, di, Va + b * d, ld, 0.0f, dS, ni);
-        /* dV_b = P_bᵀ·dU_b */
-        dgn_gemm(DGN_TRANS, DGN_NOTRANS, ni, di, ni,
-                    1.0f, Pb, ni, dUb, di, 0.0f, dVa + b * d, ld);
-        /* Softmax: dS = P ⊙ (dP − Σ_j dP_j P_j), times the 1/√d scale. */
-        for (size_t i = 0; i < n; i++) {
-            float *g = dS + i * n, dot = 0;
-            const float *p = Pb + i * n;
-            for (size_t j = 0; j < n; j++)
-                dot += g[j] * p[j];
-            for (size_t j = 0; j < n; j++)
-                g[j] = p[j] * (g[j] - dot) * scale;
-        }
-        /* dQ_b = dS·K_b, dK_b = dSᵀ·Q_b */
-        dgn_gemm(DGN_NOTRANS, DGN_NOTRANS, ni, di, ni,
-                    1.0f, dS, ni, K + b * d, ld, 0.0f, dQ + b * d, ld);
-        dgn_gemm(DGN_TRANS, DGN_NOTRANS, ni, di, ni,
-                    1.0f, dS, ni, Q + b * d, ld, 0.0f, dK + b * d, ld);
-    }
+    size_t rows = n * B;
+    attention_backward_job j = {dQ, dK, dVa, dS, dU, Q, K, Va, P, B, n, d};
+    dgn_pool_run(pool, attention_backward_task, &j, dgn_attention_chunks(B));
     /* dW* += Zᵀ·d* */
     const float *W[3] = {Wq, Wk, Wv}, *dOut[3] = {dQ, dK, dVa};
     float *dW[3] = {dWq, dWk, dWv};
     for (int t = 0; t < 3; t++)
-        dgn_gemm(DGN_TRANS, DGN_NOTRANS, di, di, rows,
-                    1.0f, Z, di, dOut[t], di, 1.0f, dW[t], di);
+        dgn_gemm_on(pool, DGN_TRANS, DGN_NOTRANS, d, d, rows, 1.0f, Z, d, dOut[t], d, 1.0f,
+                    dW[t], d);
     /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dVa·Wvᵀ */
     for (int t = 0; t < 3; t++)
-        dgn_gemm(DGN_NOTRANS, DGN_TRANS, rows, di, di,
-                    1.0f, dOut[t], di, W[t], di, t ? 1.0f : 0.0f, dZ, di);
+        dgn_gemm_on(pool, DGN_NOTRANS, DGN_TRANS, rows, d, d, 1.0f, dOut[t], d, W[t], d,
+                    t ? 1.0f : 0.0f, dZ, d);
 }
 
 /* ---- linear --------------------------------------------------------------- */

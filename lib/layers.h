@@ -24,8 +24,8 @@
 void dgn_embed_forward(float *H, const float *X, const float *E, size_t B, size_t n, size_t d,
                        int batch_major, dgn_pool *pool);
 /* dE += Σ_b x_bi·dH_bi; dX (may be NULL) = ⟨e_i, dH_bi⟩. */
-void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X,
-                        const float *E, size_t B, size_t n, size_t d, int batch_major);
+void dgn_embed_backward(float *dE, float *dX, const float *dH, const float *X, const float *E,
+                        size_t B, size_t n, size_t d, int batch_major, dgn_pool *pool);
 
 /* Mixing matrix of the graph convolution from the factors V [n][f]:
  * Vn = rows of V at unit length (norms in vnorm [n]), A = Vn·Vnᵀ and
@@ -38,7 +38,8 @@ void dgn_graph_forward(float *Z, const float *M, const float *H, size_t n, size_
  * Scratch: dM [n][n], dVn [n][f]. */
 void dgn_graph_backward(float *dV, float *dH, const float *dZ, const float *H,
                         const float *M, const float *Vn, const float *vnorm,
-                        size_t n, size_t f, size_t cols, float *dM, float *dVn);
+                        size_t n, size_t f, size_t cols, float *dM, float *dVn,
+                        dgn_pool *pool);
 
 /* dV += ∂/∂V from dA [n][n], the gradient of A = Vn·Vnᵀ off the diagonal
  * (the diagonal is ignored and set to 0). Scratch: dVn [n][f]. */
@@ -60,13 +61,15 @@ void dgn_attention_forward(float *U, float *Q, float *K, float *Va, float *P,
                            const float *Z, const float *Wq, const float *Wk,
                            const float *Wv, size_t B, size_t n, size_t d, dgn_pool *pool);
 /* dZ = dQ·Wqᵀ + dK·Wkᵀ + dVa·Wvᵀ; dW* += Zᵀ·d*. Scratch: dQ, dK, dVa
- * [n·B][d], dS [n][n]. */
+ * [n·B][d], dS [dgn_attention_chunks(B)][n][n], one per chunk of samples
+ * so that the chunks may run on pool's threads. */
 void dgn_attention_backward(float *dWq, float *dWk, float *dWv, float *dZ,
                             const float *dU, const float *Z, const float *Q,
                             const float *K, const float *Va, const float *P,
                             const float *Wq, const float *Wk, const float *Wv,
                             size_t B, size_t n, size_t d,
-                            float *dQ, float *dK, float *dVa, float *dS);
+                            float *dQ, float *dK, float *dVa, float *dS, dgn_pool *pool);
+size_t dgn_attention_chunks(size_t B);
 
 /* Y = X·W (+ b when b is not NULL). X [B][in], W [in][out]. The products
  * run on pool's threads (NULL: the caller's; the bits are the same). */

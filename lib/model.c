@@ -101,7 +101,7 @@ static size_t work_buffers(work_buffer *b, const dgn_model_config *c)
     BUF(bmean, h), BUF(binv, h), BUF(bsums, mul(2, h));
     BUF(Y2, Bk), BUF(F, Bk), BUF(dY2, Bk);
     BUF(rnorm, Bm);
-    BUF(M, nn), BUF(dS, nn), BUF(dM, nn);
+    BUF(M, nn), BUF(dS, mul(dgn_attention_chunks(Bm), nn)), BUF(dM, nn);
     BUF(Vn, mul(n, f)), BUF(dVn, mul(n, f));
     BUF(vnorm, n);
     if (folds(c)) { /* sizes already bounded by folds */
@@ -602,12 +602,12 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     if (c->interaction) {
         dgn_attention_backward(m->dWq, m->dWk, m->dWv, m->dZ, m->dU, m->Z, m->Q, m->K,
                                m->Va, m->P, m->Wq, m->Wk, m->Wv, n, nc, d,
-                               m->dQ, m->dK, m->dVa, m->dS);
+                               m->dQ, m->dK, m->dVa, m->dS, m->pool);
         dgn_graph_backward(m->dV, m->dH, m->dZ, m->H, m->M, m->Vn, m->vnorm, nc,
-                           c->rank, n * d, m->dM, m->dVn);
-        dgn_embed_backward(m->dE, dx, m->dH, m->xin, m->E, n, nc, d, 0);
+                           c->rank, n * d, m->dM, m->dVn, m->pool);
+        dgn_embed_backward(m->dE, dx, m->dH, m->xin, m->E, n, nc, d, 0, m->pool);
     } else {
-        dgn_embed_backward(m->dE, dx, m->dU, m->xin, m->E, n, nc, d, 1);
+        dgn_embed_backward(m->dE, dx, m->dU, m->xin, m->E, n, nc, d, 1, m->pool);
     }
     return DGN_OK;
 }

@@ -67,16 +67,16 @@ static void backward(ctx *c)
     case EMBED:
     case EMBED_BM:
         dgn_embed_backward(c->dp[0], c->dx, c->w, c->x, c->p[0], B, NC, D,
-                           c->kind == EMBED_BM);
+                           c->kind == EMBED_BM, NULL);
         break;
     case GRAPH:
         dgn_graph_backward(c->dp[0], c->dx, c->w, c->x, c->s[0], c->s[1], c->s[2],
-                           NC, F, B * D, c->s[5], c->s[6]);
+                           NC, F, B * D, c->s[5], c->s[6], NULL);
         break;
     case ATTENTION:
         dgn_attention_backward(c->dp[0], c->dp[1], c->dp[2], c->dx, c->w, c->x,
                                c->s[0], c->s[1], c->s[2], c->s[3], c->p[0], c->p[1],
-                               c->p[2], B, NC, D, c->s[5], c->s[6], c->s[7], c->s[8]);
+                               c->p[2], B, NC, D, c->s[5], c->s[6], c->s[7], c->s[8], NULL);
         break;
     case LINEAR:
         dgn_linear_backward(c->dp[0], c->dp[1], c->dx, c->w, c->x, c->p[0], B, IN, OUT, NULL);
