@@ -487,9 +487,10 @@ def performance_doc(res, docs):
                          f"{p['screen_candidates_per_s']:,.0f} | "
                          f"{d['screen_candidates_per_s'] / fw:.2f}× | "
                          f"{fw / p['screen_candidates_per_s']:.2f}× |")
-    lines += ["", "At 2 threads the forward pass shares its large products with the model's "
-              "second thread (`dgn_model_set_threads`); the screener spreads its blocks "
-              "over its own worker threads.", "",
+    lines += ["", "At 2 threads the forward pass runs on the model's two threads "
+              "(`dgn_model_set_threads`; every stage since commit b5b5a10, only the "
+              "large products before); the screener spreads its blocks over its own "
+              "worker threads.", "",
               "## Arithmetic efficiency of screening", "",
               "FLOPs per candidate are counted per layer of the network the screener runs "
               "(`screen_flops` in `bench/dgn-bench.c`): "
