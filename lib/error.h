@@ -8,7 +8,7 @@
 #include "dgn/common.h"
 
 #if defined(__GNUC__) || defined(__clang__)
-#  define DGN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#  define DGN_PRINTF(f, a) __attribute__((format(printf, f, a), nonnull(f)))
 #else
 #  define DGN_PRINTF(f, a)
 #endif

@@ -42,6 +42,7 @@ static char *temp_dir(void)
 static char *join(const char *dir, const char *name)
 {
     char *p = malloc(strlen(dir) + strlen(name) + 2);
+    ck_assert_ptr_nonnull(p);
     sprintf(p, "%s/%s", dir, name);
     return p;
 }
