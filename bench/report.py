@@ -271,7 +271,7 @@ def suite_section(rows, quality_md):
     models = ["DGN"] + sorted({m for r in rows for m in r
                                if isinstance(m, str) and m.startswith("DGN x")}) + MODELS
     lines += ["| task | split | " + " | ".join(models) + " |", "|" + "---|" * (2 + len(models))]
-    short = []
+    short, short_p = [], []
     best = 0
     for r in rows:
         names = [m for m in models if m in r]
@@ -295,6 +295,10 @@ def suite_section(rows, quality_md):
         if by_auc:
             short.append(f"{r['task']}, {r['split']} split: "
                          + ", ".join(f"{m} +{r[m][0] - r[d][0]:.4f}" for m in by_auc))
+        by_p = [m for m in MODELS if m in r and r[m][1] > r[d][1]]
+        if by_p:
+            short_p.append(f"{r['task']} ({r['split']}): "
+                           + ", ".join(f"{m} +{r[m][1] - r[d][1]:.3f}" for m in by_p))
     lines += ["", "### Where DeepGlassNet falls short", ""]
     if short:
         lines += [f"Unlike the paper, libdgn's DeepGlassNet does **not** beat every "
@@ -303,6 +307,10 @@ def suite_section(rows, quality_md):
         lines += [f"- {s}" for s in short]
     else:
         lines += ["No baseline has a higher test AUC than DeepGlassNet on any row here."]
+    if short_p:
+        lines += ["", f"Precision@100, what a screen's top of the list gets right: a baseline's "
+                  f"is higher on {len(short_p)} of {len(rows)} rows: " + "; ".join(short_p)
+                  + "."]
     lines += [""]
     lines += target_lines(rows)
     if quality_md:
