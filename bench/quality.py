@@ -148,6 +148,8 @@ def main():
                     help="run split seeds FIRST .. FIRST+N-1, so that a long run can "
                          "be cut in parts whose CSVs are joined")
     ap.add_argument("--net-seeds", type=int, default=1)
+    ap.add_argument("--first-net-seed", type=int, default=1,
+                    help="run network seeds FIRST .. FIRST+N-1, as --first-split-seed")
     ap.add_argument("--only", default="", help="comma-separated task name prefixes")
     ap.add_argument("--splits", default="group,random", help="which splits to run")
     ap.add_argument("--dgn-args", default="", help="extra dgn-train options")
@@ -184,7 +186,7 @@ def main():
                 scaler = StandardScaler().fit(X)
                 ens, ens_valid = [], []
                 yv = load(pre + "-valid.csv", lo, hi)[1]
-                for ns in range(1, a.net_seeds + 1):
+                for ns in range(a.first_net_seed, a.first_net_seed + a.net_seeds):
                     t0 = time.time()
                     model = f"{pre}-{ns}.dgn"
                     out = run([train, pre + "-train.csv", "--lo", str(lo), "--hi", str(hi),
@@ -211,7 +213,7 @@ def main():
                                      seconds=round(time.time() - t0, 1)))
                     for bname, make in baselines(a.quick, ns).items():
                         if bname == "KNN" and ns > 1:
-                            continue  # deterministic
+                            continue  # deterministic: network seed 1's fit stands for all
                         t0 = time.time()
                         clf = make().fit(scaler.transform(X), y)
                         s = clf.predict_proba(scaler.transform(Xt))[:, 1]
@@ -230,16 +232,24 @@ def main():
                 print(f"{name} {split} split {ss}: "
                       + ", ".join(f"{r['model']} {r['auc']:.4f}" for r in rows
                                   if r["task"] == name and r["split"] == split
-                                  and r["split_seed"] == ss and r["seed"] <= 1),
+                                  and r["split_seed"] == ss
+                                  and r["seed"] <= a.first_net_seed),
                       file=sys.stderr, flush=True)
-    with open(os.path.join(a.out, "quality.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+                # After every split, so that a long run stopped part-way
+                # keeps what it finished.
+                write_csv(os.path.join(a.out, "quality.csv"), rows)
     md = summary(rows, a, time.time() - start)
     with open(os.path.join(a.out, "quality.md"), "w") as f:
         f.write(md)
     print(md)
+
+
+def write_csv(path, rows):
+    with open(path + ".tmp", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(path + ".tmp", path)
 
 
 def summary(rows, a, seconds):
@@ -251,10 +261,11 @@ def summary(rows, a, seconds):
     for r in rows:
         if (r["task"], r["split"]) not in keys:
             keys.append((r["task"], r["split"]))
-    seeds = (f"{a.split_seeds}" if a.first_split_seed == 1 else
-             f"{a.split_seeds} (from {a.first_split_seed})")
-    lines = [f"Test AUC / P@100, mean ± sd over {seeds} split seed(s) × "
-             f"{a.net_seeds} network seed(s); `{' '.join(sys.argv)}` "
+    def count(n, first):
+        return f"{n}" if first == 1 else f"{n} (from {first})"
+    lines = [f"Test AUC / P@100, mean ± sd over {count(a.split_seeds, a.first_split_seed)} "
+             f"split seed(s) × {count(a.net_seeds, a.first_net_seed)} network seed(s); "
+             f"`{' '.join(sys.argv)}` "
              f"({seconds / 60:.0f} min).", "",
              "| task | split | " + " | ".join(models) + " |",
              "|---|---|" + "---|" * len(models)]
