@@ -1,6 +1,7 @@
 #include "pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -41,6 +42,16 @@ struct dgn_pool {
 #else
 #define PAUSE() ((void)0)
 #endif
+
+/* One poll of a spin: every 256th gives the core away, so that a thread of
+ * another process on an oversubscribed machine runs instead of our spin. */
+static inline void poll_once(int spin)
+{
+    if ((spin & 255) == 255)
+        sched_yield();
+    else
+        PAUSE();
+}
 
 typedef struct worker_arg {
     dgn_pool *p;
@@ -88,7 +99,7 @@ static void *worker(void *a)
     unsigned long seen = 0;
     for (;;) {
         for (int spin = 0; spin < SPIN && atomic_load(&p->generation) == seen; spin++)
-            PAUSE();
+            poll_once(spin);
         pthread_mutex_lock(&p->lock);
         while (!p->stop && atomic_load(&p->generation) == seen)
             pthread_cond_wait(&p->go, &p->lock);
@@ -185,7 +196,7 @@ void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
     pthread_mutex_unlock(&p->lock);
     run_claims(p, 0, gen, fn, arg, n_tasks);
     for (int spin = 0; spin < SPIN && atomic_load(&p->finished) < n_tasks; spin++)
-        PAUSE();
+        poll_once(spin);
     pthread_mutex_lock(&p->lock);
     while (atomic_load(&p->finished) < n_tasks)
         pthread_cond_wait(&p->done, &p->lock);
