@@ -6,6 +6,9 @@
  * last as a backstop, their field names mapped back to the flags. */
 #include "cli.h"
 
+#include <sched.h>
+#include <unistd.h>
+
 #define VALUE(var)                                                            \
     do {                                                                      \
         if (!((var) = cli_next(p)))                                          \
@@ -23,6 +26,22 @@ static int backstop(cli_args *p, const cli_flag *map)
 {
     const char *msg = dgn_last_error();
     return cli_map_config(p, msg, map) ? CLI_BAD : cli_bad(p, "%s", msg);
+}
+
+/* --threads unless given: the CPUs this process may run on (its affinity
+ * mask, which taskset and MPI launchers narrow). A seed gives the same bits
+ * at any count, so the default costs nothing but the machine's idle cores. */
+static size_t default_threads(void)
+{
+    long n = 0;
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+#endif
+    if (n < 1)
+        n = sysconf(_SC_NPROCESSORS_ONLN); /* more CPUs than a cpu_set_t holds */
+    return n < 1 ? 1 : n > CLI_MAX_THREADS ? CLI_MAX_THREADS : (size_t)n;
 }
 
 static int need_name(cli_args *p, const char *opt, const char *v, const char *what)
@@ -72,7 +91,7 @@ int train_parse(train_options *o, cli_args *p)
         dgn_model_config_init(&o->model, DGN_MODEL_CONFIG_VERSION) != DGN_OK ||
         dgn_trainer_config_init(&o->train, DGN_TRAINER_CONFIG_VERSION) != DGN_OK)
         return cli_bad(p, "%s", dgn_last_error());
-    o->threads = 1;
+    o->threads = default_threads();
     o->ensemble = 3;
     const char *lo = NULL, *hi = NULL, *fraction = NULL, *test_fraction = NULL, *sigma = NULL,
                *v;
@@ -264,7 +283,7 @@ int eval_parse(eval_options *o, cli_args *p)
 {
     memset(o, 0, sizeof *o);
     o->k = 100;
-    o->threads = 1;
+    o->threads = default_threads();
     for (; p->i < p->argc; p->i++) {
         const char *a = p->argv[p->i], *v;
         uint64_t n = 0;
@@ -336,6 +355,7 @@ int screen_parse(screen_options *o, cli_args *p)
     if (dgn_screener_config_init(&o->screen, DGN_SCREENER_CONFIG_VERSION) != DGN_OK)
         return cli_bad(p, "%s", dgn_last_error());
     o->screen.top_k = 10;
+    o->screen.threads = default_threads();
     for (; p->i < p->argc; p->i++) {
         const char *a = p->argv[p->i], *v;
         uint64_t n = 0;
@@ -393,7 +413,7 @@ int paper_parse(paper_options *o, cli_args *p)
     o->epochs = 0; /* the library's default */
     o->seed = 2024;
     o->split_seeds = o->net_seeds = 3;
-    o->threads = 1;
+    o->threads = default_threads();
     o->csv = "paper-results.csv";
     o->markdown = "paper-results.md";
     for (; p->i < p->argc; p->i++) {

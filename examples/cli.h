@@ -220,7 +220,7 @@ typedef struct train_options {
     dgn_trainer_config train;
     const char *data_path, *out;
     const char *batch_text; /* as given, for messages after loading */
-    size_t threads;         /* the model's threads: 1 */
+    size_t threads;         /* the model's threads: the CPUs we may use */
     size_t ensemble;        /* networks trained and saved together: 3 */
     int json;
 } train_options;

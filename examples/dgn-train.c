@@ -211,12 +211,14 @@ int main(int argc, char **argv)
     CHECK(dgn_dataset_load_csv(&ds, data, &dcfg));
     size_t n_test = dgn_dataset_n_rows(ds, DGN_SPLIT_TEST);
     fprintf(stderr, "%s: %zu rows (%zu training, %zu validation, %zu test), %zu components, "
-            "%zu with %s in [%g, %g]; %zu dropped, %zu skipped; anchors %s\n", data,
+            "%zu with %s in [%g, %g]; %zu dropped, %zu skipped; anchors %s; %zu thread%s\n",
+            data,
             dgn_dataset_n_rows(ds, DGN_SPLIT_ALL), dgn_dataset_n_rows(ds, DGN_SPLIT_TRAIN),
             dgn_dataset_n_rows(ds, DGN_SPLIT_VALID), n_test, dgn_dataset_n_components(ds),
             dgn_dataset_n_positive(ds, DGN_SPLIT_ALL), dgn_dataset_property_name(ds),
             dcfg.lo, dcfg.hi, dgn_dataset_n_dropped(ds), dgn_dataset_n_skipped(ds),
-            dgn_dataset_balanced(ds) ? "class-balanced" : "one per training row");
+            dgn_dataset_balanced(ds) ? "class-balanced" : "one per training row", o.threads,
+            o.threads == 1 ? "" : "s");
     /* Before any epoch: an empty or one-class validation split would fail
      * (or mean nothing) only after the first epoch. */
     if (dcfg.valid_path || dcfg.valid_fraction > 0) {

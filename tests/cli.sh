@@ -30,8 +30,23 @@ eval_p=$(tail -n 1 "$tmp/eval.json" | sed 's/.*"precision_at_k": \([0-9.]*\).*/\
 grep -q '"n": 5815, "positives"' "$tmp/eval.json" || fail "unexpected eval row count: $(cat "$tmp/eval.json")"
 echo "dgn-eval reproduces auc $eval_auc and p@100 $eval_p"
 
+# --threads defaults to the CPUs the process may run on, which taskset
+# narrows; the model is the same bytes at 1 thread.
+"$bin/dgn-train" "$tmp/train.csv" --valid "$tmp/valid.csv" --property TG --lo 500 --hi 600 \
+    --epochs 2 --batch 64 --seed 7 --ensemble 1 --threads 1 -o "$tmp/m1.dgn" 2> /dev/null
+cmp -s "$tmp/m.dgn" "$tmp/m1.dgn" || fail "dgn-train's default threads and --threads 1 differ"
+cpus=$(nproc)
+[ "$cpus" -eq 1 ] && want="1 thread" || want="$cpus threads"
+grep -q "; $want\$" "$tmp/train.log" || fail "dgn-train: expected \"$want\": $(head -n 1 "$tmp/train.log")"
+if command -v taskset > /dev/null; then
+    taskset -c 0 "$bin/dgn-train" "$tmp/train.csv" --valid "$tmp/valid.csv" --property TG \
+        --lo 500 --hi 600 --epochs 1 --batch 64 --ensemble 1 -o "$tmp/x.dgn" 2>&1 \
+        | grep -q "; 1 thread\$" || fail "dgn-train under taskset -c 0: not 1 thread"
+fi
+echo "dgn-train runs on $want by default (the same model as at 1)"
+
 grid="step=5, SiO2=40:80, Al2O3=0:20, B2O3=0:20, Na2O=0:25, CaO=0:15, MgO=0:10"
-"$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --top 40 -o "$tmp/all.csv" > /dev/null 2>&1
+"$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --top 40 --threads 1 -o "$tmp/all.csv" > /dev/null 2>&1
 "$bin/dgn-screen" "$tmp/m.dgn" --grid "$grid" --top 40 --threads 2 -o "$tmp/all2.csv" > /dev/null 2>&1
 cmp -s "$tmp/all.csv" "$tmp/all2.csv" || fail "results depend on the thread count"
 
@@ -132,7 +147,7 @@ m0_auc=$(grep '^{"member": 0, "seed"' "$tmp/ens.json" | sed 's/.*"test_auc": \([
     || fail "member 0's test auc $m0_auc, the single network's $one_auc"
 tail -n 1 "$tmp/ens.json" | grep -q '^{"members": 2, ' || fail "no ensemble line: $(tail -n 1 "$tmp/ens.json")"
 ens_auc=$(tail -n 1 "$tmp/ens.json" | sed 's/.*"test_auc": \([0-9.]*\).*/\1/')
-"$bin/dgn-eval" "$tmp/ens.dgn" "$tmp/test-a.csv" --json > "$tmp/eval-ens.json" 2>/dev/null
+"$bin/dgn-eval" "$tmp/ens.dgn" "$tmp/test-a.csv" --threads 1 --json > "$tmp/eval-ens.json" 2>/dev/null
 eval_auc=$(tail -n 1 "$tmp/eval-ens.json" | sed 's/.*"auc": \([0-9.]*\).*/\1/')
 [ "$ens_auc" = "$eval_auc" ] || fail "dgn-eval on the ensemble: auc $eval_auc, dgn-train $ens_auc"
 grep -q '"members": 2, "member_auc_min"' "$tmp/eval-ens.json" || fail "dgn-eval: no members' range"
@@ -140,7 +155,7 @@ grep -q '"members": 2, "member_auc_min"' "$tmp/eval-ens.json" || fail "dgn-eval:
     2>/dev/null
 cmp -s "$tmp/eval-ens.json" "$tmp/eval-ens2.json" \
     || fail "dgn-eval --threads 2 differs: $(diff "$tmp/eval-ens.json" "$tmp/eval-ens2.json")"
-"$bin/dgn-screen" "$tmp/ens.dgn" --grid "$grid" --top 20 -o "$tmp/ens.csv" > "$tmp/ens.txt" 2>/dev/null
+"$bin/dgn-screen" "$tmp/ens.dgn" --grid "$grid" --top 20 --threads 1 -o "$tmp/ens.csv" > "$tmp/ens.txt" 2>/dev/null
 "$bin/dgn-screen" "$tmp/ens.dgn" --grid "$grid" --top 20 --threads 2 -o "$tmp/ens2.csv" \
     > /dev/null 2>&1
 head -n 1 "$tmp/ens.csv" | grep -q '^rank,index,score,spread,"W% Al2O3"' \
