@@ -10,7 +10,10 @@
  *   dgn-bench encode DATA.csv MODEL.dgn OUT.csv
  *       every row's label, score (by the model's centre) and feature f, in
  *       file order, for ensembles and other scores (bench/quality.py); of
- *       an ensemble file, the members' mean score and member 0's feature
+ *       an ensemble file, the members' mean score and every member's f side
+ *       by side, so that an inner product of two rows' features is the sum
+ *       of the members' (and the rules bench/quality.py builds on them
+ *       score as the ensemble)
  *   dgn-bench curves DATA.csv --lo LO --hi HI --epochs N OUT_DIR
  *       per-epoch loss and AUC, ROC points and validation features at the
  *       first, middle and last epoch
@@ -302,7 +305,7 @@ static int encode(const char *data, const char *model_path, const char *out)
     dgn_model *m = dgn_ensemble_member(e, 0);
     dgn_model_config mc;
     CHECK(dgn_model_get_config(m, &mc));
-    size_t c = mc.n_components, k = mc.out_dim;
+    size_t c = mc.n_components, k = mc.out_dim, members = dgn_ensemble_size(e);
     const char **names = malloc(c * sizeof *names);
     double *mean = malloc(c * sizeof *mean), *sd = malloc(c * sizeof *sd);
     if (!names || !mean || !sd)
@@ -319,7 +322,7 @@ static int encode(const char *data, const char *model_path, const char *out)
     dgn_dataset *ds;
     CHECK(dgn_dataset_load_csv(&ds, data, &dc));
     size_t n = dgn_dataset_n_rows(ds, DGN_SPLIT_ALL);
-    float *x = malloc(n * c * sizeof *x), *f = malloc(n * k * sizeof *f),
+    float *x = malloc(n * c * sizeof *x), *f = malloc(members * n * k * sizeof *f),
           *score = malloc(n * sizeof *score), *centre = malloc(k * sizeof *centre);
     int32_t *y = malloc(n * sizeof *y);
     if (!x || !f || !y || !score || !centre)
@@ -327,8 +330,11 @@ static int encode(const char *data, const char *model_path, const char *out)
     CHECK(dgn_model_zscore_stats(m, mean, sd, c));
     CHECK(dgn_dataset_features_zscored(ds, DGN_SPLIT_ALL, mean, sd, x, n * c));
     CHECK(dgn_dataset_labels(ds, DGN_SPLIT_ALL, y, n));
-    CHECK(dgn_model_set_training(m, 0));
-    CHECK(dgn_model_encode(m, f, n * k, x, n));
+    for (size_t j = 0; j < members; j++) {
+        dgn_model *mj = dgn_ensemble_member(e, j);
+        CHECK(dgn_model_set_training(mj, 0));
+        CHECK(dgn_model_encode(mj, f + j * n * k, n * k, x, n));
+    }
     /* One network: dgn_model_scores by its centre, bit for bit. */
     CHECK(dgn_ensemble_scores(score, n, NULL, 0, e, x, n));
     FILE *o = fopen(out, "w");
@@ -336,8 +342,9 @@ static int encode(const char *data, const char *model_path, const char *out)
         { fprintf(stderr, "dgn-bench: %s: %s\n", out, strerror(errno)); exit(1); }
     for (size_t i = 0; i < n; i++) {
         fprintf(o, "%d,%.9g", (int)y[i], (double)score[i]);
-        for (size_t j = 0; j < k; j++)
-            fprintf(o, ",%.7g", (double)f[i * k + j]);
+        for (size_t j = 0; j < members; j++)
+            for (size_t d = 0; d < k; d++)
+                fprintf(o, ",%.7g", (double)f[(j * n + i) * k + d]);
         fprintf(o, "\n");
     }
     if (fclose(o))

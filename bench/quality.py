@@ -38,6 +38,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
+import scores
+from scores import precision_at
+
 DATA = "data/sciglass_tg_wt.csv"
 PAPER = [(300, 400), (400, 500), (500, 600), (600, 700),
          (400, 450), (450, 500), (500, 550), (550, 600),
@@ -90,11 +93,6 @@ def load(path, lo, hi):
     return d[:, :-1], ((d[:, -1] >= lo) & (d[:, -1] <= hi)).astype(int)
 
 
-def precision_at(scores, labels, k=100):
-    order = np.lexsort((np.arange(len(scores)), -scores))  # score desc, then row
-    return float(labels[order[:k]].mean())
-
-
 def baselines(quick, seed):
     return {
         "RF": lambda: RandomForestClassifier(n_estimators=20 if quick else 200, n_jobs=-1,
@@ -111,31 +109,6 @@ def run(cmd):
     if r.returncode != 0:
         sys.exit(f"quality.py: {' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
     return r.stdout
-
-
-def study(name, split, ss, ns, pre, model, bench, e, yt):
-    """Other scores of one network from its features, on the validation rows
-    (valid_auc, where a choice between them is made) and the test rows."""
-    parts = {}
-    for part in ("train", "valid"):
-        enc = pre + f"-{ns}-enc-{part}.csv"
-        run([bench, "encode", pre + f"-{part}.csv", model, enc])
-        d = np.loadtxt(enc, delimiter=",", ndmin=2)
-        parts[part] = (d[:, 0].astype(int), d[:, 2:])
-    y, f = parts["train"]
-    c1, c0 = f[y == 1].mean(0), f[y == 0].mean(0)
-
-    def scores(ft):
-        near = np.argpartition(-(ft @ f.T), 15, axis=1)[:, :15]
-        return {"centre": ft @ c1, "contrast": ft @ (c1 - c0),
-                "knn15": y[near].mean(1) + 1e-3 * (ft @ (c1 - c0))}
-
-    yv, fv = parts["valid"]
-    valid = scores(fv)
-    return [dict(task=name, split=split, split_seed=ss, model=f"DGN:{k}", seed=ns,
-                 valid_auc=roc_auc_score(yv, valid[k]), auc=roc_auc_score(yt, s),
-                 p100=precision_at(s, yt), seconds=0)
-            for k, s in scores(e[:, 2:]).items()]
 
 
 def main():
@@ -155,8 +128,8 @@ def main():
     ap.add_argument("--dgn-args", default="", help="extra dgn-train options")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--study-scores", action="store_true",
-                    help="also score each network's test rows by other rules, from its "
-                         "features: centre, contrast, 15 nearest training rows")
+                    help="also score each model's validation and test rows by the rules "
+                         "of bench/scores.py, into OUT/study.csv")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -167,7 +140,7 @@ def main():
     extra = a.dgn_args.split()
     if a.quick:
         extra += ["--epochs", "3"]
-    rows = []
+    rows, studies = [], []
     start = time.time()
     for name, kind, lo, hi, splits in tasks(a.quick):
         # Prefixes may spell a space as "-": --only paper-300-400,rows
@@ -205,7 +178,8 @@ def main():
                     run([bench, "encode", pre + "-valid.csv", model, venc])
                     ens_valid.append(np.loadtxt(venc, delimiter=",", ndmin=2)[:, 1])
                     if a.study_scores:
-                        rows += study(name, split, ss, ns, pre, model, bench, e, yt)
+                        studies += [dict(task=name, split=split, split_seed=ss, seed=ns, **r)
+                                    for r in scores.study(pre, ns, model, bench)]
                     rows.append(dict(task=name, split=split, split_seed=ss, model="DGN",
                                      seed=ns, valid_auc=final["auc"],
                                      auc=final["test_auc"],
@@ -238,6 +212,8 @@ def main():
                 # After every split, so that a long run stopped part-way
                 # keeps what it finished.
                 write_csv(os.path.join(a.out, "quality.csv"), rows)
+                if studies:
+                    write_csv(os.path.join(a.out, "study.csv"), studies)
     md = summary(rows, a, time.time() - start)
     with open(os.path.join(a.out, "quality.md"), "w") as f:
         f.write(md)

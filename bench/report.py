@@ -132,8 +132,6 @@ def comparison(quality):
     """Rows per task and split: each model's mean test AUC and P@100."""
     rows = {}
     for q in quality:
-        if q["model"].startswith("DGN:"):
-            continue  # score studies (--study-scores), not models
         key = (q["task"], q["split"])
         r = rows.setdefault(key, {"task": q["task"], "split": q["split"], "n": {}})
         r.setdefault(q["model"], []).append((float(q["auc"]), float(q["p100"])))
