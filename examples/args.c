@@ -30,7 +30,7 @@ static int backstop(cli_args *p, const cli_flag *map)
 
 /* --threads unless given: the CPUs this process may run on (its affinity
  * mask, which taskset and MPI launchers narrow). A seed gives the same bits
- * at any count, so the default costs nothing but the machine's idle cores. */
+ * at any count, so the default changes only the time. */
 static size_t default_threads(void)
 {
     long n = 0;
