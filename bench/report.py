@@ -129,18 +129,23 @@ def gap(x):
 
 
 def comparison(quality):
-    """Rows per task and split: each model's mean test AUC and P@100."""
+    """Rows per task and split: each model's mean test AUC and P@100, the
+    mean over split seeds of the mean over each split seed's network seeds,
+    so that a split seed run with more network seeds weighs no more."""
     rows = {}
     for q in quality:
         key = (q["task"], q["split"])
         r = rows.setdefault(key, {"task": q["task"], "split": q["split"], "n": {}})
-        r.setdefault(q["model"], []).append((float(q["auc"]), float(q["p100"])))
+        r.setdefault(q["model"], {}).setdefault(q["split_seed"], []).append(
+            (float(q["auc"]), float(q["p100"])))
     out = []
     for r in rows.values():
         for m in list(r):
-            if isinstance(r[m], list):
-                r["n"][m] = len(r[m])
-                r[m] = (mean([v[0] for v in r[m]]), mean([v[1] for v in r[m]]))
+            if isinstance(r[m], dict) and m != "n":
+                per_split = [(mean([v[0] for v in runs]), mean([v[1] for v in runs]))
+                             for runs in r[m].values()]
+                r["n"][m] = sum(len(runs) for runs in r[m].values())
+                r[m] = (mean([v[0] for v in per_split]), mean([v[1] for v in per_split]))
         out.append(r)
     return out
 
