@@ -24,10 +24,8 @@ OUT/quality.md (mean and sd over all split and network seeds); prints
 the markdown.
 """
 import argparse
-import csv
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -39,7 +37,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 import scores
-from scores import precision_at
+from scores import precision_at, run, write_csv
 
 DATA = "data/sciglass_tg_wt.csv"
 PAPER = [(300, 400), (400, 500), (500, 600), (600, 700),
@@ -102,13 +100,6 @@ def baselines(quick, seed):
                                      random_state=seed),
         "KNN": lambda: KNeighborsClassifier(n_neighbors=15),
     }
-
-
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        sys.exit(f"quality.py: {' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
-    return r.stdout
 
 
 def main():
@@ -218,14 +209,6 @@ def main():
     with open(os.path.join(a.out, "quality.md"), "w") as f:
         f.write(md)
     print(md)
-
-
-def write_csv(path, rows):
-    with open(path + ".tmp", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(path + ".tmp", path)
 
 
 def summary(rows, a, seconds):

@@ -41,12 +41,27 @@ def precision_at(scores, labels, k=100):
     return float(labels[order[:k]].mean())
 
 
+def run(cmd):
+    """cmd's standard output; the script stops with cmd's error if it fails."""
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: {' '.join(cmd)} failed:\n"
+                 f"{r.stderr[-2000:]}")
+    return r.stdout
+
+
+def write_csv(path, rows):
+    """rows (dicts with the same keys) into path, which is replaced whole."""
+    with open(path + ".tmp", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(path + ".tmp", path)
+
+
 def encode(bench, data, model, out):
     """(labels, the model's score, features) of every row of data."""
-    r = subprocess.run([bench, "encode", data, model, out], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        sys.exit(f"scores.py: dgn-bench encode {data} {model} failed:\n{r.stderr[-2000:]}")
+    run([bench, "encode", data, model, out])
     d = np.loadtxt(out, delimiter=",", ndmin=2)
     return d[:, 0].astype(int), d[:, 1], d[:, 2:]
 
@@ -116,10 +131,7 @@ def main():
             file=sys.stderr, flush=True)
     if not rows:
         sys.exit(f"scores.py: no model named KIND-LO-HI-SPLIT-SS-N.dgn in {a.work}")
-    with open(a.out or os.path.join(a.work, "study.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(a.out or os.path.join(a.work, "study.csv"), rows)
     keys = ("valid_auc", "valid_p100", "test_auc", "test_p100")
     print("| tasks | models | rule | " + " | ".join(keys) + " |")
     print("|---|---|---|" + "---|" * len(keys))
