@@ -2,7 +2,8 @@
  *
  *   dgn-bench speed DATA.csv --threads T [--steps N] [--grid SPEC]
  *       training triplets/s, screening candidates/s and GFLOP/s, and the
- *       sgemm GFLOP/s of this machine at T threads, as one JSON line
+ *       sgemm GFLOP/s of this machine at T threads (2048³, and on the
+ *       training's three largest products), as one JSON line
  *   dgn-bench split DATA.csv --lo LO --hi HI [--group-split] [--seed N]
  *                   [--property NAME] [--test-fraction F] OUT_PREFIX
  *       the training, validation (and, with F > 0, test) rows dgn-train
@@ -143,6 +144,46 @@ static double sgemm_gflops(int n)
     return best;
 }
 
+/* OpenBLAS's own rate on the three products that take most of a training
+ * step (the folded projection forward, dWf and dT; lib/folded.c) at this
+ * model's sizes: what a tuned sgemm makes of these shapes, against its
+ * 2048³ rate. Best of 5 timed runs of the three together. */
+static double training_shapes_gflops(size_t n2, size_t h, size_t rows)
+{
+    float *T = calloc(n2 * rows, sizeof *T), *W = calloc(n2 * h, sizeof *W),
+          *Y = calloc(rows * h, sizeof *Y), *dW = calloc(n2 * h, sizeof *dW),
+          *dT = calloc(n2 * rows, sizeof *dT);
+    if (!T || !W || !Y || !dW || !dT) {
+        fprintf(stderr, "dgn-bench: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n2 * rows; i++)
+        T[i] = (float)(i % 7) * 0.1f;
+    for (size_t i = 0; i < n2 * h; i++)
+        W[i] = (float)(i % 5) * 0.1f;
+    double best = 0, flops = 3 * 2.0 * (double)n2 * (double)h * (double)rows;
+    for (int r = 0; r < 6; r++) {
+        double t = now();
+        for (int k = 0; k < 10; k++) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)h, (int)n2,
+                        1.0f, T, (int)rows, W, (int)h, 0.0f, Y, (int)h);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n2, (int)h, (int)rows,
+                        1.0f, T, (int)rows, Y, (int)h, 0.0f, dW, (int)h);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n2, (int)rows, (int)h,
+                        1.0f, W, (int)h, Y, (int)h, 0.0f, dT, (int)rows);
+        }
+        t = now() - t;
+        if (r > 0 && 10 * flops / t / 1e9 > best)
+            best = 10 * flops / t / 1e9;
+    }
+    free(T);
+    free(W);
+    free(Y);
+    free(dW);
+    free(dT);
+    return best;
+}
+
 /* OpenBLAS serves only the sgemm reference here (libdgn calls no BLAS),
  * but a reference run on a generic core would flatter every fraction of
  * it: say so once, with the remedy. */
@@ -234,18 +275,21 @@ static int speed(const char *data, const split_options *o, int threads, size_t s
     char runtime[256];
     CHECK(dgn_runtime_describe(runtime, sizeof runtime));
     double tflops = train_flops(&mc, 3.0 * (double)tc.batch);
+    double shapes = training_shapes_gflops(mc.n_components * mc.n_components, mc.hidden,
+                                           3 * tc.batch);
     printf("{\"threads\": %d, \"train_triplets\": %zu, \"train_seconds\": %.4f, "
            "\"train_triplets_per_s\": %.1f, \"candidates\": %llu, \"screen_seconds\": %.4f, "
            "\"screen_candidates_per_s\": %.1f, \"forward_candidates_per_s\": %.1f, "
            "\"flops_per_candidate\": %.0f, \"model_flops_per_candidate\": %.0f, "
            "\"screen_gflops\": %.3f, \"train_flops_per_triplet\": %.0f, "
-           "\"train_gflops\": %.3f, \"sgemm_gflops\": %.3f, \"openblas\": \"%s\", "
+           "\"train_gflops\": %.3f, \"sgemm_gflops\": %.3f, "
+           "\"sgemm_training_shapes_gflops\": %.3f, \"openblas\": \"%s\", "
            "\"openblas_core\": \"%s\", \"kernels\": \"%s\", \"runtime\": \"%s\"}\n",
            threads, triplets, train_s, (double)triplets / train_s,
            (unsigned long long)total, screen_s, (double)total / screen_s,
            (double)total / forward_s, flops, model_flops(&mc),
            flops * (double)total / screen_s / 1e9, tflops,
-           tflops * (double)triplets / train_s / 1e9, peak, openblas_get_config(),
+           tflops * (double)triplets / train_s / 1e9, peak, shapes, openblas_get_config(),
            openblas_get_corename(), dgn_kernel_build(), runtime);
     free(rows);
     free(scores);

@@ -594,6 +594,20 @@ def performance_doc(res, docs):
                       "against the "
                       f"{d1['train_gflops'] / d1['sgemm_gflops']:.2f}× that training reaches "
                       "above."]
+            if "sgemm_training_shapes_gflops" in d1:
+                shp = d1["sgemm_training_shapes_gflops"] / d1["sgemm_gflops"]
+                lines += ["", "What a tuned sgemm makes of training's shapes: OpenBLAS "
+                          "itself, given the three products that take most of a step (the "
+                          "folded projection, 384 rows by n² by hidden, and its two "
+                          "backward products; `training_shapes_gflops` in "
+                          "`bench/dgn-bench.c`), runs them at "
+                          f"{d1['sgemm_training_shapes_gflops']:.1f} GFLOP/s at 1 thread "
+                          f"in the same run, {shp:.2f}× its 2048³ rate. A training step "
+                          "made of nothing but these products, at that rate, would reach "
+                          f"{shp:.2f}× the sgemm rate, "
+                          + ("short of" if shp < fneed / d1["sgemm_gflops"] else "above")
+                          + f" the {fneed / d1['sgemm_gflops']:.2f}× that 8× PyTorch "
+                          "needs with the folded pass."]
     lines += ["", "Where the remaining time goes. Screening: about half is the one large "
               "GEMM ([candidates × n²]·[n² × hidden]) and the output layer, on libdgn's "
               "own matrix kernels (`lib/gemm.c`, one summation order in every build, "
