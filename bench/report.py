@@ -13,7 +13,6 @@ import platform
 import re
 import statistics
 import subprocess
-import sys
 
 import matplotlib
 
@@ -52,7 +51,7 @@ def machine():
 
 
 def figures(res, docs, data_path, quick):
-    fig_dir = os.path.join(docs, "figures")
+    os.makedirs(os.path.join(docs, "figures"), exist_ok=True)
     made = {}
     # Fig. 2a: the property histogram.
     tg = np.loadtxt(data_path, delimiter=",", skiprows=1, usecols=-1)
