@@ -8,6 +8,11 @@ product is the sum of the members'). The rules:
   contrast   <f, c1 - c0>, c0 the other training rows' (the default)
   knnK       the share of targets among the K training rows with the
              largest <f, f'>, ties broken by the contrast score
+  near5      the contrast score over its standard deviation on the
+             training rows, plus the share of targets among the 5 training
+             rows nearest in composition (Euclidean, z-scored by the
+             training rows' mean and standard deviation): needs the
+             training compositions, not their features
 
 Each rule scores the validation rows (where a choice between rules is
 made) and the test rows (reported, used for no choice), by AUC and
@@ -66,8 +71,18 @@ def encode(bench, data, model, out):
     return d[:, 0].astype(int), d[:, 1], d[:, 2:]
 
 
-def rules(ft, f, y):
-    """Every rule's scores of the rows ft, from the training rows' f and y."""
+def nearest_share(xt, x, y, k):
+    """The share of targets among the k rows of x nearest to each row of xt."""
+    out, xx = np.empty(len(xt)), (x * x).sum(1)
+    for a in range(0, len(xt), 1024):
+        d = xx - 2 * xt[a:a + 1024] @ x.T  # the squared distance, less |xt|²
+        out[a:a + 1024] = y[np.argpartition(d, k, axis=1)[:, :k]].mean(1)
+    return out
+
+
+def rules(ft, f, y, xt, x):
+    """Every rule's scores of the rows ft (compositions xt), from the
+    training rows' f, y and compositions x."""
     c1, c0 = f[y == 1].mean(0), f[y == 0].mean(0)
     contrast = ft @ (c1 - c0)
     out = {"centre": ft @ c1, "contrast": contrast}
@@ -84,6 +99,10 @@ def rules(ft, f, y):
         # A share moves in steps of 1/k; the contrast, scaled below one
         # step, orders the rows within a step.
         out[f"knn{k}"] = share[k] + (contrast - contrast.min()) / span / (2 * k)
+    mu, sd = x.mean(0), x.std(0)
+    sd[sd == 0] = 1.0
+    z, zt = (x - mu) / sd, (xt - mu) / sd
+    out["near5"] = contrast / (f @ (c1 - c0)).std() + nearest_share(zt, z, y, 5)
     return out
 
 
@@ -95,7 +114,9 @@ def study(pre, ns, model, bench):
                              f"{pre}-{ns}-rules-{part}.csv")
     y, _, f = parts["train"]
     (yv, _, fv), (yt, _, ft) = parts["valid"], parts["test"]
-    valid, test = rules(fv, f, y), rules(ft, f, y)
+    x, xv, xt = (np.loadtxt(f"{pre}-{part}.csv", delimiter=",", skiprows=1, ndmin=2)[:, :-1]
+                 for part in ("train", "valid", "test"))
+    valid, test = rules(fv, f, y, xv, x), rules(ft, f, y, xt, x)
     return [dict(rule=r, valid_auc=roc_auc_score(yv, valid[r]),
                  valid_p100=precision_at(valid[r], yv),
                  test_auc=roc_auc_score(yt, test[r]), test_p100=precision_at(test[r], yt))
