@@ -153,6 +153,55 @@ __attribute__((target("avx512f"))) static void rows_avx512(tile_args t, size_t M
 #undef STEP
 }
 
+/* r[i], 16 floats of row i, become column i: r[q] holds element q of
+ * every row. */
+__attribute__((target("avx512f"))) static DGN_ALWAYS_INLINE void
+transpose16_avx512(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4)
+        for (int k = 0; k < 2; k++) {
+            __m512d x = _mm512_castps_pd(t[i + k]), y = _mm512_castps_pd(t[i + k + 2]);
+            r[i + 2 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(x, y));
+            r[i + 2 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(x, y));
+        }
+    for (int h = 0; h < 16; h += 8)
+        for (int k = 0; k < 4; k++) {
+            t[h + k] = _mm512_shuffle_f32x4(r[h + k], r[h + k + 4], 0x88);
+            t[h + k + 4] = _mm512_shuffle_f32x4(r[h + k], r[h + k + 4], 0xdd);
+        }
+    for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+        r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+    }
+}
+
+/* pack[p·32 + j] = b[j·ldb + p] for j < w, 0 for w <= j < 32, p < kc:
+ * a panel of Bᵀ in 16 × 16 register transposes, since element by element
+ * the strided stores cost as much as a tenth of training's products. */
+__attribute__((target("avx512f"))) static void pack_avx512(float *pack, const float *b,
+                                                          size_t ldb, size_t w, size_t kc)
+{
+    for (size_t j0 = 0; j0 < 32; j0 += 16) {
+        size_t rows = w > j0 ? (w - j0 < 16 ? w - j0 : 16) : 0;
+        for (size_t p0 = 0; p0 < kc; p0 += 16) {
+            size_t n = kc - p0 < 16 ? kc - p0 : 16;
+            __mmask16 m = (__mmask16)(n == 16 ? 0xffff : (1u << n) - 1);
+            __m512 r[16];
+            for (size_t i = 0; i < 16; i++)
+                r[i] = i < rows ? _mm512_maskz_loadu_ps(m, b + (j0 + i) * ldb + p0)
+                                : _mm512_setzero_ps();
+            transpose16_avx512(r);
+            for (size_t q = 0; q < n; q++)
+                _mm512_storeu_ps(pack + (p0 + q) * 32 + j0, r[q]);
+        }
+    }
+}
+
 /* AVX2: 6 rows by 16 columns, 12 accumulators; tails by masks. */
 __attribute__((target("avx2,fma"))) static DGN_ALWAYS_INLINE void
 tile_avx2(const size_t MR, const size_t NV, const tile_args *t, __m256i m0, __m256i m1)
@@ -222,6 +271,39 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(tile_args t, size_t M,
 #undef STEP
 }
 
+/* As pack_avx512, 16 columns wide, in 8 × 8 transposes. */
+__attribute__((target("avx2,fma"))) static void pack_avx2(float *pack, const float *b,
+                                                         size_t ldb, size_t w, size_t kc)
+{
+    for (size_t j0 = 0; j0 < 16; j0 += 8) {
+        size_t rows = w > j0 ? (w - j0 < 8 ? w - j0 : 8) : 0;
+        for (size_t p0 = 0; p0 < kc; p0 += 8) {
+            size_t n = kc - p0 < 8 ? kc - p0 : 8;
+            __m256i m = lane_mask8(n);
+            __m256 r[8], t[8];
+            for (size_t i = 0; i < 8; i++)
+                r[i] = i < rows ? _mm256_maskload_ps(b + (j0 + i) * ldb + p0, m)
+                                : _mm256_setzero_ps();
+            for (int i = 0; i < 8; i += 2) {
+                t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+                t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4)
+                for (int k = 0; k < 2; k++) {
+                    r[i + 2 * k] = _mm256_shuffle_ps(t[i + k], t[i + k + 2], 0x44);
+                    r[i + 2 * k + 1] = _mm256_shuffle_ps(t[i + k], t[i + k + 2], 0xee);
+                }
+            for (int k = 0; k < 4; k++) {
+                t[k] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x20);
+                t[k + 4] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x31);
+            }
+            for (size_t q = 0; q < n; q++)
+                _mm256_storeu_ps(pack + (p0 + q) * 16 + j0, t[q]);
+        }
+    }
+}
+
+typedef void (*pack_fn)(float *pack, const float *b, size_t ldb, size_t w, size_t kc);
 typedef void (*rows_fn)(tile_args t, size_t M, size_t w);
 
 /* Panels of NR columns. op(B) = B is read in place (packing it measured
@@ -229,12 +311,13 @@ typedef void (*rows_fn)(tile_args t, size_t M, size_t w);
  * while every tile reads it; one pack serves every row. Sums deeper than
  * KC rest in C between chunks; when beta needs the old C, it is kept
  * aside for GROUP rows at a time, each group packing afresh. */
-static void gemm_blocked(rows_fn rows, size_t NR, dgn_trans ta, dgn_trans tb, size_t M,
-                         size_t N, size_t K, float alpha, const float *A, size_t lda,
-                         const float *B, size_t ldb, float beta, float *C, size_t ldc)
+static void gemm_blocked(rows_fn rows, pack_fn pack, size_t NR, dgn_trans ta, dgn_trans tb,
+                         size_t M, size_t N, size_t K, float alpha, const float *A,
+                         size_t lda, const float *B, size_t ldb, float beta, float *C,
+                         size_t ldc)
 {
     size_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
-    float pack[KC * 32], old[GROUP * 32];
+    float packed[KC * 32], old[GROUP * 32];
     for (size_t j0 = 0; j0 < N; j0 += NR) {
         size_t w = N - j0 < NR ? N - j0 : NR;
         if (!tb) {
@@ -255,13 +338,9 @@ static void gemm_blocked(rows_fn rows, size_t NR, dgn_trans ta, dgn_trans tb, si
                     memcpy(old + r * NR, c + r * ldc, w * sizeof *old);
             for (size_t p0 = 0; p0 == 0 || p0 < K; p0 += KC) {
                 size_t kc = K - p0 < KC ? K - p0 : KC;
-                for (size_t jj = 0; jj < NR; jj++) {
-                    const float *src = jj < w ? B + (j0 + jj) * ldb + p0 : NULL;
-                    for (size_t p = 0; p < kc; p++)
-                        pack[p * NR + jj] = src ? src[p] : 0.0f;
-                }
+                pack(packed, B + j0 * ldb + p0, ldb, w, kc);
                 tile_args t = {.a = A + i0 * ars + p0 * acs, .ars = ars, .acs = acs,
-                               .b = pack, .ldb = NR, .K = kc, .c = c, .ldc = ldc,
+                               .b = packed, .ldb = NR, .K = kc, .c = c, .ldc = ldc,
                                .o = keep ? old : c, .ldo = keep ? NR : ldc,
                                .alpha = alpha, .beta = beta,
                                .init = p0 > 0, .fin = p0 + kc >= K};
@@ -283,12 +362,14 @@ int dgn_gemm_with(int build, dgn_trans ta, dgn_trans tb, size_t M, size_t N, siz
     case DGN_LANES_AVX512:
         if (ta && tb)
             break;
-        gemm_blocked(rows_avx512, 32, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_blocked(rows_avx512, pack_avx512, 32, ta, tb, M, N, K, alpha, A, lda, B, ldb,
+                     beta, C, ldc);
         return 0;
     case DGN_LANES_AVX2:
         if (ta && tb)
             break;
-        gemm_blocked(rows_avx2, 16, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_blocked(rows_avx2, pack_avx2, 16, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta,
+                     C, ldc);
         return 0;
 #endif
     case DGN_LANES_PORTABLE:
