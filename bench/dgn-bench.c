@@ -277,7 +277,8 @@ static int speed(const char *data, const split_options *o, int threads, size_t s
     double tflops = train_flops(&mc, 3.0 * (double)tc.batch);
     double shapes = training_shapes_gflops(mc.n_components * mc.n_components, mc.hidden,
                                            3 * tc.batch);
-    printf("{\"threads\": %d, \"train_triplets\": %zu, \"train_seconds\": %.4f, "
+    printf("{\"threads\": %d, \"batch_triplets\": %zu, \"train_triplets\": %zu, "
+           "\"train_seconds\": %.4f, "
            "\"train_triplets_per_s\": %.1f, \"candidates\": %llu, \"screen_seconds\": %.4f, "
            "\"screen_candidates_per_s\": %.1f, \"forward_candidates_per_s\": %.1f, "
            "\"flops_per_candidate\": %.0f, \"model_flops_per_candidate\": %.0f, "
@@ -285,7 +286,7 @@ static int speed(const char *data, const split_options *o, int threads, size_t s
            "\"train_gflops\": %.3f, \"sgemm_gflops\": %.3f, "
            "\"sgemm_training_shapes_gflops\": %.3f, \"openblas\": \"%s\", "
            "\"openblas_core\": \"%s\", \"kernels\": \"%s\", \"runtime\": \"%s\"}\n",
-           threads, triplets, train_s, (double)triplets / train_s,
+           threads, tc.batch, triplets, train_s, (double)triplets / train_s,
            (unsigned long long)total, screen_s, (double)total / screen_s,
            (double)total / forward_s, flops, model_flops(&mc),
            flops * (double)total / screen_s / 1e9, tflops,

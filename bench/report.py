@@ -404,6 +404,9 @@ def performance_doc(res, docs):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 by[key][f] = statistics.median(r[f] for r in runs)
     rounds = max(len(r) for r in groups.values())
+    # dgn-bench's training batch; speed.jsonl files older than the field
+    # were measured at the default, 128.
+    batch = next((s["batch_triplets"] for s in speed if "batch_triplets" in s), 128)
     torch_pools = next((s.get("thread_pools") for s in speed
                         if s["impl"] == "pytorch" and s["threads"] == 2), None)
     lines = ["# Performance", "",
@@ -419,8 +422,8 @@ def performance_doc(res, docs):
                 if rounds > 1 else "in one round. ")
              + "The machine is shared, so compare the ratios, not the absolute rates.", "",
              "The PyTorch comparator (`bench/torch_dgn.py`) is the same network (d 32, rank 5, "
-             "one head, hidden 256, out 64), the same one-batch triplet step (128 triplets, "
-             "384 rows), loss and Adam, in idiomatic batched PyTorch with vectorised "
+             "one head, hidden 256, out 64), the same one-batch triplet step "
+             f"({batch} triplets, {3 * batch} rows), loss and Adam, in idiomatic batched PyTorch with vectorised "
              "sampling; it screens the same number of candidates in batches of 4096. "
              "Its thread count caps both PyTorch's OpenMP pool and the OpenBLAS pool that "
              "Debian's PyTorch uses for matrix products"
@@ -461,7 +464,7 @@ def performance_doc(res, docs):
         lines += ["## What the training rate is made of", "",
                   "Training does not run the network layer by layer either: the weights "
                   "change every step, but the same products as in screening (below) are "
-                  "formed once per batch of 384 rows, the rows run through the folded "
+                  f"formed once per batch of {3 * batch} rows, the rows run through the folded "
                   "network forward and backward, and the gradients of the products chain "
                   "back to the model's weights once per batch (`lib/folded.h`, "
                   "[model.md](model.md#training-the-same-fold)). That leaves "
@@ -597,7 +600,7 @@ def performance_doc(res, docs):
                 shp = d1["sgemm_training_shapes_gflops"] / d1["sgemm_gflops"]
                 lines += ["", "What a tuned sgemm makes of training's shapes: OpenBLAS "
                           "itself, given the three products that take most of a step (the "
-                          "folded projection, 384 rows by n² by hidden, and its two "
+                          f"folded projection, {3 * batch} rows by n² by hidden, and its two "
                           "backward products; `training_shapes_gflops` in "
                           "`bench/dgn-bench.c`), runs them at "
                           f"{d1['sgemm_training_shapes_gflops']:.1f} GFLOP/s at 1 thread "
