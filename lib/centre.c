@@ -28,18 +28,11 @@ dgn_status dgn_model_encode(dgn_model *m, float *f, size_t f_cap, const float *x
 {
     if (!m || !f || !x)
         return dgn_fail(DGN_E_INVALID, "dgn_model_encode: NULL argument");
-    const dgn_model_config *mc = dgn_model_cfg(m);
-    size_t c = mc->n_components, k = mc->out_dim, step = mc->max_batch;
+    size_t k = dgn_model_cfg(m)->out_dim;
     if (f_cap / k < n)
         return dgn_fail(DGN_E_SHAPE, "dgn_model_encode: f capacity %zu < %zu rows x %zu",
                         f_cap, n, k);
-    for (size_t i = 0; i < n; i += step) {
-        size_t b = n - i < step ? n - i : step;
-        dgn_status st = dgn_model_forward(m, f + i * k, b * k, x + i * c, b);
-        if (st != DGN_OK)
-            return st;
-    }
-    return DGN_OK;
+    return dgn_model_forward_rows(m, f, x, n, "dgn_model_encode");
 }
 
 dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float *centre,
@@ -49,21 +42,21 @@ dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float
         return dgn_fail(DGN_E_INVALID, "dgn_model_scores: NULL argument");
     if (cap < n)
         return dgn_fail(DGN_E_SHAPE, "dgn_model_scores: capacity %zu < %zu rows", cap, n);
-    const dgn_model_config *mc = dgn_model_cfg(m);
-    size_t c = mc->n_components, k = mc->out_dim, step = mc->max_batch;
+    size_t c = dgn_model_cfg(m)->n_components, k = dgn_model_cfg(m)->out_dim,
+           chunk = dgn_model_rows_chunk(m);
     /* A NaN centre would give every row the score NaN, silently. */
     for (size_t j = 0; j < k; j++)
         if (!isfinite(centre[j]))
             return dgn_fail(DGN_E_NONFINITE, "dgn_model_scores: centre[%zu] is %g", j,
                             (double)centre[j]);
-    float *f = malloc(step * k * sizeof *f);
+    float *f = malloc(chunk * k * sizeof *f);
     if (!f)
         return dgn_fail_nomem("feature batch");
     dgn_model_set_training(m, 0);
     dgn_status st = DGN_OK;
-    for (size_t i = 0; i < n && st == DGN_OK; i += step) {
-        size_t b = n - i < step ? n - i : step;
-        st = dgn_model_forward(m, f, step * k, x + i * c, b);
+    for (size_t i = 0; i < n && st == DGN_OK; i += chunk) {
+        size_t b = n - i < chunk ? n - i : chunk;
+        st = dgn_model_forward_rows(m, f, x + i * c, b, "dgn_model_scores");
         if (st == DGN_OK)
             dgn_centre_scores(scores + i, centre, f, b, k);
     }
@@ -109,11 +102,12 @@ dgn_status dgn_check_model_data(const dgn_model *m, const dgn_dataset *ds, const
  * network, packed to the front so they pass in full batches; the targets
  * are summed in file order either way, so pos has the same bits with or
  * without neg. */
-static dgn_status class_means(dgn_model *m, const dgn_dataset *ds, float *pos, float *neg)
+static dgn_status class_means(dgn_model *m, const dgn_dataset *ds, float *pos, float *neg,
+                              const char *fn)
 {
     size_t k = dgn_model_cfg(m)->out_dim, c = dgn_model_cfg(m)->n_components,
-           step = dgn_model_cfg(m)->max_batch, n;
-    float *x, *f = malloc(step * k * sizeof *f);
+           chunk = dgn_model_rows_chunk(m), n;
+    float *x, *f = malloc(chunk * k * sizeof *f);
     int32_t *y;
     if (!f)
         return dgn_fail_nomem("feature batch");
@@ -132,9 +126,9 @@ static dgn_status class_means(dgn_model *m, const dgn_dataset *ds, float *pos, f
     if (!sum)
         st = dgn_fail_nomem("centre");
     dgn_model_set_training(m, 0);
-    for (size_t i = 0; st == DGN_OK && i < used; i += step) {
-        size_t b = used - i < step ? used - i : step;
-        st = dgn_model_forward(m, f, step * k, x + i * c, b);
+    for (size_t i = 0; st == DGN_OK && i < used; i += chunk) {
+        size_t b = used - i < chunk ? used - i : chunk;
+        st = dgn_model_forward_rows(m, f, x + i * c, b, fn);
         for (size_t r = 0; st == DGN_OK && r < b; r++) {
             int cls = y[i + r] != 0;
             count[cls]++;
@@ -171,7 +165,7 @@ dgn_status dgn_class_centre(float *centre, size_t cap, dgn_model *m, const dgn_d
 {
     size_t k;
     dgn_status st = centre_args(m, ds, centre, cap, "dgn_class_centre", &k);
-    return st != DGN_OK ? st : class_means(m, ds, centre, NULL);
+    return st != DGN_OK ? st : class_means(m, ds, centre, NULL, "dgn_class_centre");
 }
 
 dgn_status dgn_contrast_centre(float *w, size_t cap, dgn_model *m, const dgn_dataset *ds)
@@ -183,7 +177,7 @@ dgn_status dgn_contrast_centre(float *w, size_t cap, dgn_model *m, const dgn_dat
     float *neg = malloc(k * sizeof *neg);
     if (!neg)
         return dgn_fail_nomem("centre");
-    st = class_means(m, ds, w, neg);
+    st = class_means(m, ds, w, neg, "dgn_contrast_centre");
     for (size_t j = 0; st == DGN_OK && j < k; j++)
         w[j] -= neg[j];
     free(neg);

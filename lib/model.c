@@ -82,28 +82,31 @@ enum { WORK_BUFFERS_MAX = 64 }; /* far above the 59 of work_buffers */
 
 /* The work buffers of a config, in layout order, and their count: the one
  * list that both sizes the block and hands it out. Sizes saturate at
- * SIZE_MAX, so that validation can refuse a config that overflows. */
-static size_t work_buffers(work_buffer *b, const dgn_model_config *c)
+ * SIZE_MAX, so that validation can refuse a config that overflows.
+ * forward_only leaves out what only backward and the folded (training)
+ * pass use: an evaluation copy's buffers. */
+static size_t work_buffers(work_buffer *b, const dgn_model_config *c, int forward_only)
 {
     size_t Bm = c->max_batch, n = c->n_components, d = c->embed_dim, f = c->rank,
            h = c->hidden, k = c->out_dim, nb = 0;
     size_t act = mul(mul(n, Bm), d), Bh = mul(Bm, h), Bk = mul(Bm, k), nn = mul(n, n);
     BUF(xin, mul(Bm, n));
     BUF(U, act);
-    BUF(dU, act);
-    if (c->interaction) {
+    if (c->interaction)
         BUF(H, act), BUF(Z, act), BUF(Q, act), BUF(K, act), BUF(Va, act);
-        BUF(dZ, act), BUF(dH, act), BUF(dQ, act), BUF(dK, act), BUF(dVa, act);
-    }
     BUF(P, mul(mul(Bm, n), n));
     BUF(Y1, Bh), BUF(xhat, Bh), BUF(N, Bh), BUF(A, Bh), BUF(mask, Bh);
-    BUF(dA, Bh), BUF(dN, Bh), BUF(dY1, Bh);
     BUF(bmean, h), BUF(binv, h), BUF(bsums, mul(2, h));
-    BUF(Y2, Bk), BUF(F, Bk), BUF(dY2, Bk);
+    BUF(Y2, Bk), BUF(F, Bk);
     BUF(rnorm, Bm);
-    BUF(M, nn), BUF(dS, mul(dgn_attention_chunks(Bm), nn)), BUF(dM, nn);
-    BUF(Vn, mul(n, f)), BUF(dVn, mul(n, f));
-    BUF(vnorm, n);
+    BUF(M, nn), BUF(Vn, mul(n, f)), BUF(vnorm, n);
+    if (forward_only)
+        return nb;
+    BUF(dU, act);
+    if (c->interaction)
+        BUF(dZ, act), BUF(dH, act), BUF(dQ, act), BUF(dK, act), BUF(dVa, act);
+    BUF(dA, Bh), BUF(dN, Bh), BUF(dY1, Bh), BUF(dY2, Bk);
+    BUF(dS, mul(dgn_attention_chunks(Bm), nn)), BUF(dM, nn), BUF(dVn, mul(n, f));
     if (folds(c)) { /* sizes already bounded by folds */
         size_t L = dgn_round_lanes(Bm), plane = n * n * L;
         BUF(fb.M, dgn_mix_rows(n) * n); /* calloc: rows past n stay 0 */
@@ -130,10 +133,10 @@ static size_t line_round(size_t floats)
 
 /* Floats of the work block, line alignment included; SIZE_MAX on
  * overflow. */
-static size_t work_floats(const dgn_model_config *c)
+static size_t work_floats(const dgn_model_config *c, int forward_only)
 {
     work_buffer b[WORK_BUFFERS_MAX];
-    size_t nb = work_buffers(b, c), s = LINE_FLOATS;
+    size_t nb = work_buffers(b, c, forward_only), s = LINE_FLOATS;
     for (size_t i = 0; i < nb; i++)
         s = add(s, line_round(b[i].floats));
     return s;
@@ -143,7 +146,7 @@ static size_t work_floats(const dgn_model_config *c)
 static void carve_work(dgn_model *m)
 {
     work_buffer b[WORK_BUFFERS_MAX];
-    size_t nb = work_buffers(b, &m->cfg);
+    size_t nb = work_buffers(b, &m->cfg, m->forward_only);
     float *c = m->work + (64 - (uintptr_t)m->work % 64) % 64 / sizeof(float);
     for (size_t i = 0; i < nb; i++) {
         *(float **)((char *)m + b[i].field) = c;
@@ -189,7 +192,7 @@ dgn_status dgn_model_config_validate(const dgn_model_config *cfg)
         return BAD_FIELD("dropout: %g is outside [0, 1)", (double)cfg->dropout);
     if (cfg->max_batch < 1 || cfg->max_batch > MAX_BATCH)
         return BAD_FIELD("max_batch: %zu is outside [1, %zu]", cfg->max_batch, MAX_BATCH);
-    size_t w = work_floats(cfg), p = dgn_model_param_floats(cfg);
+    size_t w = work_floats(cfg, 0), p = dgn_model_param_floats(cfg);
     if (w > MAX_FLOATS || p > MAX_FLOATS ||
         mul(mul(cfg->n_components, cfg->max_batch), cfg->embed_dim) > INT32_MAX)
         return BAD_FIELD("sizes: %zu components x %zu embedding x %zu hidden at "
@@ -198,11 +201,19 @@ dgn_status dgn_model_config_validate(const dgn_model_config *cfg)
     return DGN_OK;
 }
 
+static void drop_eval_copies(dgn_model *m)
+{
+    for (size_t i = 0; i < m->n_eval_copies; i++)
+        dgn_model_destroy(m->eval_copy[i]);
+    m->n_eval_copies = 0;
+}
+
 void dgn_model_destroy(dgn_model *m)
 {
     if (!m)
         return;
     dgn_pool_destroy(m->pool);
+    drop_eval_copies(m);
     for (size_t i = 0; i < m->n_meta; i++)
         DGN_FREE_ALL(m->meta[i].name, m->meta[i].data);
     DGN_FREE_ALL(m->params, m->grads, m->run_mean, m->work, m->meta, m->meta_slot, m);
@@ -276,18 +287,20 @@ static void init_weights(dgn_model *m)
 }
 
 /* The struct and its three allocations, for a valid config. */
-static dgn_status alloc_model(dgn_model **out, const dgn_model_config *cfg)
+static dgn_status alloc_model(dgn_model **out, const dgn_model_config *cfg,
+                              int forward_only)
 {
     dgn_model *m = calloc(1, sizeof *m);
     if (!m)
         return dgn_fail_nomem("model");
     m->cfg = *cfg;
-    m->training = 1;
+    m->training = !forward_only;
+    m->forward_only = forward_only;
     m->n_params = dgn_model_param_floats(cfg);
     m->params = malloc(m->n_params * sizeof(float));
     m->grads = calloc(m->n_params, sizeof(float));
     m->run_mean = malloc(dgn_model_n_buffers(m) * sizeof(float));
-    m->work = calloc(work_floats(cfg), sizeof(float));
+    m->work = calloc(work_floats(cfg, forward_only), sizeof(float));
     if (!m->params || !m->grads || !m->run_mean || !m->work) {
         dgn_model_destroy(m);
         return dgn_fail_nomem("model parameters and work buffers");
@@ -302,7 +315,7 @@ dgn_status dgn_model_create(dgn_model **out, const dgn_model_config *cfg)
                                       dgn_model_config_validate(cfg));
     dgn_model *m = NULL;
     if (st == DGN_OK)
-        st = alloc_model(&m, cfg);
+        st = alloc_model(&m, cfg, 0);
     if (st != DGN_OK)
         return st;
     carve_params(m);
@@ -397,6 +410,18 @@ dgn_status dgn_model_get_config(const dgn_model *m, dgn_model_config *cfg)
 
 #define MAX_THREADS 1024
 
+/* An evaluation copy of m's config: weights are set by each
+ * dgn_model_forward_rows call. */
+static dgn_status eval_copy(dgn_model **out, const dgn_model *m)
+{
+    dgn_status st = alloc_model(out, &m->cfg, 1);
+    if (st == DGN_OK) {
+        carve_params(*out);
+        carve_work(*out);
+    }
+    return st;
+}
+
 dgn_status dgn_model_set_threads(dgn_model *m, size_t threads)
 {
     if (!m)
@@ -406,14 +431,23 @@ dgn_status dgn_model_set_threads(dgn_model *m, size_t threads)
                         "[1, %d]", threads, MAX_THREADS);
     if (dgn_pool_threads(m->pool) == threads)
         return DGN_OK;
+    size_t ways = threads < DGN_EVAL_WAYS ? threads : DGN_EVAL_WAYS;
+    dgn_model *copy[DGN_EVAL_WAYS - 1] = {NULL};
     dgn_pool *p = NULL;
-    if (threads > 1) {
-        dgn_status st = dgn_pool_create(&p, threads);
-        if (st != DGN_OK)
-            return st;
+    dgn_status st = threads > 1 ? dgn_pool_create(&p, threads) : DGN_OK;
+    for (size_t i = 0; st == DGN_OK && i + 1 < ways; i++)
+        st = eval_copy(&copy[i], m);
+    if (st != DGN_OK) {
+        for (size_t i = 0; i + 1 < ways; i++)
+            dgn_model_destroy(copy[i]);
+        dgn_pool_destroy(p);
+        return st;
     }
     dgn_pool_destroy(m->pool);
+    drop_eval_copies(m);
     m->pool = p;
+    memcpy(m->eval_copy, copy, sizeof copy);
+    m->n_eval_copies = ways - 1;
     return DGN_OK;
 }
 
@@ -609,6 +643,76 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
     } else {
         dgn_embed_backward(m->dE, dx, m->dU, m->xin, m->E, n, nc, d, 1, m->pool);
     }
+    return DGN_OK;
+}
+
+/* ---- many rows in evaluation mode ----------------------------------- */
+
+typedef struct rows_job {
+    dgn_model *way[DGN_EVAL_WAYS];
+    float *f;
+    const float *x;
+    size_t n, ways;
+    dgn_status st[DGN_EVAL_WAYS];
+} rows_job;
+
+/* Way t runs batches t, t + ways, ...: the serial loop's batches, each on
+ * a model of its own, so the features are the serial loop's bits. */
+static void rows_task(void *arg, size_t t)
+{
+    rows_job *j = arg;
+    dgn_model *w = j->way[t];
+    size_t step = w->cfg.max_batch, c = w->cfg.n_components, k = w->cfg.out_dim;
+    for (size_t i = t * step; i < j->n && j->st[t] == DGN_OK; i += j->ways * step) {
+        size_t b = j->n - i < step ? j->n - i : step;
+        j->st[t] = dgn_model_forward(w, j->f + i * k, b * k, j->x + i * c, b);
+    }
+}
+
+size_t dgn_model_rows_chunk(const dgn_model *m)
+{
+    return m->cfg.max_batch * (m->n_eval_copies + 1);
+}
+
+dgn_status dgn_model_forward_rows(dgn_model *m, float *f, const float *x, size_t n,
+                                  const char *fn)
+{
+    size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
+    size_t batches = (n + step - 1) / step, ways = m->n_eval_copies + 1;
+    if (ways > batches)
+        ways = batches;
+    if (m->training || ways < 2) {
+        for (size_t i = 0; i < n; i += step) {
+            size_t b = n - i < step ? n - i : step;
+            dgn_status st = dgn_model_forward(m, f + i * k, b * k, x + i * c, b);
+            if (st != DGN_OK)
+                return st;
+        }
+        return DGN_OK;
+    }
+    /* Checked here, on the caller's thread, where the message is kept;
+     * the batches then cannot fail. */
+    dgn_status st = check_finite(fn, "x", x, n, c);
+    if (st != DGN_OK)
+        return failed(m, fn, st);
+    rows_job job = {.f = f, .x = x, .n = n, .ways = ways};
+    job.way[0] = m;
+    for (size_t t = 1; t < ways; t++) {
+        job.way[t] = m->eval_copy[t - 1];
+        set_state(job.way[t], m->params, m->run_mean);
+    }
+    dgn_pool *p = m->pool; /* way 0 is m: its own calls run on one thread */
+    m->pool = NULL;
+    dgn_pool_run(p, rows_task, &job, ways);
+    m->pool = p;
+    for (size_t t = 0; t < ways; t++)
+        if (job.st[t] != DGN_OK)
+            return failed(m, fn, dgn_fail(job.st[t], "%s: a batch failed on a worker "
+                                          "thread", fn));
+    /* m ran some of the batches, not one forward pass backward could use. */
+    m->last_n = 0;
+    snprintf(m->last_failure, sizeof m->last_failure, "the last forward pass was %s's "
+             "batches on %zu threads", fn, ways);
     return DGN_OK;
 }
 

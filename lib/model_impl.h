@@ -12,6 +12,9 @@
 
 enum { DGN_MAX_TENSORS = 10 };
 
+/* Batches dgn_model_forward_rows runs side by side at most. */
+enum { DGN_EVAL_WAYS = 8 };
+
 typedef struct dgn_tensor {
     const char *name;
     float *value, *grad;
@@ -47,6 +50,12 @@ struct dgn_model {
     int training;
     dgn_rng rng;
     dgn_pool *pool; /* NULL: one thread (dgn_model_set_threads) */
+    /* Evaluation-mode copies for dgn_model_forward_rows, one per thread
+     * past the caller's, up to DGN_EVAL_WAYS in all; each has work buffers
+     * for the forward pass only and takes the weights at every call. */
+    struct dgn_model *eval_copy[DGN_EVAL_WAYS - 1];
+    size_t n_eval_copies;
+    int forward_only; /* an eval copy: no gradient or folded buffers */
 
     /* Trainable parameters and their gradients, each one block. */
     float *params, *grads;

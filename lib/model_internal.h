@@ -55,6 +55,19 @@ void dgn_model_restore(dgn_model *m, const float *state);
  * its metadata or threads. */
 dgn_status dgn_model_clone(dgn_model **out, const dgn_model *src);
 
+/* Features f [n][out_dim] of any number of rows x [n][n_components], in
+ * batches of max_batch. In evaluation mode, on a model with threads, the
+ * batches run side by side, each on an evaluation copy of the model made
+ * by dgn_model_set_threads (up to DGN_EVAL_WAYS at once), with the bits
+ * of the serial loop; backward then has no forward pass to use. Arguments
+ * are the caller's to check (f holds n·out_dim floats); fn names the
+ * caller in messages. Allocates nothing. */
+dgn_status dgn_model_forward_rows(dgn_model *m, float *f, const float *x, size_t n,
+                                  const char *fn);
+/* Rows one dgn_model_forward_rows call can use all its ways on: a chunk
+ * of this many rows bounds a caller's feature buffer. */
+size_t dgn_model_rows_chunk(const dgn_model *m);
+
 /* Metadata entry `name`: 1 and its bytes, or 0 when absent (no error is
  * recorded). dgn_model_meta is this plus the error. */
 int dgn_model_meta_lookup(const dgn_model *m, const char *name, const unsigned char **data,

@@ -3,9 +3,11 @@
  * scores as inner products with the centre, a split's AUC and
  * Precision@k of those scores, and the errors. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_count.h"
 #include "dgn.h"
 #include "model_internal.h"
 #include "testutil.h"
@@ -187,6 +189,77 @@ START_TEST(scores_and_split_metrics_follow_the_features)
 }
 END_TEST
 
+/* Features, scores and centres of everything one thread computes, at
+ * thread counts whose ways split the batches differently, before and after
+ * the weights and running statistics change (the evaluation copies must
+ * take them at every call). */
+START_TEST(threads_give_the_bits_of_one)
+{
+    dgn_dataset *ds = toy_data(7);
+    rows r = split_rows(ds, DGN_SPLIT_TRAIN);
+    dgn_model *one = toy_model(7);
+    size_t ns = dgn_model_state_floats(one), threads[] = {2, 3, 5, 11};
+    float *state = malloc(ns * sizeof *state), *s1 = malloc(r.n * sizeof *s1),
+          *sn = malloc(r.n * sizeof *sn);
+    ck_assert(state && s1 && sn);
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+        dgn_model *many = toy_model(7);
+        ck_assert_int_eq(dgn_model_set_threads(many, threads[t]), DGN_OK);
+        for (int round = 0; round < 2; round++) {
+            dgn_model_snapshot(one, state);
+            for (size_t i = 0; i < ns; i++) /* new weights and statistics */
+                state[i] = state[i] * (1 + 0.25f * (float)round) + 0.01f * (float)(i % 7);
+            dgn_model_restore(one, state);
+            dgn_model_restore(many, state);
+            float *f1 = encode(one, r), *fn = malloc(r.n * K * sizeof *fn);
+            ck_assert_ptr_nonnull(fn);
+            ck_assert_int_eq(dgn_model_set_training(many, 0), DGN_OK);
+            n_allocs = 0;
+            counting = 1; /* the copies were made by dgn_model_set_threads */
+            dgn_status est = dgn_model_encode(many, fn, r.n * K, r.x, r.n);
+            counting = 0;
+            ck_assert_int_eq(est, DGN_OK);
+            ck_assert_uint_eq(n_allocs, 0);
+            ck_assert_msg(memcmp(f1, fn, r.n * K * sizeof *f1) == 0,
+                          "%zu threads, round %d: features differ", threads[t], round);
+            float c1[K], cn[K], w1[K], wn[K];
+            ck_assert_int_eq(dgn_class_centre(c1, K, one, ds), DGN_OK);
+            ck_assert_int_eq(dgn_class_centre(cn, K, many, ds), DGN_OK);
+            ck_assert_int_eq(dgn_contrast_centre(w1, K, one, ds), DGN_OK);
+            ck_assert_int_eq(dgn_contrast_centre(wn, K, many, ds), DGN_OK);
+            ck_assert(memcmp(c1, cn, sizeof c1) == 0 && memcmp(w1, wn, sizeof w1) == 0);
+            ck_assert_int_eq(dgn_model_scores(s1, r.n, one, w1, r.x, r.n), DGN_OK);
+            ck_assert_int_eq(dgn_model_scores(sn, r.n, many, w1, r.x, r.n), DGN_OK);
+            ck_assert(memcmp(s1, sn, r.n * sizeof *s1) == 0);
+            free(f1), free(fn);
+        }
+        /* The batches ran on several models: no forward pass is left for
+         * backward, and it says why. */
+        float df[7 * K] = {0};
+        free(encode(many, r));
+        ck_assert_int_eq(dgn_model_backward(many, NULL, 0, df, 7), DGN_E_INVALID);
+        ck_assert_error_has("dgn_model_encode", "threads");
+        /* A bad row is found on the caller's thread, by its row in the
+         * whole call, not in its batch. */
+        float keep = r.x[(r.n - 2) * C + 1];
+        r.x[(r.n - 2) * C + 1] = NAN;
+        float *f = malloc(r.n * K * sizeof *f);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(dgn_model_encode(many, f, r.n * K, r.x, r.n), DGN_E_NONFINITE);
+        char want[64];
+        snprintf(want, sizeof want, "x[%zu][1]", r.n - 2);
+        ck_assert_error_has("dgn_model_encode", want);
+        r.x[(r.n - 2) * C + 1] = keep;
+        free(f);
+        dgn_model_destroy(many);
+    }
+    free(state), free(s1), free(sn);
+    free_rows(r);
+    dgn_model_destroy(one);
+    dgn_dataset_destroy(ds);
+}
+END_TEST
+
 START_TEST(errors_name_the_call_and_the_problem)
 {
     dgn_dataset *ds = toy_data(6);
@@ -253,6 +326,7 @@ int main(void)
     tcase_add_test(tc, encode_in_chunks_is_one_batch);
     tcase_add_test(tc, centres_are_means_of_the_training_features);
     tcase_add_test(tc, scores_and_split_metrics_follow_the_features);
+    tcase_add_test(tc, threads_give_the_bits_of_one);
     tcase_add_test(tc, errors_name_the_call_and_the_problem);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -24,8 +24,10 @@
  * dgn_model_encode allocates nothing. dgn_class_centre, dgn_contrast_centre
  * and dgn_evaluate_split copy the split's rows (z-scored)
  * and labels into scratch memory for the call; dgn_model_scores allocates
- * one batch of features. They run the model, so one model is used by one
- * thread at a time.
+ * features for one batch per thread. They run the model, so one model is
+ * used by one thread at a time; on a model with threads
+ * (dgn_model_set_threads) their batches in evaluation mode run side by
+ * side, with the bits of one thread.
  */
 #ifndef DGN_SCORING_H
 #define DGN_SCORING_H
@@ -37,7 +39,9 @@
 DGN_BEGIN_DECLS
 
 /* Features f [n][out_dim] of any number of rows x [n][n_components]
- * (z-scored), in chunks of max_batch, in the model's current mode. */
+ * (z-scored), in chunks of max_batch, in the model's current mode. Those
+ * chunks run side by side in evaluation mode on a model with threads, and
+ * dgn_model_backward then has no forward pass to go back through. */
 DGN_API dgn_status dgn_model_encode(dgn_model *model, float *f, size_t f_cap,
                                     const float *x, size_t n);
 
