@@ -19,6 +19,10 @@ With --dgn-args "--ensemble K" each DGN run is itself an ensemble of K
 networks in one file (dgn-train --ensemble), scored by `dgn-bench encode`
 by the members' mean; its row reports the ensemble's test numbers.
 
+--jobs J runs J units (a task on a split seed) at once, each dgn-train at
+--threads; the CSV is the same at any J, but the seconds column then counts
+time shared with the other units.
+
 Writes OUT/quality.csv (one line per task, split seed, model and seed) and
 OUT/quality.md (mean and sd over all split and network seeds); prints
 the markdown.
@@ -28,6 +32,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
@@ -117,7 +122,11 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated task name prefixes")
     ap.add_argument("--splits", default="group,random", help="which splits to run")
     ap.add_argument("--dgn-args", default="", help="extra dgn-train options")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="dgn-train --threads")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="units (a task on a split seed) run at once; with J jobs give "
+                         "each --threads cores/J: one-thread runs side by side use the "
+                         "cores better than one run on all of them")
     ap.add_argument("--study-scores", action="store_true",
                     help="also score each model's validation and test rows by the rules "
                          "of bench/scores.py, into OUT/study.csv")
@@ -131,8 +140,9 @@ def main():
     extra = a.dgn_args.split()
     if a.quick:
         extra += ["--epochs", "3"]
-    rows, studies = [], []
-    start = time.time()
+    # The units of work, in the suite's order; each table is written here,
+    # once, before any unit reads it.
+    units = []
     for name, kind, lo, hi, splits in tasks(a.quick):
         # Prefixes may spell a space as "-": --only paper-300-400,rows
         if a.only and not any(name.replace(" ", "-").startswith(p.replace(" ", "-"))
@@ -141,74 +151,92 @@ def main():
         src = table(kind, work, a.quick)
         for split in [x for x in splits if x in a.splits.split(",")]:
             for ss in range(a.first_split_seed, a.first_split_seed + a.split_seeds):
-                pre = os.path.join(work, f"{kind}-{lo:g}-{hi:g}-{split}-{ss}")
-                cmd = [bench, "split", src, "--lo", str(lo), "--hi", str(hi), "--seed",
-                       str(ss), "--test-fraction", "0.2"]
-                run(cmd + (["--group-split"] if split == "group" else []) + [pre])
-                X, y = load(pre + "-train.csv", lo, hi)
-                Xt, yt = load(pre + "-test.csv", lo, hi)
-                scaler = StandardScaler().fit(X)
-                ens, ens_valid = [], []
-                yv = load(pre + "-valid.csv", lo, hi)[1]
-                for ns in range(a.first_net_seed, a.first_net_seed + a.net_seeds):
-                    t0 = time.time()
-                    model = f"{pre}-{ns}.dgn"
-                    out = run([train, pre + "-train.csv", "--lo", str(lo), "--hi", str(hi),
-                               "--valid", pre + "-valid.csv", "--test", pre + "-test.csv",
-                               "-o", model, "--seed", str(100 + 10 * ns), "--threads",
-                               str(a.threads), "--json"] + extra)
-                    final = json.loads(out.strip().splitlines()[-1])
-                    enc = pre + f"-{ns}-enc.csv"
-                    run([bench, "encode", pre + "-test.csv", model, enc])
-                    e = np.loadtxt(enc, delimiter=",", ndmin=2)
-                    assert (e[:, 0].astype(int) == yt).all(), "test rows out of step"
-                    ens.append(e[:, 1])
-                    # The validation rows too, so that "DGN xK" is judged, as a
-                    # choice, on rows that are not the reported ones.
-                    venc = pre + f"-{ns}-valid-enc.csv"
-                    run([bench, "encode", pre + "-valid.csv", model, venc])
-                    ens_valid.append(np.loadtxt(venc, delimiter=",", ndmin=2)[:, 1])
-                    if a.study_scores:
-                        studies += [dict(task=name, split=split, split_seed=ss, seed=ns, **r)
-                                    for r in scores.study(pre, ns, model, bench)]
-                    rows.append(dict(task=name, split=split, split_seed=ss, model="DGN",
-                                     seed=ns, valid_auc=final["auc"],
-                                     auc=final["test_auc"],
-                                     p100=final["test_precision_at_k"],
-                                     seconds=round(time.time() - t0, 1)))
-                    for bname, make in baselines(a.quick, ns).items():
-                        if bname == "KNN" and ns > 1:
-                            continue  # deterministic: network seed 1's fit stands for all
-                        t0 = time.time()
-                        clf = make().fit(scaler.transform(X), y)
-                        s = clf.predict_proba(scaler.transform(Xt))[:, 1]
-                        rows.append(dict(task=name, split=split, split_seed=ss,
-                                         model=bname, seed=ns, valid_auc="",
-                                         auc=roc_auc_score(yt, s),
-                                         p100=precision_at(s, yt),
-                                         seconds=round(time.time() - t0, 1)))
-                if len(ens) > 1:
-                    s = np.mean(ens, axis=0)
-                    rows.append(dict(task=name, split=split, split_seed=ss,
-                                     model=f"DGN x{len(ens)}", seed=0,
-                                     valid_auc=roc_auc_score(yv, np.mean(ens_valid, axis=0)),
-                                     auc=roc_auc_score(yt, s), p100=precision_at(s, yt),
-                                     seconds=0))
-                print(f"{name} {split} split {ss}: "
-                      + ", ".join(f"{r['model']} {r['auc']:.4f}" for r in rows
-                                  if r["task"] == name and r["split"] == split
-                                  and r["split_seed"] == ss
-                                  and r["seed"] <= a.first_net_seed),
-                      file=sys.stderr, flush=True)
-                # After every split, so that a long run stopped part-way
-                # keeps what it finished.
-                write_csv(os.path.join(a.out, "quality.csv"), rows)
-                if studies:
-                    write_csv(os.path.join(a.out, "study.csv"), studies)
+                units.append((name, kind, lo, hi, split, ss, src))
+    rows, studies = [], []
+    start = time.time()
+    pool = ThreadPoolExecutor(max_workers=a.jobs)
+    try:
+        futures = [pool.submit(unit, a, work, bench, train, extra, *u) for u in units]
+        # Joined in order, so that the CSV's rows are the same at any --jobs.
+        for fut in futures:
+            r, st, message = fut.result()
+            rows += r
+            studies += st
+            print(message, file=sys.stderr, flush=True)
+            # After every unit, so that a long run stopped part-way keeps
+            # what it finished.
+            write_csv(os.path.join(a.out, "quality.csv"), rows)
+            if studies:
+                write_csv(os.path.join(a.out, "study.csv"), studies)
+    finally:
+        pool.shutdown(cancel_futures=True)
     md = summary(rows, a, time.time() - start)
     with open(os.path.join(a.out, "quality.md"), "w") as f:
         f.write(md)
     print(md)
+
+
+def unit(a, work, bench, train, extra, name, kind, lo, hi, split, ss, src):
+    """One task on one split seed: the split, every network seed's DGN run
+    and the baselines. Returns (CSV rows, study rows, a line of progress)."""
+    rows, studies = [], []
+    pre = os.path.join(work, f"{kind}-{lo:g}-{hi:g}-{split}-{ss}")
+    cmd = [bench, "split", src, "--lo", str(lo), "--hi", str(hi), "--seed",
+           str(ss), "--test-fraction", "0.2"]
+    run(cmd + (["--group-split"] if split == "group" else []) + [pre])
+    X, y = load(pre + "-train.csv", lo, hi)
+    Xt, yt = load(pre + "-test.csv", lo, hi)
+    scaler = StandardScaler().fit(X)
+    ens, ens_valid = [], []
+    yv = load(pre + "-valid.csv", lo, hi)[1]
+    for ns in range(a.first_net_seed, a.first_net_seed + a.net_seeds):
+        t0 = time.time()
+        model = f"{pre}-{ns}.dgn"
+        out = run([train, pre + "-train.csv", "--lo", str(lo), "--hi", str(hi),
+                   "--valid", pre + "-valid.csv", "--test", pre + "-test.csv",
+                   "-o", model, "--seed", str(100 + 10 * ns), "--threads",
+                   str(a.threads), "--json"] + extra)
+        final = json.loads(out.strip().splitlines()[-1])
+        enc = pre + f"-{ns}-enc.csv"
+        run([bench, "encode", pre + "-test.csv", model, enc])
+        e = np.loadtxt(enc, delimiter=",", ndmin=2)
+        assert (e[:, 0].astype(int) == yt).all(), "test rows out of step"
+        ens.append(e[:, 1])
+        # The validation rows too, so that "DGN xK" is judged, as a
+        # choice, on rows that are not the reported ones.
+        venc = pre + f"-{ns}-valid-enc.csv"
+        run([bench, "encode", pre + "-valid.csv", model, venc])
+        ens_valid.append(np.loadtxt(venc, delimiter=",", ndmin=2)[:, 1])
+        if a.study_scores:
+            studies += [dict(task=name, split=split, split_seed=ss, seed=ns, **r)
+                        for r in scores.study(pre, ns, model, bench)]
+        rows.append(dict(task=name, split=split, split_seed=ss, model="DGN",
+                         seed=ns, valid_auc=final["auc"],
+                         auc=final["test_auc"],
+                         p100=final["test_precision_at_k"],
+                         seconds=round(time.time() - t0, 1)))
+        for bname, make in baselines(a.quick, ns).items():
+            if bname == "KNN" and ns > 1:
+                continue  # deterministic: network seed 1's fit stands for all
+            t0 = time.time()
+            clf = make().fit(scaler.transform(X), y)
+            s = clf.predict_proba(scaler.transform(Xt))[:, 1]
+            rows.append(dict(task=name, split=split, split_seed=ss,
+                             model=bname, seed=ns, valid_auc="",
+                             auc=roc_auc_score(yt, s),
+                             p100=precision_at(s, yt),
+                             seconds=round(time.time() - t0, 1)))
+    if len(ens) > 1:
+        s = np.mean(ens, axis=0)
+        rows.append(dict(task=name, split=split, split_seed=ss,
+                         model=f"DGN x{len(ens)}", seed=0,
+                         valid_auc=roc_auc_score(yv, np.mean(ens_valid, axis=0)),
+                         auc=roc_auc_score(yt, s), p100=precision_at(s, yt),
+                         seconds=0))
+    message = (f"{name} {split} split {ss}: "
+               + ", ".join(f"{r['model']} {r['auc']:.4f}" for r in rows
+                           if r["seed"] <= a.first_net_seed))
+    return rows, studies, message
 
 
 def summary(rows, a, seconds):
