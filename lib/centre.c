@@ -32,7 +32,7 @@ dgn_status dgn_model_encode(dgn_model *m, float *f, size_t f_cap, const float *x
     if (f_cap / k < n)
         return dgn_fail(DGN_E_SHAPE, "dgn_model_encode: f capacity %zu < %zu rows x %zu",
                         f_cap, n, k);
-    return dgn_model_forward_rows(m, f, x, n, "dgn_model_encode");
+    return dgn_model_forward_rows(m, f, x, n, 0, "dgn_model_encode");
 }
 
 dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float *centre,
@@ -56,7 +56,7 @@ dgn_status dgn_model_scores(float *scores, size_t cap, dgn_model *m, const float
     dgn_status st = DGN_OK;
     for (size_t i = 0; i < n && st == DGN_OK; i += chunk) {
         size_t b = n - i < chunk ? n - i : chunk;
-        st = dgn_model_forward_rows(m, f, x + i * c, b, "dgn_model_scores");
+        st = dgn_model_forward_rows(m, f, x + i * c, b, i, "dgn_model_scores");
         if (st == DGN_OK)
             dgn_centre_scores(scores + i, centre, f, b, k);
     }
@@ -128,7 +128,7 @@ static dgn_status class_means(dgn_model *m, const dgn_dataset *ds, float *pos, f
     dgn_model_set_training(m, 0);
     for (size_t i = 0; st == DGN_OK && i < used; i += chunk) {
         size_t b = used - i < chunk ? used - i : chunk;
-        st = dgn_model_forward_rows(m, f, x + i * c, b, fn);
+        st = dgn_model_forward_rows(m, f, x + i * c, b, i, fn);
         for (size_t r = 0; st == DGN_OK && r < b; r++) {
             int cls = y[i + r] != 0;
             count[cls]++;

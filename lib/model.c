@@ -286,7 +286,8 @@ static void init_weights(dgn_model *m)
     init_uniform(&m->rng, m->b2, k, 1.0 / sqrt((double)h));
 }
 
-/* The struct and its three allocations, for a valid config. */
+/* The struct and its three allocations, for a valid config; forward_only
+ * for an evaluation copy (eval_copy). */
 static dgn_status alloc_model(dgn_model **out, const dgn_model_config *cfg,
                               int forward_only)
 {
@@ -469,15 +470,22 @@ int dgn_model_training(const dgn_model *m)
     return m ? m->training : 0;
 }
 
-/* DGN_E_NONFINITE naming the first non-finite v[i][j] of [rows][cols]. */
-static dgn_status check_finite(const char *fn, const char *name, const float *v, size_t rows,
-                               size_t cols)
+/* DGN_E_NONFINITE naming the first non-finite v[i][j] of [rows][cols],
+ * its row counted from row0. */
+static dgn_status check_rows_finite(const char *fn, const char *name, const float *v,
+                                    size_t rows, size_t cols, size_t row0)
 {
     for (size_t i = 0; i < rows * cols; i++)
         if (!isfinite(v[i]))
-            return dgn_fail(DGN_E_NONFINITE, "%s: %s[%zu][%zu] is %g", fn, name, i / cols,
-                            i % cols, (double)v[i]);
+            return dgn_fail(DGN_E_NONFINITE, "%s: %s[%zu][%zu] is %g", fn, name,
+                            row0 + i / cols, i % cols, (double)v[i]);
     return DGN_OK;
+}
+
+static dgn_status check_finite(const char *fn, const char *name, const float *v, size_t rows,
+                               size_t cols)
+{
+    return check_rows_finite(fn, name, v, rows, cols, 0);
 }
 
 /* Forget the last forward pass after a failed call `fn` and keep why, for
@@ -675,26 +683,24 @@ size_t dgn_model_rows_chunk(const dgn_model *m)
 }
 
 dgn_status dgn_model_forward_rows(dgn_model *m, float *f, const float *x, size_t n,
-                                  const char *fn)
+                                  size_t row0, const char *fn)
 {
     size_t c = m->cfg.n_components, k = m->cfg.out_dim, step = m->cfg.max_batch;
     size_t batches = (n + step - 1) / step, ways = m->n_eval_copies + 1;
     if (ways > batches)
         ways = batches;
-    if (m->training || ways < 2) {
-        for (size_t i = 0; i < n; i += step) {
-            size_t b = n - i < step ? n - i : step;
-            dgn_status st = dgn_model_forward(m, f + i * k, b * k, x + i * c, b);
-            if (st != DGN_OK)
-                return st;
-        }
-        return DGN_OK;
-    }
-    /* Checked here, on the caller's thread, where the message is kept;
-     * the batches then cannot fail. */
-    dgn_status st = check_finite(fn, "x", x, n, c);
+    /* Checked here, on the caller's thread, where the message is kept and
+     * can name the row in the whole call; the batches then cannot fail. */
+    dgn_status st = check_rows_finite(fn, "x", x, n, c, row0);
     if (st != DGN_OK)
         return failed(m, fn, st);
+    if (m->training || ways < 2) {
+        for (size_t i = 0; i < n && st == DGN_OK; i += step) {
+            size_t b = n - i < step ? n - i : step;
+            st = dgn_model_forward(m, f + i * k, b * k, x + i * c, b);
+        }
+        return st;
+    }
     rows_job job = {.f = f, .x = x, .n = n, .ways = ways};
     job.way[0] = m;
     for (size_t t = 1; t < ways; t++) {

@@ -60,10 +60,11 @@ dgn_status dgn_model_clone(dgn_model **out, const dgn_model *src);
  * batches run side by side, each on an evaluation copy of the model made
  * by dgn_model_set_threads (up to DGN_EVAL_WAYS at once), with the bits
  * of the serial loop; backward then has no forward pass to use. Arguments
- * are the caller's to check (f holds n·out_dim floats); fn names the
- * caller in messages. Allocates nothing. */
+ * are the caller's to check (f holds n·out_dim floats); messages name the
+ * caller fn and a bad row by its index plus row0 (the chunk's first row in
+ * the caller's). Allocates nothing. */
 dgn_status dgn_model_forward_rows(dgn_model *m, float *f, const float *x, size_t n,
-                                  const char *fn);
+                                  size_t row0, const char *fn);
 /* Rows one dgn_model_forward_rows call can use all its ways on: a chunk
  * of this many rows bounds a caller's feature buffer. */
 size_t dgn_model_rows_chunk(const dgn_model *m);

@@ -199,6 +199,7 @@ START_TEST(threads_give_the_bits_of_one)
     rows r = split_rows(ds, DGN_SPLIT_TRAIN);
     dgn_model *one = toy_model(7);
     size_t ns = dgn_model_state_floats(one), threads[] = {2, 3, 5, 11};
+    float w[K] = {0};
     float *state = malloc(ns * sizeof *state), *s1 = malloc(r.n * sizeof *s1),
           *sn = malloc(r.n * sizeof *sn);
     ck_assert(state && s1 && sn);
@@ -240,15 +241,17 @@ START_TEST(threads_give_the_bits_of_one)
         ck_assert_int_eq(dgn_model_backward(many, NULL, 0, df, 7), DGN_E_INVALID);
         ck_assert_error_has("dgn_model_encode", "threads");
         /* A bad row is found on the caller's thread, by its row in the
-         * whole call, not in its batch. */
+         * whole call, not in its batch; on one thread too. */
         float keep = r.x[(r.n - 2) * C + 1];
         r.x[(r.n - 2) * C + 1] = NAN;
         float *f = malloc(r.n * K * sizeof *f);
         ck_assert_ptr_nonnull(f);
-        ck_assert_int_eq(dgn_model_encode(many, f, r.n * K, r.x, r.n), DGN_E_NONFINITE);
         char want[64];
         snprintf(want, sizeof want, "x[%zu][1]", r.n - 2);
+        ck_assert_int_eq(dgn_model_encode(many, f, r.n * K, r.x, r.n), DGN_E_NONFINITE);
         ck_assert_error_has("dgn_model_encode", want);
+        ck_assert_int_eq(dgn_model_scores(s1, r.n, one, w, r.x, r.n), DGN_E_NONFINITE);
+        ck_assert_error_has("dgn_model_scores", want);
         r.x[(r.n - 2) * C + 1] = keep;
         free(f);
         dgn_model_destroy(many);
