@@ -519,10 +519,10 @@ def performance_doc(res, docs):
                          f"{p['screen_candidates_per_s']:,.0f} | "
                          f"{d['screen_candidates_per_s'] / fw:.2f}× | "
                          f"{fw / p['screen_candidates_per_s']:.2f}× |")
-    lines += ["", "At 2 threads the forward pass runs on the model's two threads "
-              "(`dgn_model_set_threads`; every stage since commit b5b5a10, only the "
-              "large products before); the screener spreads its blocks over its own "
-              "worker threads.", "",
+    lines += ["", "At 2 threads the forward pass runs two batches side by side, one on "
+              "the model and one on the evaluation copy `dgn_model_set_threads` made "
+              "(before commit df565f8, each stage of one batch split over the threads); "
+              "the screener spreads its blocks over its own worker threads.", "",
               "## Arithmetic efficiency of screening", "",
               "FLOPs per candidate are counted per layer of the network the screener runs "
               "(`screen_flops` in `bench/dgn-bench.c`): "
