@@ -385,8 +385,11 @@ def results_doc(res, docs, made, rows, paper, paper_md, quality_md, cmp_fig, abl
         lines += ["Ablations (the paper's Fig. 10):", "", f"![ablation]({abl_fig})", ""]
     summary = ablation_summary(paper)
     if summary:
-        lines += ["What the side variants show here (differences within the sd over "
-                  "seeds are noise):", ""] + summary + [""]
+        pairs = {(p["split_seed"], p["net_seed"]) for p in paper}
+        noise = ("differences within the sd over seeds are noise" if len(pairs) > 1 else
+                 "one split seed and one network seed, so these counts do not measure "
+                 "the seeds' spread; the protocol asks for 3 × 3")
+        lines += [f"What the side variants show here ({noise}):", ""] + summary + [""]
     lines += ["## Figures", "",
               "The property histogram (the paper's Fig. 2a):", "",
               f"![histogram]({made['histogram']})", ""]
