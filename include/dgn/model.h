@@ -70,12 +70,12 @@ DGN_API int dgn_model_training(const dgn_model *model);
  * threads, the caller's among them (1, the default: the caller's only);
  * the calls of dgn/scoring.h that run many rows in evaluation mode run
  * their batches side by side instead, on up to 8 threads, each past the
- * first on a copy of the model's forward buffers (about 10 MB at the
- * defaults) that this call makes. The results are the same bits at any
- * thread count (docs/api.md, "Reproducibility"). This call starts or
- * stops the threads, and allocates; forward, backward and step then never
- * do. Not saved with the model. dgn_model_threads reports the count (0
- * for NULL). */
+ * first on a copy of the model that this call makes (its parameters and
+ * forward buffers, without the backward pass's). The results are the
+ * same bits at any thread count (docs/api.md, "Reproducibility"). This
+ * call starts or stops the threads, and allocates; forward, backward and
+ * step then never do. Not saved with the model. dgn_model_threads
+ * reports the count (0 for NULL). */
 DGN_API dgn_status dgn_model_set_threads(dgn_model *model, size_t threads);
 DGN_API size_t dgn_model_threads(const dgn_model *model);
 
