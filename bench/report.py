@@ -351,8 +351,8 @@ def results_doc(res, docs, made, rows, paper, paper_md, quality_md, cmp_fig, abl
              "of `bench/run`) runs them all, at DGN_SPLIT_SEEDS × DGN_NET_SEEDS seeds "
              "(3 × 3 unless set), and `bench/run quality` the development suite alone. "
              "libdgn's numbers are the same bits on any x86-64 CPU "
-             "(docs/api.md, \"Reproducibility\"); scikit-learn's can move in the last "
-             f"digits with the BLAS kernel the CPU gets; {where}.", "",
+             "(docs/api.md, \"Reproducibility\"); scikit-learn's, on OpenBLAS, can move "
+             f"in the last digits between CPUs; {where}.", "",
              "**Protocol.** Every number is measured on **test** rows that no choice "
              "looked at: each split seed cuts the table into training (60 %), "
              "validation (20 %: early stopping and any tuning) and test rows (20 %), "
