@@ -631,7 +631,25 @@ def performance_doc(res, docs):
                           + ("short of" if shp < fneed / d1["sgemm_gflops"] else "above")
                           + f" the {fneed / d1['sgemm_gflops']:.2f}× that 8× PyTorch "
                           "needs with the folded pass."]
+    # bench/products' tables, when this run made them (older runs did not).
+    prod = [os.path.join(res, f"products-{t}.md") for t in (1, 2)]
+    if all(os.path.exists(p) for p in prod):
+        lines += ["", "## The products of a training step", "",
+                  "`build/bench/products --threads T` (run by `bench/run speed` at 1 and 2 "
+                  "threads) times the six matrix products of a training step at the "
+                  "defaults, each just after its operands were written again by the "
+                  "pool's threads, a task per 16 columns, as the n × n stages write the "
+                  "planes that the products then read. It alternates lib/gemm.c as built "
+                  "with the same file built without its prefetch of Aᵀ (the products that "
+                  "read A transposed ask for its rows 16 steps ahead, since the rows lie "
+                  "lda floats apart and the hardware prefetchers fell behind), product by "
+                  "product in one process, and checks that both give the same bits. Each "
+                  "cell is a median over the rounds, in ms (GFLOP/s)."]
+        for p in prod:
+            table = [l.rstrip("\n") for l in open(p) if l.strip()]
+            lines += [""] + table
     lines += ["", "Where the remaining time goes. Screening: about half is the one large "
+
               "GEMM ([candidates × n²]·[n² × hidden]) and the output layer, on libdgn's "
               "own matrix kernels (`lib/gemm.c`, one summation order in every build, "
               "so that results do not depend on the CPU); the rest is the 19 × 19 "

@@ -17,6 +17,16 @@
 #define KC 128
 #define GROUP 64
 
+/* Rows of Aᵀ (A transposed: MR floats per step of p) lie lda floats
+ * apart, a new page every few steps, and when half of Aᵀ was just written
+ * by the other core the hardware prefetchers fall behind. Asking for the
+ * rows DGN_GEMM_A_AHEAD steps ahead speeds up the products that read Aᵀ
+ * (the folded projection's forward, W2's gradient) on 2 threads
+ * (`build/bench/products`, docs/performance.md). No arithmetic changes. */
+#ifndef DGN_GEMM_A_AHEAD /* bench/products builds this file again with 0 */
+#define DGN_GEMM_A_AHEAD 16
+#endif
+
 /* The one order, written plainly: the reference every build must match. */
 static void gemm_portable(dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K,
                           float alpha, const float *A, size_t lda, const float *B, size_t ldb,
@@ -97,6 +107,10 @@ tile_avx512(const size_t MR, const size_t NV, const int FULL, const tile_args *t
     const float *ap = t->a, *bp = t->b;
     size_t ars = t->ars, acs = t->acs, ldb = t->ldb;
     for (size_t p = 0; p < t->K; p++, ap += acs, bp += ldb) {
+        if (DGN_GEMM_A_AHEAD && ars == 1 && p + DGN_GEMM_A_AHEAD < t->K) {
+            _mm_prefetch((const char *)(ap + DGN_GEMM_A_AHEAD * acs), _MM_HINT_T0);
+            _mm_prefetch((const char *)(ap + DGN_GEMM_A_AHEAD * acs + MR - 1), _MM_HINT_T0);
+        }
         __m512 y0 = LOAD(m0, bp);
         __m512 y1 = NV > 1 ? LOAD(m1, bp + 16) : y0;
 #define FMA(r)                                                                         \
@@ -214,6 +228,10 @@ tile_avx2(const size_t MR, const size_t NV, const tile_args *t, __m256i m0, __m2
                               : _mm256_setzero_ps();
     const float *ap = t->a, *bp = t->b;
     for (size_t p = 0; p < t->K; p++, ap += t->acs, bp += t->ldb) {
+        if (DGN_GEMM_A_AHEAD && t->ars == 1 && p + DGN_GEMM_A_AHEAD < t->K) {
+            _mm_prefetch((const char *)(ap + DGN_GEMM_A_AHEAD * t->acs), _MM_HINT_T0);
+            _mm_prefetch((const char *)(ap + DGN_GEMM_A_AHEAD * t->acs + MR - 1), _MM_HINT_T0);
+        }
         __m256 b0 = _mm256_maskload_ps(bp, m0);
         __m256 b1 = NV > 1 ? _mm256_maskload_ps(bp + 8, m1) : b0;
         for (size_t r = 0; r < MR; r++) {
