@@ -21,12 +21,15 @@ struct dgn_pool {
     dgn_task_fn fn;
     void *arg;
     size_t n_tasks;
-    /* Thread w's share is the tasks t ≡ w (mod threads), claimed one at a
-     * time from next[w]: the job's generation in the high half, the
-     * share's next index in the low. A thread runs its own share first,
-     * so that the same thread meets the same data job after job, then
-     * claims what is left of the others': a worker the system has
-     * descheduled holds up nothing but a task it has already claimed. */
+    /* Thread w's share is the w-th of `threads` runs of consecutive tasks,
+     * claimed one at a time from next[w]: the job's generation in the high
+     * half, the share's next index in the low. Consecutive, not every
+     * threads-th task: neighbouring tasks write neighbouring memory (rows
+     * of a block, lanes of a chunk), and each boundary between two
+     * threads' tasks is a line both cores write. A thread runs its own
+     * share first, so that the same thread meets the same data job after
+     * job, then claims what is left of the others': a worker the system
+     * has descheduled holds up nothing but a task it has already claimed. */
     struct share { atomic_ullong next; char pad[56]; } *share;
     atomic_size_t finished; /* tasks of the current job done */
     int stop;
@@ -64,9 +67,10 @@ static size_t claim(dgn_pool *p, size_t w, unsigned long gen, size_t n)
 {
     atomic_ullong *next = &p->share[w].next;
     unsigned long long v = atomic_load(next);
+    size_t t0 = w * n / p->threads, t1 = (w + 1) * n / p->threads;
     for (;;) {
-        size_t t = w + (size_t)(v & 0xffffffffu) * p->threads;
-        if ((v >> 32) != (gen & 0xffffffffu) || t >= n)
+        size_t t = t0 + (size_t)(v & 0xffffffffu);
+        if ((v >> 32) != (gen & 0xffffffffu) || t >= t1)
             return n;
         if (atomic_compare_exchange_weak(next, &v, v + 1))
             return t;

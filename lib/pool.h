@@ -2,9 +2,10 @@
  * forward and backward call, so that those calls never allocate.
  *
  * dgn_pool_run(p, fn, arg, n) calls fn(arg, t) for every task t < n and
- * returns when all are done. The caller runs the tasks t ≡ 0 and worker
- * w those t ≡ w (mod threads), each claimed one at a time, so that the
- * same thread meets the same data from job to job; a thread done with
+ * returns when all are done. The tasks are cut into `threads` runs of
+ * consecutive tasks: the caller runs the first, worker w the w-th, each
+ * claimed one at a time, so that the same thread meets the same data from
+ * job to job; a thread done with
  * its share claims what is left of the others', so a worker the system
  * has descheduled holds up no more than the task it is running. Which
  * thread runs a task is therefore not fixed: tasks must write disjoint

@@ -96,6 +96,38 @@ START_TEST(a_stalled_worker_holds_up_only_its_task)
 }
 END_TEST
 
+/* The caller's share is the first half of the tasks, run in order (not
+ * every second task): the worker stalls in each task it takes, so it
+ * cannot reach the caller's share before the caller has run it. */
+typedef struct order_ctx {
+    pthread_t caller;
+    size_t order[TASKS], n_caller;
+} order_ctx;
+
+static void record_caller_order(void *arg, size_t t)
+{
+    order_ctx *c = arg;
+    if (pthread_equal(pthread_self(), c->caller)) {
+        c->order[c->n_caller++] = t;
+        return;
+    }
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+}
+
+START_TEST(the_caller_runs_the_first_run_of_tasks)
+{
+    dgn_pool *p = NULL;
+    ck_assert_int_eq(dgn_pool_create(&p, 2), DGN_OK);
+    order_ctx c = {.caller = pthread_self()};
+    dgn_pool_run(p, record_caller_order, &c, 20);
+    ck_assert_uint_ge(c.n_caller, 10);
+    for (size_t k = 0; k < 10; k++)
+        ck_assert_uint_eq(c.order[k], k);
+    dgn_pool_destroy(p);
+}
+END_TEST
+
 /* No pool, one task or none: everything on the caller. */
 START_TEST(small_jobs_stay_on_the_caller)
 {
@@ -196,6 +228,7 @@ int main(void)
     tcase_add_test(tc, every_task_once_on_the_pool);
     tcase_add_test(tc, a_stalled_worker_holds_up_only_its_task);
     tcase_add_test(tc, small_jobs_stay_on_the_caller);
+    tcase_add_test(tc, the_caller_runs_the_first_run_of_tasks);
     tcase_add_test(tc, zero_threads_is_refused);
     tcase_add_test(tc, results_identical_at_1_2_3_threads);
     tcase_add_test(tc, reused_many_times);
