@@ -22,7 +22,9 @@
  * by the other core the hardware prefetchers fall behind. Asking for the
  * rows DGN_GEMM_A_AHEAD steps ahead speeds up the products that read Aᵀ
  * (the folded projection's forward, W2's gradient) on 2 threads
- * (`build/bench/products`, docs/performance.md). No arithmetic changes. */
+ * (`build/bench/products`, which runs the best build the CPU has: the
+ * AVX2 build does the same, measured on AVX-512 only). No arithmetic
+ * changes. */
 #ifndef DGN_GEMM_A_AHEAD /* bench/products builds this file again with 0 */
 #define DGN_GEMM_A_AHEAD 16
 #endif

@@ -5,12 +5,12 @@
  * returns when all are done. The tasks are cut into `threads` runs of
  * consecutive tasks: the caller runs the first, worker w the w-th, each
  * claimed one at a time, so that the same thread meets the same data from
- * job to job; a thread done with
- * its share claims what is left of the others', so a worker the system
- * has descheduled holds up no more than the task it is running. Which
- * thread runs a task is therefore not fixed: tasks must write disjoint
- * memory and use no per-thread state; then the result is the same
- * whatever the thread count. One caller at a time.
+ * job to job; a thread done with its share claims what is left of the
+ * others', so a worker the system has descheduled holds up no more than
+ * the task it is running. Which thread runs a task is therefore not
+ * fixed: tasks must write disjoint memory and use no per-thread state;
+ * then the result is the same whatever the thread count. One caller at a
+ * time.
  */
 #ifndef DGN_LIB_POOL_H
 #define DGN_LIB_POOL_H
