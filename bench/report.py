@@ -647,7 +647,7 @@ def performance_doc(res, docs):
                   "cell is a median over the rounds, in ms (GFLOP/s)."]
         for p in prod:
             table = [l.rstrip("\n") for l in open(p) if l.strip()]
-            lines += [""] + table
+            lines += ["", table[0], ""] + table[1:]  # its title, then the table
     lines += ["", "Where the remaining time goes. Screening: about half is the one large "
 
               "GEMM ([candidates × n²]·[n² × hidden]) and the output layer, on libdgn's "
@@ -665,12 +665,14 @@ def performance_doc(res, docs):
               "(`dgn_model_set_threads`): the products in whole columns, the n × n "
               "stages in fixed chunks of lanes whose gradient shares are added in chunk "
               "order, BatchNorm, dropout and Adam in fixed blocks, so a seed gives the "
-              "same bits on any thread count. What keeps training short of 2× is "
-              "measured with `perf` at 1 and 2 threads: the threaded code takes about "
+              "same bits on any thread count. What kept training short of 2× was "
+              "measured with `perf` at 1 and 2 threads before the prefetch of Aᵀ and "
+              "the pool's consecutive shares (commits 4da9974, b1267ad): the threaded "
+              "code took about "
               "a fifth more CPU time at 2 threads, most in the memory-bound stages "
               "(BatchNorm and ReLU about twice theirs, the lanes' outer products 1.5×, "
               "the products 1.14×), where each stage's data moves between the cores, "
-              "and the workers idle about a tenth of the time while the caller samples "
+              "and the workers idled about a tenth of the time while the caller sampled "
               "triplets; two separate one-thread trainings side by side each run at "
               "full speed. Profile with `perf record build/examples/dgn-train …` or "
               "`… dgn-screen …`.", ""]
