@@ -649,7 +649,6 @@ def performance_doc(res, docs):
             table = [l.rstrip("\n") for l in open(p) if l.strip()]
             lines += ["", table[0], ""] + table[1:]  # its title, then the table
     lines += ["", "Where the remaining time goes. Screening: about half is the one large "
-
               "GEMM ([candidates × n²]·[n² × hidden]) and the output layer, on libdgn's "
               "own matrix kernels (`lib/gemm.c`, one summation order in every build, "
               "so that results do not depend on the CPU); the rest is the 19 × 19 "
