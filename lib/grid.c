@@ -231,8 +231,11 @@ dgn_status dgn_grid_parse(dgn_grid *g, const char *spec, const char *const *name
     if (st == DGN_OK)
         st = dgn_names_build(&ix, names, 0, n_comp);
     size_t n_items = 0;
-    for (char *tok = copy ? strtok(copy, ",") : NULL; st == DGN_OK && tok;
-         tok = strtok(NULL, ","))
+    /* strtok_r: strtok's position is one for the whole process, and
+     * screeners on other threads parse their specs at the same time. */
+    char *pos = NULL;
+    for (char *tok = copy ? strtok_r(copy, ",", &pos) : NULL; st == DGN_OK && tok;
+         tok = strtok_r(NULL, ",", &pos))
         items[n_items++] = trim(tok);
     if (st == DGN_OK)
         st = parse_step(g, items, n_items);

@@ -1,5 +1,6 @@
 /* The screening lattice: counts, order, bounds and bad specs. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 
@@ -156,6 +157,55 @@ START_TEST(table_size_is_checked_before_allocating)
 }
 END_TEST
 
+/* Specs parsed on several threads at once each give their own lattice:
+ * the parse keeps no state between calls (it once split the spec with
+ * strtok, whose position is shared by the whole process). */
+typedef struct parse_job {
+    const char *spec;
+    uint64_t count; /* the spec's count, parsed alone */
+    int wrong;
+} parse_job;
+
+static void *parse_many(void *arg)
+{
+    parse_job *j = arg;
+    for (int r = 0; r < 3000; r++) {
+        dgn_grid g;
+        if (dgn_grid_parse(&g, j->spec, names, NC) != DGN_OK) {
+            j->wrong++;
+            continue;
+        }
+        j->wrong += g.count != j->count;
+        dgn_grid_free(&g);
+    }
+    return NULL;
+}
+
+START_TEST(specs_parse_alike_on_many_threads)
+{
+    parse_job jobs[] = {{"step=5, SiO2, Al2O3=0:20, B2O3, Na2O=0:10", 0, 0},
+                        {"step=10,SiO2,CaO,MgO,K2O,Na2O", 0, 0},
+                        {"step=2.5, SiO2=40:80, B2O3, Na2O", 0, 0},
+                        {"step=20,SiO2,Al2O3,B2O3,Na2O,K2O,CaO,MgO", 0, 0}};
+    enum { J = sizeof jobs / sizeof jobs[0] };
+    for (int i = 0; i < J; i++) {
+        dgn_grid g;
+        ck_assert_msg(dgn_grid_parse(&g, jobs[i].spec, names, NC) == DGN_OK, "%s",
+                      dgn_last_error());
+        jobs[i].count = g.count;
+        dgn_grid_free(&g);
+    }
+    pthread_t th[J];
+    for (int i = 0; i < J; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, parse_many, &jobs[i]), 0);
+    for (int i = 0; i < J; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < J; i++)
+        ck_assert_msg(jobs[i].wrong == 0, "%s: %d of 3000 parses wrong", jobs[i].spec,
+                      jobs[i].wrong);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("grid");
@@ -166,6 +216,7 @@ int main(void)
     tcase_add_test(tc, paper_scale_count);
     tcase_add_test(tc, bad_specs_are_named);
     tcase_add_test(tc, table_size_is_checked_before_allocating);
+    tcase_add_test(tc, specs_parse_alike_on_many_threads);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
