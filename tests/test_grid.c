@@ -1,4 +1,5 @@
-/* The screening lattice: counts, order, bounds and bad specs. */
+/* The screening lattice: counts, order, bounds, bad specs, and specs parsed
+ * on several threads at once. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
