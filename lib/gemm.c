@@ -450,9 +450,12 @@ void dgn_gemm_on(dgn_pool *pool, dgn_trans ta, dgn_trans tb, size_t M, size_t N,
         return;
     }
     gemm_job g = {ta, tb, M, N, K, lda, ldb, ldc, 0, alpha, beta, A, B, C};
-    if (N >= 64) { /* whole 32-column panels per thread */
-        g.per = ((N + threads - 1) / threads + 31) / 32 * 32;
-        dgn_pool_run(pool, gemm_cols_task, &g, (N + g.per - 1) / g.per);
+    if (N >= 64) {
+        /* A task per 32-column panel, not one share per thread: a thread
+         * done with its run of panels (pool.h) takes the last of another's,
+         * so a core the machine slows holds up one panel, not half. */
+        g.per = 32;
+        dgn_pool_run(pool, gemm_cols_task, &g, (N + 31) / 32);
     } else { /* too narrow to split: tall, so split its rows */
         g.per = ((M + threads - 1) / threads + 7) / 8 * 8;
         dgn_pool_run(pool, gemm_rows_task, &g, (M + g.per - 1) / g.per);
