@@ -137,34 +137,35 @@ tile_avx512(const size_t MR, const size_t NV, const int FULL, const tile_args *t
 #undef SAVE
 }
 
-/* M rows of one panel of w <= 32 columns, in tiles of at most 12 rows as
- * even as they go (19 rows: 9 + 10, not 12 + 4 + 2 + 1): a tile of 1 or 2
- * rows has too few accumulators to cover the FMA latency, and the fold's
- * products (lib/folded.c) have 19 or 32 rows. */
+/* M rows of one panel of w <= 32 columns. */
 __attribute__((target("avx512f"))) static void rows_avx512(tile_args t, size_t M, size_t w)
 {
     __mmask16 m0 = (__mmask16)(w >= 16 ? 0xffff : (1u << w) - 1);
     __mmask16 m1 = (__mmask16)(w >= 32 ? 0xffff : w > 16 ? (1u << (w - 16)) - 1 : 0);
+    size_t i = 0;
 #define STEP(MR)                                                                       \
-    case MR:                                                                           \
+    do {                                                                               \
         if (w == 32)                                                                   \
             tile_avx512(MR, 2, 1, &t, m0, m1);                                         \
         else if (w > 16)                                                               \
             tile_avx512(MR, 2, 0, &t, m0, m1);                                         \
         else                                                                           \
             tile_avx512(MR, 1, 0, &t, m0, m1);                                         \
-        break;
-    for (size_t i = 0, tiles = (M + 11) / 12; tiles > 0; tiles--) {
-        size_t mr = (M - i) / tiles;
-        switch (mr) {
-            STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6)
-            STEP(7) STEP(8) STEP(9) STEP(10) STEP(11) STEP(12)
-        }
-        i += mr;
-        t.a += mr * t.ars;
-        t.c += mr * t.ldc;
-        t.o += mr * t.ldo;
-    }
+        i += MR;                                                                       \
+        t.a += MR * t.ars;                                                             \
+        t.c += MR * t.ldc;                                                             \
+        t.o += MR * t.ldo;                                                             \
+    } while (0)
+    while (M - i >= 12)
+        STEP(12);
+    if (M - i >= 8)
+        STEP(8);
+    if (M - i >= 4)
+        STEP(4);
+    if (M - i >= 2)
+        STEP(2);
+    if (M - i >= 1)
+        STEP(1);
 #undef STEP
 }
 
@@ -264,27 +265,29 @@ __attribute__((target("avx2,fma"))) static __m256i lane_mask8(size_t w)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(w > 8 ? 8 : w)), idx);
 }
 
-/* As rows_avx512, in tiles of at most 6 rows. */
 __attribute__((target("avx2,fma"))) static void rows_avx2(tile_args t, size_t M, size_t w)
 {
     __m256i m0 = lane_mask8(w), m1 = lane_mask8(w > 8 ? w - 8 : 0);
+    size_t i = 0;
 #define STEP(MR)                                                                       \
-    case MR:                                                                           \
+    do {                                                                               \
         if (w > 8)                                                                     \
             tile_avx2(MR, 2, &t, m0, m1);                                              \
         else                                                                           \
             tile_avx2(MR, 1, &t, m0, m1);                                              \
-        break;
-    for (size_t i = 0, tiles = (M + 5) / 6; tiles > 0; tiles--) {
-        size_t mr = (M - i) / tiles;
-        switch (mr) {
-            STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6)
-        }
-        i += mr;
-        t.a += mr * t.ars;
-        t.c += mr * t.ldc;
-        t.o += mr * t.ldo;
-    }
+        i += MR;                                                                       \
+        t.a += MR * t.ars;                                                             \
+        t.c += MR * t.ldc;                                                             \
+        t.o += MR * t.ldo;                                                             \
+    } while (0)
+    while (M - i >= 6)
+        STEP(6);
+    if (M - i >= 4)
+        STEP(4);
+    if (M - i >= 2)
+        STEP(2);
+    if (M - i >= 1)
+        STEP(1);
 #undef STEP
 }
 

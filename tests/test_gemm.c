@@ -41,10 +41,9 @@ static void reference(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
         }
 }
 
-/* Rows of every tile height (1 to 12), of uneven splits into tiles (13,
- * 19, 70) and past the 64-row group; columns past every panel (8, 16,
- * 32); depths past the 128-deep chunk of Bᵀ. */
-static const size_t MS[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 19, 70};
+/* Rows past every tile height (8, 6, 4, 2, 1) and the 64-row group;
+ * columns past every panel (8, 16, 32); depths past the 64-deep chunk. */
+static const size_t MS[] = {1, 2, 3, 5, 7, 9, 13, 19, 70};
 static const size_t NS[] = {1, 7, 9, 16, 17, 33, 70};
 static const size_t KS[] = {0, 1, 3, 32, 64, 65, 130};
 
