@@ -189,19 +189,23 @@ typedef struct forward_job {
     int shared_acc; /* every block uses acc[0, BLOCK): one thread only */
 } forward_job;
 
-/* A task is a chunk of the backward pass's lanes (DGN_FOLD_CHUNK), so
- * that the thread that runs a chunk back mostly finds its planes in its
- * own cache; within it, blocks of BLOCK lanes. */
+/* A task is a block of BLOCK lanes. The pool gives each thread a run of
+ * consecutive blocks, at 2 threads and the default batch exactly the
+ * backward pass's chunks (DGN_FOLD_CHUNK), so the thread that runs a chunk
+ * back mostly finds its planes in its own cache; and a thread done early
+ * takes the other's last blocks, which whole chunks would not allow. */
 static void attention_forward_task(void *arg, size_t t)
 {
     const forward_job *j = arg;
-    size_t L = dgn_round_lanes(j->B), end = (t + 1) * DGN_FOLD_CHUNK < L
-                                                ? (t + 1) * DGN_FOLD_CHUNK : L;
-    for (size_t c = t * DGN_FOLD_CHUNK; c < end; c += BLOCK) {
-        float *acc = j->shared_acc ? j->acc : j->acc + c;
-        DGN_ISA_CALL(attention_forward, (j->T, j->P, j->S, j->R, j->xt, acc, j->x, j->Mp,
-                                         j->Mt, j->G, j->B, j->n, c));
-    }
+    size_t c = t * BLOCK;
+    float *acc = j->shared_acc ? j->acc : j->acc + c;
+    DGN_ISA_CALL(attention_forward, (j->T, j->P, j->S, j->R, j->xt, acc, j->x, j->Mp, j->Mt,
+                                     j->G, j->B, j->n, c));
+}
+
+static size_t forward_blocks(size_t B)
+{
+    return (dgn_round_lanes(B) + BLOCK - 1) / BLOCK;
 }
 
 void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float *xt,
@@ -209,7 +213,7 @@ void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float 
                                   const float *Mt, const float *G, size_t B, size_t n)
 {
     forward_job j = {T, P, S, R, xt, acc, x, Mp, Mt, G, B, n, 1};
-    dgn_pool_run(NULL, attention_forward_task, &j, dgn_fold_chunks(B));
+    dgn_pool_run(NULL, attention_forward_task, &j, forward_blocks(B));
 }
 
 void dgn_folded_attention_forward_on(dgn_pool *pool, float *T, float *P, float *S, float *R,
@@ -217,7 +221,7 @@ void dgn_folded_attention_forward_on(dgn_pool *pool, float *T, float *P, float *
                                      const float *Mt, const float *G, size_t B, size_t n)
 {
     forward_job j = {T, P, S, R, xt, acc, x, Mp, Mt, G, B, n, 0};
-    dgn_pool_run(pool, attention_forward_task, &j, dgn_fold_chunks(B));
+    dgn_pool_run(pool, attention_forward_task, &j, forward_blocks(B));
 }
 
 /* Σ_b a[b]·c[b]·e[b] over L lanes, in LANES partial sums: a single chain

@@ -63,9 +63,10 @@ void dgn_fold_weights_backward(dgn_pool *pool, float *dE, float *dWq, float *dWk
 void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float *xt,
                                   float *acc, const float *x, const float *Mp,
                                   const float *Mt, const float *G, size_t B, size_t n);
-/* The same on pool's threads (NULL: the caller's), in the backward
- * pass's chunks of lanes (DGN_FOLD_CHUNK, below); every lane is computed
- * alone, so the bits are those of the call above. */
+/* The same on pool's threads (NULL: the caller's), in blocks of lanes
+ * whose runs line up with the backward pass's chunks (DGN_FOLD_CHUNK,
+ * below); every lane is computed alone, so the bits are those of the call
+ * above. */
 void dgn_folded_attention_forward_on(dgn_pool *pool, float *T, float *P, float *S, float *R,
                                      float *xt, float *acc, const float *x, const float *Mp,
                                      const float *Mt, const float *G, size_t B, size_t n);
