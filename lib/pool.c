@@ -13,14 +13,21 @@ struct dgn_pool {
     size_t started;
     pthread_mutex_t lock;
     pthread_cond_t go, done;
-    /* The current job, written under the lock before generation moves on;
-     * generation counts the jobs posted and is read without the lock while
-     * spinning: waking a sleeping thread costs tens of microseconds, a
-     * good part of a training step's product. */
+    /* The current job, written before generation moves on, so that a
+     * thread that sees the new generation sees the job. Nothing here takes
+     * the lock unless a thread sleeps: each lock and unlock moves a line
+     * between the cores, and a spinning worker that saw the job while the
+     * caller still held the lock slept in the kernel until it let go,
+     * costing more than a small job. A worker that reads a newer job than
+     * the generation it saw runs none of it: every claim checks the
+     * generation against the share's (dgn_pool_run writes the shares
+     * first). All of it sequentially consistent. */
     atomic_ulong generation;
-    dgn_task_fn fn;
-    void *arg;
-    size_t n_tasks;
+    _Atomic(dgn_task_fn) fn;
+    _Atomic(void *) arg;
+    atomic_size_t n_tasks;
+    atomic_size_t sleepers;  /* workers waiting on go, counted under the lock */
+    atomic_int caller_sleeps; /* the caller waits on done, set under the lock */
     /* Thread w's share is the w-th of `threads` runs of consecutive tasks,
      * claimed one at a time from next[w]: the job's generation in the high
      * half, the share's next index in the low. Consecutive, not every
@@ -86,7 +93,7 @@ static void run_claims(dgn_pool *p, size_t self, unsigned long gen, dgn_task_fn 
         size_t w = (self + o) % p->threads, t;
         while ((t = claim(p, w, gen, n)) < n) {
             fn(arg, t);
-            if (atomic_fetch_add(&p->finished, 1) + 1 == n) {
+            if (atomic_fetch_add(&p->finished, 1) + 1 == n && atomic_load(&p->caller_sleeps)) {
                 pthread_mutex_lock(&p->lock);
                 pthread_cond_signal(&p->done);
                 pthread_mutex_unlock(&p->lock);
@@ -104,19 +111,20 @@ static void *worker(void *a)
     for (;;) {
         for (int spin = 0; spin < SPIN && atomic_load(&p->generation) == seen; spin++)
             poll_once(spin);
-        pthread_mutex_lock(&p->lock);
-        while (!p->stop && atomic_load(&p->generation) == seen)
-            pthread_cond_wait(&p->go, &p->lock);
-        int stop = p->stop;
-        /* The job as posted: read under the lock, so never half of a newer one. */
+        if (atomic_load(&p->generation) == seen) {
+            pthread_mutex_lock(&p->lock);
+            atomic_fetch_add(&p->sleepers, 1);
+            while (!p->stop && atomic_load(&p->generation) == seen)
+                pthread_cond_wait(&p->go, &p->lock);
+            atomic_fetch_sub(&p->sleepers, 1);
+            int stop = p->stop;
+            pthread_mutex_unlock(&p->lock);
+            if (stop)
+                break;
+        }
         seen = atomic_load(&p->generation);
-        dgn_task_fn fn = p->fn;
-        void *arg = p->arg;
-        size_t n = p->n_tasks;
-        pthread_mutex_unlock(&p->lock);
-        if (stop)
-            break;
-        run_claims(p, index, seen, fn, arg, n);
+        run_claims(p, index, seen, atomic_load(&p->fn), atomic_load(&p->arg),
+                   atomic_load(&p->n_tasks));
     }
     return NULL;
 }
@@ -187,22 +195,34 @@ void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
             fn(arg, t);
         return;
     }
-    pthread_mutex_lock(&p->lock);
-    p->fn = fn;
-    p->arg = arg;
-    p->n_tasks = n_tasks;
+    /* The shares before the job: a worker still on the last job that
+     * reads a field of this one then also sees these shares, so its claims
+     * (with the old generation) fail instead of taking this job's tasks. */
     atomic_store(&p->finished, 0);
     unsigned long gen = atomic_load(&p->generation) + 1;
     for (size_t w = 0; w < p->threads; w++)
         atomic_store(&p->share[w].next, (unsigned long long)(gen & 0xffffffffu) << 32);
+    atomic_store(&p->fn, fn);
+    atomic_store(&p->arg, arg);
+    atomic_store(&p->n_tasks, n_tasks);
+    /* Both sides' stores and loads are sequentially consistent, so a worker
+     * that counted itself asleep before this load sees the generation, or
+     * this load sees it counted and wakes it. */
     atomic_store(&p->generation, gen);
-    pthread_cond_broadcast(&p->go);
-    pthread_mutex_unlock(&p->lock);
+    if (atomic_load(&p->sleepers)) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->lock);
+    }
     run_claims(p, 0, gen, fn, arg, n_tasks);
     for (int spin = 0; spin < SPIN && atomic_load(&p->finished) < n_tasks; spin++)
         poll_once(spin);
-    pthread_mutex_lock(&p->lock);
-    while (atomic_load(&p->finished) < n_tasks)
-        pthread_cond_wait(&p->done, &p->lock);
-    pthread_mutex_unlock(&p->lock);
+    if (atomic_load(&p->finished) < n_tasks) {
+        pthread_mutex_lock(&p->lock);
+        atomic_store(&p->caller_sleeps, 1);
+        while (atomic_load(&p->finished) < n_tasks)
+            pthread_cond_wait(&p->done, &p->lock);
+        atomic_store(&p->caller_sleeps, 0);
+        pthread_mutex_unlock(&p->lock);
+    }
 }
