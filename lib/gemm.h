@@ -23,7 +23,7 @@ void dgn_gemm(dgn_trans ta, dgn_trans tb, size_t M, size_t N, size_t K, float al
               const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
               size_t ldc);
 
-/* The same product with its columns (or, when it has fewer than 64, its
+/* The same product with its columns (or, when it has at most 64, its
  * rows) shared among a pool's threads (pool.h; NULL or one thread:
  * dgn_gemm). Each element is computed as above, so the
  * result does not depend on the thread count. */

@@ -133,13 +133,14 @@ START_TEST(repeated_calls_agree)
 }
 END_TEST
 
-/* Columns shared among threads: the same bits as one thread, for each
- * operand layout, at widths that do and do not split into whole panels. */
+/* Columns (or, 64 wide and narrower, rows) shared among threads: the same
+ * bits as one thread, for each operand layout, at widths that do and do
+ * not split into whole panels. */
 START_TEST(threads_give_the_same_bits)
 {
     uint32_t seed = 11;
     static const size_t shapes[][3] = {{150, 256, 90}, {97, 1000, 33}, {361, 77, 130},
-                                       {64, 64, 256}};
+                                       {64, 64, 256}, {384, 64, 256}, {256, 64, 384}};
     for (size_t threads = 2; threads <= 3; threads++) {
         dgn_pool *pool = NULL;
         ck_assert_int_eq(dgn_pool_create(&pool, threads), DGN_OK);
