@@ -4,6 +4,10 @@
  *       training triplets/s, screening candidates/s and GFLOP/s, and the
  *       sgemm GFLOP/s of this machine at T threads (2048³, and on the
  *       training's three largest products), as one JSON line
+ *   dgn-bench scaling DATA.csv --threads T [--steps N] [--windows W]
+ *       training on 1 and on T threads in alternate windows of N steps on
+ *       one model, W windows each: the two median rates and the median
+ *       ratio of neighbouring windows, as one JSON line
  *   dgn-bench split DATA.csv --lo LO --hi HI [--group-split] [--seed N]
  *                   [--property NAME] [--test-fraction F] OUT_PREFIX
  *       the training, validation (and, with F > 0, test) rows dgn-train
@@ -208,6 +212,87 @@ static void warn_generic_openblas(void)
 #endif
 }
 
+/* Untimed steps before each timed run: the model's buffers, the pool's
+ * threads and the cores' clocks settle over the first hundred steps or so
+ * on a shared machine (bench/torch_dgn.py warms up as many). */
+#define WARMUP_STEPS 50
+
+/* `steps` training steps, a new epoch where one runs out; the triplets. */
+static size_t train_steps(dgn_trainer *t, dgn_dataset *ds, size_t steps)
+{
+    double loss;
+    size_t n, triplets = 0;
+    for (size_t s = 0; s < steps; s++) {
+        CHECK(dgn_trainer_step(t, &loss, &n));
+        if (n == 0) {
+            CHECK(dgn_dataset_shuffle(ds));
+            CHECK(dgn_trainer_step(t, &loss, &n));
+        }
+        triplets += n;
+    }
+    return triplets;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The q-quantile of v [n] (sorted in place), by the nearest rank. */
+static double quantile(double *v, size_t n, double q)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return v[(size_t)(q * (double)(n - 1) + 0.5)];
+}
+
+/* What a second thread does for training, measured so that the machine's
+ * drift cannot decide it: rates here wander by a third between runs
+ * minutes apart, so 1 and T threads alternate in windows of one process,
+ * on one model, each pair in turn starting with either, and the ratio of
+ * each pair's two windows is what counts. */
+static int scaling(const char *data, const split_options *o, int threads, size_t steps,
+                   size_t windows)
+{
+    if (steps == 0 || windows == 0)
+        cli_die("%s", "scaling: --steps and --windows must be at least 1");
+    dgn_dataset *ds = load(data, o);
+    dgn_model *m = model_for(ds);
+    dgn_trainer_config tc;
+    CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
+    dgn_trainer *t;
+    CHECK(dgn_trainer_create(&t, m, ds, &tc));
+    double *rate = malloc(2 * windows * sizeof *rate), *ratio = malloc(windows * sizeof *ratio);
+    if (!rate || !ratio) {
+        fprintf(stderr, "dgn-bench: out of memory\n");
+        exit(1);
+    }
+    for (size_t w = 0; w < windows; w++)
+        for (size_t k = 0; k < 2; k++) {
+            size_t side = (k + w) % 2; /* 0: one thread, 1: T */
+            CHECK(dgn_model_set_threads(m, side ? (size_t)threads : 1));
+            train_steps(t, ds, WARMUP_STEPS);
+            double t0 = now();
+            size_t triplets = train_steps(t, ds, steps);
+            rate[side * windows + w] = (double)triplets / (now() - t0);
+        }
+    for (size_t w = 0; w < windows; w++)
+        ratio[w] = rate[windows + w] / rate[w];
+    double q1 = quantile(ratio, windows, 0.25), q3 = quantile(ratio, windows, 0.75);
+    printf("{\"threads\": %d, \"windows\": %zu, \"steps_per_window\": %zu, "
+           "\"warmup_steps\": %d, \"batch_triplets\": %zu, "
+           "\"train_triplets_per_s_1\": %.1f, \"train_triplets_per_s_threads\": %.1f, "
+           "\"ratio\": %.4f, \"ratio_q1\": %.4f, \"ratio_q3\": %.4f}\n",
+           threads, windows, steps, WARMUP_STEPS, tc.batch, quantile(rate, windows, 0.5),
+           quantile(rate + windows, windows, 0.5), quantile(ratio, windows, 0.5), q1, q3);
+    free(rate);
+    free(ratio);
+    dgn_trainer_destroy(t);
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+    return 0;
+}
+
 static int speed(const char *data, const split_options *o, int threads, size_t steps,
                  const char *grid)
 {
@@ -220,19 +305,9 @@ static int speed(const char *data, const split_options *o, int threads, size_t s
     dgn_trainer *t;
     CHECK(dgn_trainer_create(&t, m, ds, &tc));
 
-    double loss, t0 = 0;
-    size_t n, triplets = 0;
-    for (size_t s = 0; s < steps + 5; s++) {
-        if (s == 5)
-            t0 = now(); /* after a warm-up */
-        CHECK(dgn_trainer_step(t, &loss, &n));
-        if (n == 0) {
-            CHECK(dgn_dataset_shuffle(ds));
-            CHECK(dgn_trainer_step(t, &loss, &n));
-        }
-        if (s >= 5)
-            triplets += n;
-    }
+    train_steps(t, ds, WARMUP_STEPS);
+    double t0 = now();
+    size_t triplets = train_steps(t, ds, steps);
     double train_s = now() - t0;
 
     /* Screening: the model as trained so far, with its context attached. */
@@ -470,14 +545,15 @@ static int curves(const char *data, const split_options *o, size_t epochs, const
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: dgn-bench speed|split|encode|curves DATA.csv [options]\n");
+        fprintf(stderr, "usage: dgn-bench speed|scaling|split|encode|curves DATA.csv "
+                        "[options]\n");
         return 2;
     }
     const char *mode = argv[1], *data = argv[2], *pos = NULL, *pos2 = NULL;
     const char *grid = "step=5, SiO2=35:75, Al2O3=0:15, B2O3=0:15, Na2O=0:20, K2O=0:10, "
                        "Li2O=0:10, ZnO=0:10, SrO=0:10, CaO=0:20, MgO=0:10, TiO2=0:10, P2O5=0:10";
     int threads = 1;
-    size_t steps = 60, epochs = 30;
+    size_t steps = 60, epochs = 30, windows = 20;
     split_options so = {.lo = 500, .hi = 600, .seed = 2024, .property = "TG"};
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
@@ -485,6 +561,8 @@ int main(int argc, char **argv)
             threads = (int)cli_count(a, cli_value(argc, argv, &i));
         else if (!strcmp(a, "--steps"))
             steps = cli_count(a, cli_value(argc, argv, &i));
+        else if (!strcmp(a, "--windows"))
+            windows = cli_count(a, cli_value(argc, argv, &i));
         else if (!strcmp(a, "--epochs"))
             epochs = cli_count(a, cli_value(argc, argv, &i));
         else if (!strcmp(a, "--grid"))
@@ -510,6 +588,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "speed"))
         return speed(data, &so, threads, steps, grid);
+    if (!strcmp(mode, "scaling"))
+        return scaling(data, &so, threads, steps, windows);
     if (!strcmp(mode, "split") && pos)
         return split(data, &so, pos);
     if (!strcmp(mode, "encode") && pos && pos2)
