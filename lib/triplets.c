@@ -97,15 +97,27 @@ static void augment_row(dgn_triplets *tr, size_t i, float *out)
 }
 
 /* A random row of class `cls`, other than `avoid` when the class has
- * another row to offer. */
-static size_t draw(dgn_triplets *tr, int cls, size_t avoid)
+ * another row to offer, in two halves: draw() takes the generator's
+ * numbers and pick() reads the class's row list, so that a triplet's two
+ * draws come first and the misses of its two reads overlap (the same
+ * numbers in the same order as one call after the other). */
+typedef struct draw_t {
+    size_t k;
+    int avoiding; /* k < n − 1 indexes the list without `avoid`'s slot */
+} draw_t;
+
+static draw_t draw(dgn_triplets *tr, int cls, size_t avoid)
 {
     size_t n = tr->n_class[cls];
-    const size_t *rows = tr->by_class[cls];
     if (n < 2 || tr->label[avoid] != cls)
-        return rows[dgn_rng_below(&tr->rng, n)];
-    size_t k = (size_t)dgn_rng_below(&tr->rng, n - 1);
-    return rows[k] == avoid ? rows[n - 1] : rows[k];
+        return (draw_t){(size_t)dgn_rng_below(&tr->rng, n), 0};
+    return (draw_t){(size_t)dgn_rng_below(&tr->rng, n - 1), 1};
+}
+
+static size_t pick(const dgn_triplets *tr, int cls, size_t avoid, draw_t d)
+{
+    const size_t *rows = tr->by_class[cls];
+    return d.avoiding && rows[d.k] == avoid ? rows[tr->n_class[cls] - 1] : rows[d.k];
 }
 
 /* Ask for row i's lines ahead of its use: the rows are drawn at random
@@ -119,6 +131,13 @@ static void prefetch_row(const dgn_triplets *tr, size_t i)
     __builtin_prefetch(end - 1);
 }
 
+/* An anchor's row and its label, which decides its positive's class. */
+static void prefetch_anchor(const dgn_triplets *tr, size_t i)
+{
+    prefetch_row(tr, i);
+    __builtin_prefetch(tr->label + i);
+}
+
 #define PREFETCH_AHEAD 4
 
 size_t dgn_triplets_next(dgn_triplets *tr, float *x, size_t *rows, size_t max_anchors)
@@ -127,14 +146,14 @@ size_t dgn_triplets_next(dgn_triplets *tr, float *x, size_t *rows, size_t max_an
     if (m > max_anchors)
         m = max_anchors;
     for (size_t k = 0; k < m && k < PREFETCH_AHEAD; k++)
-        prefetch_row(tr, tr->order[tr->cursor + k]);
+        prefetch_anchor(tr, tr->order[tr->cursor + k]);
     for (size_t k = 0; k < m; k++) {
         size_t a = tr->order[tr->cursor + k];
         if (k + PREFETCH_AHEAD < m)
-            prefetch_row(tr, tr->order[tr->cursor + k + PREFETCH_AHEAD]);
+            prefetch_anchor(tr, tr->order[tr->cursor + k + PREFETCH_AHEAD]);
         int cls = tr->label[a];
-        size_t p = draw(tr, cls, a);
-        size_t q = draw(tr, !cls, a);
+        draw_t dp = draw(tr, cls, a), dq = draw(tr, !cls, a);
+        size_t p = pick(tr, cls, a, dp), q = pick(tr, !cls, a, dq);
         prefetch_row(tr, p);
         prefetch_row(tr, q);
         augment_row(tr, a, x + k * c);
