@@ -8,6 +8,11 @@
  *       training on 1 and on T threads in alternate windows of N steps on
  *       one model, W windows each: the two median rates and the median
  *       ratio of neighbouring windows, as one JSON line
+ *   dgn-bench sampler DATA.csv [--steps N]
+ *       what drawing one batch of training triplets costs right after a
+ *       training step on 1 thread (whose data has pushed the table out of
+ *       the caches, as in training): the median and quartiles of N calls
+ *       of dgn_dataset_next_triplets, in microseconds, as one JSON line
  *   dgn-bench split DATA.csv --lo LO --hi HI [--group-split] [--seed N]
  *                   [--property NAME] [--test-fraction F] OUT_PREFIX
  *       the training, validation (and, with F > 0, test) rows dgn-train
@@ -293,6 +298,48 @@ static int scaling(const char *data, const split_options *o, int threads, size_t
     return 0;
 }
 
+/* The triplet sampler runs alone while the model's other threads wait,
+ * so its time is timed by itself: a step of training, then one batch
+ * drawn into a buffer of its own. */
+static int sampler(const char *data, const split_options *o, size_t calls)
+{
+    if (calls == 0)
+        cli_die("%s", "sampler: --steps must be at least 1");
+    dgn_dataset *ds = load(data, o);
+    dgn_model *m = model_for(ds);
+    dgn_trainer_config tc;
+    CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
+    dgn_trainer *t;
+    CHECK(dgn_trainer_create(&t, m, ds, &tc));
+    size_t c = dgn_dataset_n_components(ds), n;
+    float *x = malloc(3 * tc.batch * c * sizeof *x);
+    double *us = malloc(calls * sizeof *us);
+    if (!x || !us) {
+        fprintf(stderr, "dgn-bench: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < calls; i++) {
+        train_steps(t, ds, 1);
+        double t0 = now();
+        CHECK(dgn_dataset_next_triplets(ds, x, 3 * tc.batch * c, NULL, 0, tc.batch, &n));
+        us[i] = (now() - t0) * 1e6;
+        if (n == 0) {
+            CHECK(dgn_dataset_shuffle(ds));
+            i--; /* an epoch's end draws nothing: not a sample */
+        }
+    }
+    double q1 = quantile(us, calls, 0.25), q3 = quantile(us, calls, 0.75);
+    printf("{\"batch_triplets\": %zu, \"calls\": %zu, \"median_us\": %.1f, "
+           "\"q1_us\": %.1f, \"q3_us\": %.1f}\n",
+           tc.batch, calls, quantile(us, calls, 0.5), q1, q3);
+    free(x);
+    free(us);
+    dgn_trainer_destroy(t);
+    dgn_model_destroy(m);
+    dgn_dataset_destroy(ds);
+    return 0;
+}
+
 static int speed(const char *data, const split_options *o, int threads, size_t steps,
                  const char *grid)
 {
@@ -545,8 +592,8 @@ static int curves(const char *data, const split_options *o, size_t epochs, const
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: dgn-bench speed|scaling|split|encode|curves DATA.csv "
-                        "[options]\n");
+        fprintf(stderr, "usage: dgn-bench speed|scaling|sampler|split|encode|curves "
+                        "DATA.csv [options]\n");
         return 2;
     }
     const char *mode = argv[1], *data = argv[2], *pos = NULL, *pos2 = NULL;
@@ -590,6 +637,8 @@ int main(int argc, char **argv)
         return speed(data, &so, threads, steps, grid);
     if (!strcmp(mode, "scaling"))
         return scaling(data, &so, threads, steps, windows);
+    if (!strcmp(mode, "sampler"))
+        return sampler(data, &so, steps);
     if (!strcmp(mode, "split") && pos)
         return split(data, &so, pos);
     if (!strcmp(mode, "encode") && pos && pos2)
