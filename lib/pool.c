@@ -39,8 +39,15 @@ struct dgn_pool {
      * has descheduled holds up nothing but a task it has already claimed. */
     struct share { atomic_ullong next; char pad[56]; } *share;
     atomic_size_t finished; /* tasks of the current job done */
+    /* A task posted to worker 1 (dgn_pool_post), run beside the caller's
+     * jobs: POST_IDLE, then POSTED, RUNNING and DONE. */
+    atomic_int post_state;
+    _Atomic(dgn_posted_fn) post_fn;
+    _Atomic(void *) post_arg;
     int stop;
 };
+
+enum { POST_IDLE, POSTED, POST_RUNNING, POST_DONE };
 
 /* Polling before a thread sleeps, long enough to span the serial parts
  * of a step (the triplet sampling) between two jobs: about 1 ms where
@@ -102,6 +109,13 @@ static void run_claims(dgn_pool *p, size_t self, unsigned long gen, dgn_task_fn 
     }
 }
 
+/* Nothing new for worker `index`: no newer job than `seen`, no post. */
+static int idle(dgn_pool *p, size_t index, unsigned long seen)
+{
+    return atomic_load(&p->generation) == seen &&
+           (index != 1 || atomic_load(&p->post_state) != POSTED);
+}
+
 static void *worker(void *a)
 {
     dgn_pool *p = ((worker_arg *)a)->p;
@@ -109,18 +123,29 @@ static void *worker(void *a)
     free(a);
     unsigned long seen = 0;
     for (;;) {
-        for (int spin = 0; spin < SPIN && atomic_load(&p->generation) == seen; spin++)
+        for (int spin = 0; spin < SPIN && idle(p, index, seen); spin++)
             poll_once(spin);
-        if (atomic_load(&p->generation) == seen) {
+        if (idle(p, index, seen)) {
             pthread_mutex_lock(&p->lock);
             atomic_fetch_add(&p->sleepers, 1);
-            while (!p->stop && atomic_load(&p->generation) == seen)
+            while (!p->stop && idle(p, index, seen))
                 pthread_cond_wait(&p->go, &p->lock);
             atomic_fetch_sub(&p->sleepers, 1);
             int stop = p->stop;
             pthread_mutex_unlock(&p->lock);
             if (stop)
                 break;
+        }
+        int posted = POSTED;
+        if (index == 1 && atomic_compare_exchange_strong(&p->post_state, &posted, POST_RUNNING)) {
+            atomic_load(&p->post_fn)(atomic_load(&p->post_arg));
+            atomic_store(&p->post_state, POST_DONE);
+            if (atomic_load(&p->caller_sleeps)) {
+                pthread_mutex_lock(&p->lock);
+                pthread_cond_signal(&p->done);
+                pthread_mutex_unlock(&p->lock);
+            }
+            continue; /* then the job that the caller may have started meanwhile */
         }
         seen = atomic_load(&p->generation);
         run_claims(p, index, seen, atomic_load(&p->fn), atomic_load(&p->arg),
@@ -225,4 +250,36 @@ void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
         atomic_store(&p->caller_sleeps, 0);
         pthread_mutex_unlock(&p->lock);
     }
+}
+
+int dgn_pool_post(dgn_pool *p, dgn_posted_fn fn, void *arg)
+{
+    if (!p || p->threads == 1)
+        return 0;
+    atomic_store(&p->post_fn, fn);
+    atomic_store(&p->post_arg, arg);
+    /* As a job's generation: a worker that counted itself asleep before
+     * this store sees it, or this side sees it counted and wakes it. */
+    atomic_store(&p->post_state, POSTED);
+    if (atomic_load(&p->sleepers)) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->lock);
+    }
+    return 1;
+}
+
+void dgn_pool_wait_posted(dgn_pool *p)
+{
+    for (int spin = 0; spin < SPIN && atomic_load(&p->post_state) != POST_DONE; spin++)
+        poll_once(spin);
+    if (atomic_load(&p->post_state) != POST_DONE) {
+        pthread_mutex_lock(&p->lock);
+        atomic_store(&p->caller_sleeps, 1);
+        while (atomic_load(&p->post_state) != POST_DONE)
+            pthread_cond_wait(&p->done, &p->lock);
+        atomic_store(&p->caller_sleeps, 0);
+        pthread_mutex_unlock(&p->lock);
+    }
+    atomic_store(&p->post_state, POST_IDLE);
 }

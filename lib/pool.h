@@ -31,4 +31,14 @@ size_t dgn_pool_threads(const dgn_pool *p);
 /* A NULL pool runs every task on the caller. */
 void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks);
 
+/* fn(arg) once on the first worker while the caller goes on (and runs
+ * jobs, whose tasks the caller then takes from that worker's share too):
+ * serial work beside parallel work. Returns 0 when the pool has no
+ * worker, and then nothing runs; 1 when posted, and then the caller must
+ * call dgn_pool_wait_posted() before it posts again or touches what fn
+ * writes. fn must not use the pool. */
+typedef void (*dgn_posted_fn)(void *arg);
+int dgn_pool_post(dgn_pool *p, dgn_posted_fn fn, void *arg);
+void dgn_pool_wait_posted(dgn_pool *p);
+
 #endif

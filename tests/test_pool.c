@@ -2,7 +2,7 @@
  * threads, a stalled worker holding up only its own task (and the caller
  * running the first run of tasks, in order), the same results at 1, 2 and
  * 3 threads, calls reused many times, whether the workers spin or sleep
- * between them. */
+ * between them, and a task posted beside the jobs. */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -99,6 +99,88 @@ START_TEST(a_stalled_worker_holds_up_only_its_task)
      * from it: the first half of the tasks, in order (not every second). */
     for (size_t k = 0; k < 10; k++)
         ck_assert_uint_eq(c.order[k], k);
+    dgn_pool_destroy(p);
+}
+END_TEST
+
+/* A posted task runs once, on a worker, while the caller runs jobs
+ * without it: the posted task here waits until the caller's job is done,
+ * which it could not be if the job needed that worker. */
+typedef struct post_ctx {
+    pthread_t by;
+    atomic_int runs, job_done, saw_job_done;
+} post_ctx;
+
+static void posted(void *arg)
+{
+    post_ctx *c = arg;
+    c->by = pthread_self();
+    atomic_fetch_add(&c->runs, 1);
+    struct timespec ms = {0, 1000 * 1000};
+    for (int i = 0; i < 5000 && !atomic_load(&c->job_done); i++)
+        nanosleep(&ms, NULL);
+    atomic_store(&c->saw_job_done, atomic_load(&c->job_done));
+}
+
+START_TEST(a_posted_task_runs_beside_the_jobs)
+{
+    for (size_t threads = 2; threads <= 3; threads++) {
+        dgn_pool *p = NULL;
+        ck_assert_int_eq(dgn_pool_create(&p, threads), DGN_OK);
+        for (int round = 0; round < 3; round++) {
+            if (round == 2) { /* the workers asleep by now */
+                struct timespec pause = {0, 50 * 1000 * 1000};
+                nanosleep(&pause, NULL);
+            }
+            post_ctx c = {0};
+            who_ctx w;
+            who_reset(&w);
+            ck_assert_int_eq(dgn_pool_post(p, posted, &c), 1);
+            dgn_pool_run(p, record, &w, TASKS);
+            atomic_store(&c.job_done, 1);
+            dgn_pool_wait_posted(p);
+            for (size_t t = 0; t < TASKS; t++)
+                ck_assert_int_eq(atomic_load(&w.runs[t]), 1);
+            ck_assert_int_eq(atomic_load(&c.runs), 1);
+            ck_assert_int_eq(atomic_load(&c.saw_job_done), 1);
+            ck_assert(!pthread_equal(c.by, pthread_self()));
+        }
+        dgn_pool_destroy(p);
+    }
+    /* No worker: nothing is posted, and nothing runs. */
+    dgn_pool *one = NULL;
+    ck_assert_int_eq(dgn_pool_create(&one, 1), DGN_OK);
+    post_ctx c = {0};
+    ck_assert_int_eq(dgn_pool_post(one, posted, &c), 0);
+    ck_assert_int_eq(dgn_pool_post(NULL, posted, &c), 0);
+    ck_assert_int_eq(atomic_load(&c.runs), 0);
+    dgn_pool_destroy(one);
+}
+END_TEST
+
+static void count_post(void *arg)
+{
+    atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* Posts and jobs in turn, many times: every post runs once. */
+START_TEST(posts_reused_many_times)
+{
+    dgn_pool *p = NULL;
+    ck_assert_int_eq(dgn_pool_create(&p, 2), DGN_OK);
+    atomic_int posts = 0;
+    who_ctx w;
+    for (int i = 0; i < 2000; i++) {
+        ck_assert_int_eq(dgn_pool_post(p, count_post, &posts), 1);
+        if (i % 2) {
+            who_reset(&w);
+            dgn_pool_run(p, record, &w, 7);
+            for (size_t t = 0; t < 7; t++)
+                ck_assert_int_eq(atomic_load(&w.runs[t]), 1);
+        }
+        dgn_pool_wait_posted(p);
+        ck_assert_int_eq(atomic_load(&posts), i + 1);
+    }
     dgn_pool_destroy(p);
 }
 END_TEST
@@ -202,6 +284,8 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, every_task_once_on_the_pool);
     tcase_add_test(tc, a_stalled_worker_holds_up_only_its_task);
+    tcase_add_test(tc, a_posted_task_runs_beside_the_jobs);
+    tcase_add_test(tc, posts_reused_many_times);
     tcase_add_test(tc, small_jobs_stay_on_the_caller);
     tcase_add_test(tc, zero_threads_is_refused);
     tcase_add_test(tc, results_identical_at_1_2_3_threads);
