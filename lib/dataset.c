@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dataset_config.h"
+#include "dataset_internal.h"
 #include "error.h"
 #include "normalise.h"
 #include "rng.h"
@@ -35,6 +36,11 @@ struct dgn_dataset {
 
     double *mean, *std; /* [n_comp], training rows only */
     dgn_triplets *triplets; /* over the training rows */
+    /* A batch drawn ahead (dataset_internal.h): where it began, and its
+     * ticket while it is pending. */
+    dgn_triplets_mark ahead_from;
+    uint64_t ahead_ticket, tickets;
+    int ahead_pending;
 };
 
 /* ------------------------------------------------------------------ */
@@ -472,10 +478,20 @@ dgn_status dgn_dataset_property_values(const dgn_dataset *ds, dgn_split split,
 /* ------------------------------------------------------------------ */
 /* Triplets                                                             */
 
+/* A batch drawn ahead and not taken is drawn again by whoever draws
+ * next. */
+static void rewind_ahead(dgn_dataset *ds)
+{
+    if (ds->ahead_pending)
+        dgn_triplets_rewind(ds->triplets, &ds->ahead_from);
+    ds->ahead_pending = 0;
+}
+
 dgn_status dgn_dataset_shuffle(dgn_dataset *ds)
 {
     if (!ds)
         return dgn_fail(DGN_E_INVALID, "dgn_dataset_shuffle: ds is NULL");
+    rewind_ahead(ds);
     dgn_triplets_shuffle(ds->triplets);
     return DGN_OK;
 }
@@ -489,6 +505,7 @@ dgn_status dgn_dataset_next_triplets(dgn_dataset *ds, float *x, size_t x_cap,
     if (!ds || !x || !n_anchors || max_anchors == 0)
         return dgn_fail(DGN_E_INVALID, "dgn_dataset_next_triplets: need ds, x, "
                         "n_anchors and max_anchors > 0");
+    rewind_ahead(ds);
     size_t c = ds->n_comp;
     if (max_anchors > SIZE_MAX / 3 / c || x_cap < 3 * max_anchors * c)
         return dgn_fail(DGN_E_SHAPE, "dgn_dataset_next_triplets: x capacity %zu < "
@@ -498,4 +515,28 @@ dgn_status dgn_dataset_next_triplets(dgn_dataset *ds, float *x, size_t x_cap,
                         "< 3 x %zu anchors", rows_cap, max_anchors);
     *n_anchors = dgn_triplets_next(ds->triplets, x, rows, max_anchors);
     return DGN_OK;
+}
+
+dgn_status dgn_dataset_draw_ahead(dgn_dataset *ds, float *x, size_t x_cap,
+                                  size_t max_anchors, size_t *n_anchors, uint64_t *ticket)
+{
+    *ticket = 0;
+    if (ds)
+        rewind_ahead(ds);
+    dgn_triplets_mark from = ds ? dgn_triplets_here(ds->triplets) : (dgn_triplets_mark){0};
+    dgn_status st = dgn_dataset_next_triplets(ds, x, x_cap, NULL, 0, max_anchors, n_anchors);
+    if (st == DGN_OK) {
+        ds->ahead_from = from;
+        ds->ahead_pending = 1;
+        *ticket = ds->ahead_ticket = ++ds->tickets;
+    }
+    return st;
+}
+
+int dgn_dataset_take_ahead(dgn_dataset *ds, uint64_t ticket)
+{
+    if (!ds || !ds->ahead_pending || ticket == 0 || ds->ahead_ticket != ticket)
+        return 0;
+    ds->ahead_pending = 0;
+    return 1;
 }

@@ -67,6 +67,17 @@ int dgn_triplets_balanced(const dgn_triplets *tr)
     return tr->balance;
 }
 
+dgn_triplets_mark dgn_triplets_here(const dgn_triplets *tr)
+{
+    return (dgn_triplets_mark){tr->rng, tr->cursor};
+}
+
+void dgn_triplets_rewind(dgn_triplets *tr, const dgn_triplets_mark *mark)
+{
+    tr->rng = mark->rng;
+    tr->cursor = mark->cursor;
+}
+
 void dgn_triplets_shuffle(dgn_triplets *tr)
 {
     if (tr->balance) {

@@ -32,6 +32,16 @@ int dgn_triplets_balanced(const dgn_triplets *tr);
 /* A new epoch: a fresh anchor order. */
 void dgn_triplets_shuffle(dgn_triplets *tr);
 
+/* Where the sampler stands in its epoch: dgn_triplets_rewind() goes back
+ * there, so that the same batches are drawn again, provided no shuffle
+ * came between. */
+typedef struct dgn_triplets_mark {
+    dgn_rng rng;
+    size_t cursor;
+} dgn_triplets_mark;
+dgn_triplets_mark dgn_triplets_here(const dgn_triplets *tr);
+void dgn_triplets_rewind(dgn_triplets *tr, const dgn_triplets_mark *mark);
+
 /* Up to max_anchors more anchors of this epoch into x [3m][c] (anchors,
  * then positives, then negatives) and, when rows is not NULL, their rows
  * into rows [3m]; returns m, 0 at the end of the epoch. */

@@ -1,6 +1,7 @@
 /* dgn_dataset: loading, cleaning, labels, split, statistics, triplets. */
 #include <math.h>
 
+#include "dataset_internal.h"
 #include "dgn.h"
 #include "testutil.h"
 
@@ -994,6 +995,76 @@ START_TEST(triplets_are_reproducible)
 }
 END_TEST
 
+/* A batch drawn ahead (dataset_internal.h) is the next batch; taken, the
+ * stream goes on after it; not taken, whatever draws next (a batch, a
+ * shuffle, another draw ahead) draws as if it had never been drawn. */
+enum { AHEAD_B = 16, AHEAD_X = 3 * AHEAD_B * N_COMP };
+
+static void next_batch(dgn_dataset *ds, float *x)
+{
+    size_t n;
+    ck_assert_int_eq(dgn_dataset_next_triplets(ds, x, AHEAD_X, NULL, 0, AHEAD_B, &n), DGN_OK);
+    ck_assert_uint_eq(n, AHEAD_B);
+}
+
+static uint64_t ahead(dgn_dataset *ds, float *x)
+{
+    size_t n;
+    uint64_t ticket = 0;
+    ck_assert_int_eq(dgn_dataset_draw_ahead(ds, x, AHEAD_X, AHEAD_B, &n, &ticket), DGN_OK);
+    ck_assert_uint_eq(n, AHEAD_B);
+    ck_assert_uint_ne(ticket, 0);
+    return ticket;
+}
+
+START_TEST(batches_drawn_ahead_are_invisible)
+{
+    /* The plain streams: batches 1 and 2; batch 1, a shuffle, batch 1'. */
+    dgn_dataset *ref = from_arrays(0, 9, 0), *ref2 = from_arrays(0, 9, 0);
+    float want[3][AHEAD_X], got[AHEAD_X], early[AHEAD_X];
+    next_batch(ref, want[0]);
+    next_batch(ref, want[1]);
+    next_batch(ref2, got);
+    ck_assert_int_eq(dgn_dataset_shuffle(ref2), DGN_OK);
+    next_batch(ref2, want[2]);
+    ck_assert_int_ne(memcmp(want[1], want[2], sizeof got), 0);
+
+    for (int how = 0; how < 4; how++) {
+        dgn_dataset *ds = from_arrays(0, 9, 0);
+        uint64_t t = ahead(ds, early);
+        ck_assert_int_eq(memcmp(early, want[0], sizeof early), 0);
+        if (how == 0) { /* taken: the stream goes on after it */
+            ck_assert_int_eq(dgn_dataset_take_ahead(ds, t), 1);
+            ck_assert_int_eq(dgn_dataset_take_ahead(ds, t), 0);
+            next_batch(ds, got);
+        } else if (how == 1) { /* drawn again by the next batch */
+            next_batch(ds, got);
+            ck_assert_int_eq(memcmp(got, want[0], sizeof got), 0);
+            ck_assert_int_eq(dgn_dataset_take_ahead(ds, t), 0);
+            next_batch(ds, got);
+        } else if (how == 2) { /* and by another draw ahead */
+            uint64_t u = ahead(ds, got);
+            ck_assert_int_eq(memcmp(got, want[0], sizeof got), 0);
+            ck_assert_int_eq(dgn_dataset_take_ahead(ds, t), 0);
+            ck_assert_int_eq(dgn_dataset_take_ahead(ds, u), 1);
+            next_batch(ds, got);
+        } else { /* a shuffle forgets it first: batch 2 was never drawn */
+            next_batch(ds, got);
+            ahead(ds, got);
+            ck_assert_int_eq(dgn_dataset_shuffle(ds), DGN_OK);
+            next_batch(ds, got);
+            ck_assert_int_eq(memcmp(got, want[2], sizeof got), 0);
+            dgn_dataset_destroy(ds);
+            continue;
+        }
+        ck_assert_msg(memcmp(got, want[1], sizeof got) == 0, "case %d", how);
+        dgn_dataset_destroy(ds);
+    }
+    dgn_dataset_destroy(ref);
+    dgn_dataset_destroy(ref2);
+}
+END_TEST
+
 START_TEST(augmentation_statistics)
 {
     /* Two compositions, one per class; every component non-zero. */
@@ -1250,6 +1321,7 @@ int main(void)
     tcase_add_test(tc, balanced_anchors_alternate_classes);
     tcase_add_test(tc, triplets_without_noise_are_zscored_rows);
     tcase_add_test(tc, triplets_are_reproducible);
+    tcase_add_test(tc, batches_drawn_ahead_are_invisible);
     tcase_add_test(tc, augmentation_statistics);
     tcase_add_test(tc, triplet_buffer_too_small);
     suite_add_tcase(s, tc);
