@@ -10,11 +10,13 @@
 
 #include "dgn/metrics.h"
 #include "dgn/scoring.h"
+#include "dataset_internal.h"
 #include "error.h"
 #include "fileio.h"
 #include "loss.h"
 #include "model_internal.h"
 #include "optimizer.h"
+#include "pool.h"
 
 struct dgn_trainer {
     dgn_trainer_config cfg;
@@ -24,6 +26,12 @@ struct dgn_trainer {
     size_t epoch;
 
     float *x, *f, *df;           /* one step: [3·batch][c], [3·batch][k] x 2 */
+    /* The next batch, drawn on a worker during this step (draw_ahead):
+     * [3·batch][c], its anchors, status and ticket. */
+    float *x_ahead;
+    size_t n_ahead;
+    dgn_status st_ahead;
+    uint64_t ticket;
     double *terms;               /* the step's loss per triplet, [batch] */
     float *centre, *best_centre; /* [k] */
     float *best_state; /* dgn_model_snapshot of the best epoch */
@@ -116,6 +124,7 @@ void dgn_trainer_destroy(dgn_trainer *t)
         return;
     dgn_adam_free(&t->adam);
     free(t->x);
+    free(t->x_ahead);
     free(t->f);
     free(t->df);
     free(t->terms);
@@ -156,6 +165,7 @@ dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model, dgn_dataset *
     t->data = data;
     size_t rows = 3 * cfg->batch;
     t->x = malloc(rows * c * sizeof *t->x);
+    t->x_ahead = malloc(rows * c * sizeof *t->x_ahead);
     t->f = malloc(rows * k * sizeof *t->f);
     t->df = malloc(rows * k * sizeof *t->df);
     t->terms = malloc(cfg->batch * sizeof *t->terms);
@@ -164,7 +174,7 @@ dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model, dgn_dataset *
     t->best_state = malloc(dgn_model_state_floats(model) * sizeof *t->best_state);
     st = dgn_adam_init(&t->adam, dgn_model_n_params(model), cfg->lr, cfg->beta1, cfg->beta2,
                        cfg->eps, cfg->weight_decay);
-    if (st == DGN_OK && (!t->x || !t->f || !t->df || !t->terms || !t->centre ||
+    if (st == DGN_OK && (!t->x || !t->x_ahead || !t->f || !t->df || !t->terms || !t->centre ||
                          !t->best_centre || !t->best_state))
         st = dgn_fail_nomem("trainer buffers");
     if (st != DGN_OK) {
@@ -176,23 +186,23 @@ dgn_status dgn_trainer_create(dgn_trainer **out, dgn_model *model, dgn_dataset *
     return DGN_OK;
 }
 
-dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
+/* On a worker, while the caller trains on this step's batch: the next. */
+static void draw_ahead(void *arg)
 {
-    if (!t || !loss || !n_triplets)
-        return dgn_fail(DGN_E_INVALID, "dgn_trainer_step: NULL argument");
+    dgn_trainer *t = arg;
+    size_t b = t->cfg.batch, c = dgn_model_cfg(t->model)->n_components;
+    t->st_ahead = dgn_dataset_draw_ahead(t->data, t->x_ahead, 3 * b * c, b, &t->n_ahead,
+                                         &t->ticket);
+}
+
+/* Forward, loss, backward and Adam on the n triplets in t->x. */
+static dgn_status train_on(dgn_trainer *t, size_t n, double *loss)
+{
     dgn_model *m = t->model;
-    const dgn_model_config *mc = dgn_model_cfg(m);
-    size_t c = mc->n_components, k = mc->out_dim, b = t->cfg.batch, n;
-    *loss = 0;
-    *n_triplets = 0;
-    if (t->cfg.max_steps && t->steps >= t->cfg.max_steps)
-        return DGN_OK; /* the budget is spent: the epoch ends here */
-    dgn_status st = dgn_dataset_next_triplets(t->data, t->x, 3 * b * c, NULL, 0, b, &n);
-    *n_triplets = n;
-    if (st != DGN_OK || n == 0)
-        return st;
+    size_t k = dgn_model_cfg(m)->out_dim, b = t->cfg.batch;
     dgn_model_set_training(m, 1);
-    if ((st = dgn_model_forward(m, t->f, 3 * b * k, t->x, 3 * n)) != DGN_OK)
+    dgn_status st = dgn_model_forward(m, t->f, 3 * b * k, t->x, 3 * n);
+    if (st != DGN_OK)
         return st;
     *loss = dgn_triplet_loss_on(dgn_model_pool(m), t->terms, t->df, t->f, n, k, t->cfg.tau);
     dgn_model_zero_grad(m);
@@ -201,6 +211,46 @@ dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
     t->adam.lr = dgn_lr_at(t->cfg.schedule == DGN_LR_COSINE, t->cfg.lr, t->cfg.warmup_steps,
                            t->budget, t->steps);
     dgn_adam_step_on(&t->adam, dgn_model_params(m), dgn_model_grads(m), dgn_model_pool(m));
+    return DGN_OK;
+}
+
+dgn_status dgn_trainer_step(dgn_trainer *t, double *loss, size_t *n_triplets)
+{
+    if (!t || !loss || !n_triplets)
+        return dgn_fail(DGN_E_INVALID, "dgn_trainer_step: NULL argument");
+    size_t c = dgn_model_cfg(t->model)->n_components, b = t->cfg.batch, n;
+    *loss = 0;
+    *n_triplets = 0;
+    if (t->cfg.max_steps && t->steps >= t->cfg.max_steps)
+        return DGN_OK; /* the budget is spent: the epoch ends here */
+    dgn_status st = DGN_OK;
+    if (t->ticket && dgn_dataset_take_ahead(t->data, t->ticket)) {
+        float *x = t->x;
+        t->x = t->x_ahead;
+        t->x_ahead = x;
+        n = t->n_ahead;
+    } else {
+        st = dgn_dataset_next_triplets(t->data, t->x, 3 * b * c, NULL, 0, b, &n);
+    }
+    t->ticket = 0;
+    *n_triplets = n;
+    if (st != DGN_OK || n == 0)
+        return st;
+    /* The sampler is serial (one generator, drawn in order): with a
+     * worker to spare, the next batch is drawn beside this step's stages,
+     * whose tasks the caller takes meanwhile, instead of before the next
+     * step while the workers wait. */
+    dgn_pool *pool = dgn_model_pool(t->model);
+    int ahead = (!t->cfg.max_steps || t->steps + 1 < t->cfg.max_steps) &&
+                dgn_pool_post(pool, draw_ahead, t);
+    st = train_on(t, n, loss);
+    if (ahead) {
+        dgn_pool_wait_posted(pool);
+        if (t->st_ahead != DGN_OK)
+            t->ticket = 0;
+    }
+    if (st != DGN_OK)
+        return st;
     t->steps++;
     return DGN_OK;
 }

@@ -316,6 +316,43 @@ START_TEST(threads_give_the_same_weights)
 }
 END_TEST
 
+/* On threads a step draws the next batch on a worker while it trains
+ * (dataset_internal.h); a caller's own draw between two steps still gets
+ * what it gets on one thread, and the weights stay one thread's. */
+START_TEST(a_draw_between_steps_sees_no_batch_drawn_ahead)
+{
+    enum { C = 4, B = 8 };
+    float seen[2][3 * B * C], *w[2];
+    size_t np[2];
+    for (int run = 0; run < 2; run++) {
+        dgn_model_config mc;
+        dgn_model_config_init(&mc, DGN_MODEL_CONFIG_VERSION);
+        mc.n_components = C;
+        mc.embed_dim = 8;
+        mc.hidden = 128;
+        mc.max_batch = 192;
+        dgn_model *m = NULL;
+        ck_assert_int_eq(dgn_model_create(&m, &mc), DGN_OK);
+        ck_assert_int_eq(dgn_model_set_threads(m, (size_t)run + 1), DGN_OK);
+        dgn_dataset *ds = toy_data(5);
+        dgn_trainer_config cfg;
+        dgn_trainer_config_init(&cfg, DGN_TRAINER_CONFIG_VERSION);
+        cfg.batch = 64;
+        dgn_trainer *t = stepped(m, ds, &cfg, 2);
+        size_t n;
+        ck_assert_int_eq(dgn_dataset_next_triplets(ds, seen[run], sizeof seen[run] /
+                                                   sizeof *seen[run], NULL, 0, B, &n), DGN_OK);
+        ck_assert_uint_eq(n, B);
+        dgn_trainer_destroy(t);
+        w[run] = trained_weights_with(m, ds, &cfg, 3, &np[run]); /* a new trainer goes on */
+    }
+    ck_assert_int_eq(memcmp(seen[0], seen[1], sizeof seen[0]), 0);
+    ck_assert(np[0] == np[1] && memcmp(w[0], w[1], np[0] * sizeof *w[0]) == 0);
+    free(w[0]);
+    free(w[1]);
+}
+END_TEST
+
 /* The same seeds give the same weights, bit for bit: sampling, noise,
  * dropout and every kernel are deterministic. */
 START_TEST(same_seeds_same_weights)
@@ -553,6 +590,7 @@ int main(void)
     tcase_add_test(tc, config_init_accepts_every_known_version);
     tcase_add_test(tc, same_seeds_same_weights);
     tcase_add_loop_test(tc, threads_give_the_same_weights, 0, 2);
+    tcase_add_test(tc, a_draw_between_steps_sees_no_batch_drawn_ahead);
     tcase_add_test(tc, test_rows_never_reach_the_trainer);
     tcase_add_test(tc, step_budget_and_min_steps);
     tcase_add_test(tc, version_1_config_trains_as_before);

@@ -22,7 +22,10 @@
  *
  * Ownership: the trainer borrows the model and the dataset; both must
  * outlive it, and nothing else may use them while it trains. step and
- * epoch's training part never allocate.
+ * epoch's training part never allocate. On a model with threads
+ * (dgn_model_set_threads), a step draws the next batch on a worker while
+ * it trains on this one; a draw from the dataset between steps rewinds
+ * that batch first, so it gets what it would get on one thread.
  *
  * Threads: one trainer per thread; the library prints nothing, progress
  * goes through the callback.
