@@ -1,6 +1,6 @@
 """Figures and the two result documents from bench/run's outputs.
 
-Reads RESULTS/{speed.jsonl, scaling.jsonl, machine.txt, memory.jsonl, paper.csv,
+Reads RESULTS/{speed.jsonl, scaling.jsonl, sampler.jsonl, machine.txt, memory.jsonl, paper.csv,
 paper.md, quality.csv, quality.md, curves/}, writes DOCS/figures/*.png, DOCS/performance.md and
 DOCS/results.md. Every number in those documents comes from these files.
 """
@@ -424,6 +424,9 @@ def threads(t):
 def performance_doc(res, docs):
     speed = [json.loads(l) for l in open(os.path.join(res, "speed.jsonl")) if l.strip()]
     mem = [json.loads(l) for l in open(os.path.join(res, "memory.jsonl")) if l.strip()]
+    sampler_path = os.path.join(res, "sampler.jsonl")
+    sampler = (json.loads(open(sampler_path).read()) if os.path.exists(sampler_path)
+               else None)
     scaling_path = os.path.join(res, "scaling.jsonl")
     scaling = (json.loads(open(scaling_path).read()) if os.path.exists(scaling_path)
                else None)
@@ -669,6 +672,15 @@ def performance_doc(res, docs):
                           + f" the {fneed / d1['sgemm_gflops']:.2f}× that 8× PyTorch "
                           "needs with the folded pass."]
     # bench/products' tables, when this run made them (older runs did not).
+    sampler_cost = ""
+    if sampler and ("libdgn", 1) in by:
+        step_us = 1e6 * sampler["batch_triplets"] / by[("libdgn", 1)]["train_triplets_per_s"]
+        sampler_cost = (f"; a batch of {sampler['batch_triplets']} triplets costs "
+                        f"{sampler['median_us']:.0f} µs drawn right after a training step "
+                        f"(`dgn-bench sampler --steps {sampler['calls']}`, the median; "
+                        f"quartiles {sampler['q1_us']:.0f} and {sampler['q3_us']:.0f} µs), "
+                        f"{100 * sampler['median_us'] / step_us:.0f} % of a 1-thread step at "
+                        "the rate above")
     prod = [os.path.join(res, f"products-{t}.md") for t in (1, 2)]
     if all(os.path.exists(p) for p in prod):
         lines += ["", "## The products of a training step", "",
@@ -696,15 +708,17 @@ def performance_doc(res, docs):
               "products of the folded projection and its backward; the rest is the same "
               "n × n stages in the vector lanes, forward and backward, BatchNorm, "
               "dropout, Adam and the triplet sampling, which are passes over memory "
-              "rather than arithmetic. At 2 threads every stage but the triplet "
-              "sampling (one generator, drawn in order) runs on the model's threads "
-              "(`dgn_model_set_threads`): the products a 32-column panel per task, "
+              "rather than arithmetic. At 2 threads every stage runs on the model's "
+              "threads (`dgn_model_set_threads`): the products a 32-column panel per task, "
               "so that a thread done early takes the other's last panels (commit "
-              "5db6705; the two 64-column products split by rows since commit 5ba2dee, "
-              "after the run above), the attention forward a block of 32 lanes per task (commit "
+              "5db6705; the two 64-column products split by rows since commit 5ba2dee), "
+              "the attention forward a block of 32 lanes per task (commit "
               "f5a34f0), its backward in fixed chunks of lanes whose gradient shares "
               "are added in chunk order, BatchNorm, dropout and Adam in fixed blocks, so a seed gives the "
-              "same bits on any thread count. What kept training short of 2× was "
+              "same bits on any thread count. The triplet sampling is serial (one "
+              "generator, drawn in order): the step draws the next batch on a worker "
+              "while it trains on this one, the caller taking that worker's tasks "
+              "meanwhile (commit 0fc0cc5)" + sampler_cost + ". What kept training short of 2× was "
               "measured with `perf` at 1 and 2 threads before the prefetch of Aᵀ and "
               "the pool's consecutive shares (commits 4da9974, b1267ad): the threaded "
               "code took about "
