@@ -75,6 +75,43 @@ typedef struct worker_arg {
     size_t index;
 } worker_arg;
 
+/* Wake the workers that sleep, after a store that their wait checks. */
+static void wake_workers(dgn_pool *p)
+{
+    if (atomic_load(&p->sleepers)) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* Wake the caller if it sleeps, after a store that its wait checks. */
+static void wake_caller(dgn_pool *p)
+{
+    if (atomic_load(&p->caller_sleeps)) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* The caller: poll, then sleep on `done`, until ready(p, n). Both sides'
+ * stores and loads are sequentially consistent, so a worker that stores
+ * what ready() reads either sees caller_sleeps set or is seen. */
+static void caller_wait(dgn_pool *p, int (*ready)(dgn_pool *, size_t), size_t n)
+{
+    for (int spin = 0; spin < SPIN && !ready(p, n); spin++)
+        poll_once(spin);
+    if (!ready(p, n)) {
+        pthread_mutex_lock(&p->lock);
+        atomic_store(&p->caller_sleeps, 1);
+        while (!ready(p, n))
+            pthread_cond_wait(&p->done, &p->lock);
+        atomic_store(&p->caller_sleeps, 0);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
 /* The next task of w's share of job `gen`, or n_tasks when there is none
  * left (or a newer job has replaced it). */
 static size_t claim(dgn_pool *p, size_t w, unsigned long gen, size_t n)
@@ -100,11 +137,8 @@ static void run_claims(dgn_pool *p, size_t self, unsigned long gen, dgn_task_fn 
         size_t w = (self + o) % p->threads, t;
         while ((t = claim(p, w, gen, n)) < n) {
             fn(arg, t);
-            if (atomic_fetch_add(&p->finished, 1) + 1 == n && atomic_load(&p->caller_sleeps)) {
-                pthread_mutex_lock(&p->lock);
-                pthread_cond_signal(&p->done);
-                pthread_mutex_unlock(&p->lock);
-            }
+            if (atomic_fetch_add(&p->finished, 1) + 1 == n)
+                wake_caller(p);
         }
     }
 }
@@ -140,11 +174,7 @@ static void *worker(void *a)
         if (index == 1 && atomic_compare_exchange_strong(&p->post_state, &posted, POST_RUNNING)) {
             atomic_load(&p->post_fn)(atomic_load(&p->post_arg));
             atomic_store(&p->post_state, POST_DONE);
-            if (atomic_load(&p->caller_sleeps)) {
-                pthread_mutex_lock(&p->lock);
-                pthread_cond_signal(&p->done);
-                pthread_mutex_unlock(&p->lock);
-            }
+            wake_caller(p);
             continue; /* then the job that the caller may have started meanwhile */
         }
         seen = atomic_load(&p->generation);
@@ -212,6 +242,17 @@ size_t dgn_pool_threads(const dgn_pool *p)
     return p ? p->threads : 1;
 }
 
+static int job_done(dgn_pool *p, size_t n_tasks)
+{
+    return atomic_load(&p->finished) >= n_tasks;
+}
+
+static int post_done(dgn_pool *p, size_t unused)
+{
+    (void)unused;
+    return atomic_load(&p->post_state) == POST_DONE;
+}
+
 void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
 {
     /* A ticket counts tasks in 32 bits. */
@@ -234,22 +275,9 @@ void dgn_pool_run(dgn_pool *p, dgn_task_fn fn, void *arg, size_t n_tasks)
      * that counted itself asleep before this load sees the generation, or
      * this load sees it counted and wakes it. */
     atomic_store(&p->generation, gen);
-    if (atomic_load(&p->sleepers)) {
-        pthread_mutex_lock(&p->lock);
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->lock);
-    }
+    wake_workers(p);
     run_claims(p, 0, gen, fn, arg, n_tasks);
-    for (int spin = 0; spin < SPIN && atomic_load(&p->finished) < n_tasks; spin++)
-        poll_once(spin);
-    if (atomic_load(&p->finished) < n_tasks) {
-        pthread_mutex_lock(&p->lock);
-        atomic_store(&p->caller_sleeps, 1);
-        while (atomic_load(&p->finished) < n_tasks)
-            pthread_cond_wait(&p->done, &p->lock);
-        atomic_store(&p->caller_sleeps, 0);
-        pthread_mutex_unlock(&p->lock);
-    }
+    caller_wait(p, job_done, n_tasks);
 }
 
 int dgn_pool_post(dgn_pool *p, dgn_posted_fn fn, void *arg)
@@ -261,25 +289,12 @@ int dgn_pool_post(dgn_pool *p, dgn_posted_fn fn, void *arg)
     /* As a job's generation: a worker that counted itself asleep before
      * this store sees it, or this side sees it counted and wakes it. */
     atomic_store(&p->post_state, POSTED);
-    if (atomic_load(&p->sleepers)) {
-        pthread_mutex_lock(&p->lock);
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->lock);
-    }
+    wake_workers(p);
     return 1;
 }
 
 void dgn_pool_wait_posted(dgn_pool *p)
 {
-    for (int spin = 0; spin < SPIN && atomic_load(&p->post_state) != POST_DONE; spin++)
-        poll_once(spin);
-    if (atomic_load(&p->post_state) != POST_DONE) {
-        pthread_mutex_lock(&p->lock);
-        atomic_store(&p->caller_sleeps, 1);
-        while (atomic_load(&p->post_state) != POST_DONE)
-            pthread_cond_wait(&p->done, &p->lock);
-        atomic_store(&p->caller_sleeps, 0);
-        pthread_mutex_unlock(&p->lock);
-    }
+    caller_wait(p, post_done, 0);
     atomic_store(&p->post_state, POST_IDLE);
 }
