@@ -217,6 +217,15 @@ static void warn_generic_openblas(void)
 #endif
 }
 
+/* A trainer with the default config (into *tc) on m and ds. */
+static dgn_trainer *default_trainer(dgn_model *m, dgn_dataset *ds, dgn_trainer_config *tc)
+{
+    CHECK(dgn_trainer_config_init(tc, DGN_TRAINER_CONFIG_VERSION));
+    dgn_trainer *t;
+    CHECK(dgn_trainer_create(&t, m, ds, tc));
+    return t;
+}
+
 /* Untimed steps before each timed run: the model's buffers, the pool's
  * threads and the cores' clocks settle over the first hundred steps or so
  * on a shared machine (bench/torch_dgn.py warms up as many). */
@@ -264,9 +273,7 @@ static int scaling(const char *data, const split_options *o, int threads, size_t
     dgn_dataset *ds = load(data, o);
     dgn_model *m = model_for(ds);
     dgn_trainer_config tc;
-    CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
-    dgn_trainer *t;
-    CHECK(dgn_trainer_create(&t, m, ds, &tc));
+    dgn_trainer *t = default_trainer(m, ds, &tc);
     double *rate = malloc(2 * windows * sizeof *rate), *ratio = malloc(windows * sizeof *ratio);
     if (!rate || !ratio) {
         fprintf(stderr, "dgn-bench: out of memory\n");
@@ -308,9 +315,7 @@ static int sampler(const char *data, const split_options *o, size_t calls)
     dgn_dataset *ds = load(data, o);
     dgn_model *m = model_for(ds);
     dgn_trainer_config tc;
-    CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
-    dgn_trainer *t;
-    CHECK(dgn_trainer_create(&t, m, ds, &tc));
+    dgn_trainer *t = default_trainer(m, ds, &tc);
     size_t c = dgn_dataset_n_components(ds), n;
     float *x = malloc(3 * tc.batch * c * sizeof *x);
     double *us = malloc(calls * sizeof *us);
@@ -348,9 +353,7 @@ static int speed(const char *data, const split_options *o, int threads, size_t s
     dgn_model *m = model_for(ds);
     CHECK(dgn_model_set_threads(m, (size_t)threads));
     dgn_trainer_config tc;
-    CHECK(dgn_trainer_config_init(&tc, DGN_TRAINER_CONFIG_VERSION));
-    dgn_trainer *t;
-    CHECK(dgn_trainer_create(&t, m, ds, &tc));
+    dgn_trainer *t = default_trainer(m, ds, &tc);
 
     train_steps(t, ds, WARMUP_STEPS);
     double t0 = now();
