@@ -521,9 +521,10 @@ dgn_status dgn_dataset_draw_ahead(dgn_dataset *ds, float *x, size_t x_cap,
                                   size_t max_anchors, size_t *n_anchors, uint64_t *ticket)
 {
     *ticket = 0;
-    if (ds)
-        rewind_ahead(ds);
-    dgn_triplets_mark from = ds ? dgn_triplets_here(ds->triplets) : (dgn_triplets_mark){0};
+    if (!ds)
+        return dgn_fail(DGN_E_INVALID, "dgn_dataset_draw_ahead: ds is NULL");
+    rewind_ahead(ds);
+    dgn_triplets_mark from = dgn_triplets_here(ds->triplets);
     dgn_status st = dgn_dataset_next_triplets(ds, x, x_cap, NULL, 0, max_anchors, n_anchors);
     if (st == DGN_OK) {
         ds->ahead_from = from;

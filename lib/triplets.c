@@ -112,20 +112,20 @@ static void augment_row(dgn_triplets *tr, size_t i, float *out)
  * numbers and pick() reads the class's row list, so that a triplet's two
  * draws come first and the misses of its two reads overlap (the same
  * numbers in the same order as one call after the other). */
-typedef struct draw_t {
+typedef struct slot_draw {
     size_t k;
     int avoiding; /* k < n − 1 indexes the list without `avoid`'s slot */
-} draw_t;
+} slot_draw;
 
-static draw_t draw(dgn_triplets *tr, int cls, size_t avoid)
+static slot_draw draw(dgn_triplets *tr, int cls, size_t avoid)
 {
     size_t n = tr->n_class[cls];
     if (n < 2 || tr->label[avoid] != cls)
-        return (draw_t){(size_t)dgn_rng_below(&tr->rng, n), 0};
-    return (draw_t){(size_t)dgn_rng_below(&tr->rng, n - 1), 1};
+        return (slot_draw){(size_t)dgn_rng_below(&tr->rng, n), 0};
+    return (slot_draw){(size_t)dgn_rng_below(&tr->rng, n - 1), 1};
 }
 
-static size_t pick(const dgn_triplets *tr, int cls, size_t avoid, draw_t d)
+static size_t pick(const dgn_triplets *tr, int cls, size_t avoid, slot_draw d)
 {
     const size_t *rows = tr->by_class[cls];
     return d.avoiding && rows[d.k] == avoid ? rows[tr->n_class[cls] - 1] : rows[d.k];
@@ -163,7 +163,7 @@ size_t dgn_triplets_next(dgn_triplets *tr, float *x, size_t *rows, size_t max_an
         if (k + PREFETCH_AHEAD < m)
             prefetch_anchor(tr, tr->order[tr->cursor + k + PREFETCH_AHEAD]);
         int cls = tr->label[a];
-        draw_t dp = draw(tr, cls, a), dq = draw(tr, !cls, a);
+        slot_draw dp = draw(tr, cls, a), dq = draw(tr, !cls, a);
         size_t p = pick(tr, cls, a, dp), q = pick(tr, !cls, a, dq);
         prefetch_row(tr, p);
         prefetch_row(tr, q);
