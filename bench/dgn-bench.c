@@ -305,9 +305,9 @@ static int scaling(const char *data, const split_options *o, int threads, size_t
     return 0;
 }
 
-/* The triplet sampler runs alone while the model's other threads wait,
- * so its time is timed by itself: a step of training, then one batch
- * drawn into a buffer of its own. */
+/* The triplet sampler is serial (on 2 threads it draws the next batch
+ * beside the step, on 1 between steps), so its time is timed by itself:
+ * a step of training, then one batch drawn into a buffer of its own. */
 static int sampler(const char *data, const split_options *o, size_t calls)
 {
     if (calls == 0)

@@ -1,8 +1,8 @@
 """Figures and the two result documents from bench/run's outputs.
 
-Reads RESULTS/{speed.jsonl, scaling.jsonl, sampler.jsonl, machine.txt, memory.jsonl, paper.csv,
-paper.md, quality.csv, quality.md, curves/}, writes DOCS/figures/*.png, DOCS/performance.md and
-DOCS/results.md. Every number in those documents comes from these files.
+Reads RESULTS/{speed.jsonl, scaling.jsonl, sampler.jsonl, machine.txt,
+memory.jsonl, paper.csv, paper.md, quality.csv, quality.md, curves/}, writes
+DOCS/figures/*.png, DOCS/performance.md and DOCS/results.md. Every number in those documents comes from these files.
 """
 import argparse
 import csv
@@ -671,7 +671,7 @@ def performance_doc(res, docs):
                           + ("short of" if shp < fneed / d1["sgemm_gflops"] else "above")
                           + f" the {fneed / d1['sgemm_gflops']:.2f}× that 8× PyTorch "
                           "needs with the folded pass."]
-    # bench/products' tables, when this run made them (older runs did not).
+    # The sampler's cost, when this run measured it.
     sampler_cost = ""
     if sampler and ("libdgn", 1) in by:
         step_us = 1e6 * sampler["batch_triplets"] / by[("libdgn", 1)]["train_triplets_per_s"]
@@ -681,6 +681,7 @@ def performance_doc(res, docs):
                         f"quartiles {sampler['q1_us']:.0f} and {sampler['q3_us']:.0f} µs), "
                         f"{100 * sampler['median_us'] / step_us:.0f} % of a 1-thread step at "
                         "the rate above")
+    # bench/products' tables, when this run made them (older runs did not).
     prod = [os.path.join(res, f"products-{t}.md") for t in (1, 2)]
     if all(os.path.exists(p) for p in prod):
         lines += ["", "## The products of a training step", "",

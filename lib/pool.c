@@ -50,9 +50,9 @@ struct dgn_pool {
 enum { POST_IDLE, POSTED, POST_RUNNING, POST_DONE };
 
 /* Polling before a thread sleeps, long enough to span the serial parts
- * of a step (the triplet sampling) between two jobs: about 1 ms where
- * PAUSE takes ~10 cycles, 2.3 ms measured on a recent Xeon (family 6,
- * model 167), whose PAUSE takes over a hundred. */
+ * of a step between two jobs (the triplet sampling, when the caller draws
+ * it): about 1 ms where PAUSE takes ~10 cycles, 2.3 ms measured on a
+ * recent Xeon (family 6, model 167), whose PAUSE takes over a hundred. */
 #define SPIN 200000
 #if defined(__x86_64__) || defined(__i386__)
 #define PAUSE() __builtin_ia32_pause()
