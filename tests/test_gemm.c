@@ -41,9 +41,10 @@ static void reference(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
         }
 }
 
-/* Rows past every tile height (8, 6, 4, 2, 1) and the 64-row group;
- * columns past every panel (8, 16, 32); depths past the 64-deep chunk. */
-static const size_t MS[] = {1, 2, 3, 5, 7, 9, 13, 19, 70};
+/* Every tile height (1 to 12; 13, 19, 23 and 25 end in two unequal
+ * tiles) and past the 64-row group; columns past every panel (8, 16,
+ * 32); depths past the 128-deep chunk. */
+static const size_t MS[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 19, 23, 25, 70};
 static const size_t NS[] = {1, 7, 9, 16, 17, 33, 70};
 static const size_t KS[] = {0, 1, 3, 32, 64, 65, 130};
 
