@@ -161,15 +161,15 @@ static DGN_ALWAYS_INLINE void attention_forward_body(float *T, float *P, float *
             for (size_t b = 0; b < W; b++)
                 r[b] = xl[b] * g * xm[b];
         }
-        dgn_mix(S + m * L + c, Mp, R + m * L + c, n, W, plane);
+        dgn_mix(S + m * L + c, plane, Mp, R + m * L + c, plane, n, W);
     }
     /* Row i: the logits S_i·Mᵀ (out[j] = Σ_m M_jm·S_i[m]) into P_i, their
      * softmax, and T_im = (P·M)_im·x_m. */
     for (size_t i = 0; i < n; i++) {
         float *Pi = P + i * plane + c, *Ti = T + i * plane + c;
-        dgn_mix(Pi, Mp, S + i * plane + c, n, W, L);
+        dgn_mix(Pi, L, Mp, S + i * plane + c, L, n, W);
         lane_softmax(Pi, acc, n, W, L);
-        dgn_mix(Ti, Mt, Pi, n, W, L);
+        dgn_mix(Ti, L, Mt, Pi, L, n, W);
         for (size_t m = 0; m < n; m++)
             for (size_t b = 0; b < W; b++)
                 Ti[m * L + b] *= xt[m * L + c + b];
@@ -252,7 +252,7 @@ static DGN_ALWAYS_INLINE void backward_row(float *dMl, float *dxt, float *dT, fl
     const float *Pi = P + i * plane + c;
     float *dTi = dT + i * plane + c, *gi = tmp + i * plane + c;
     if (dxt) { /* x's share through X needs P_i·M again */
-        dgn_mix(gi, Mt, Pi, n, W, L);
+        dgn_mix(gi, L, Mt, Pi, L, n, W);
         for (size_t m = 0; m < n; m++)
             for (size_t b = 0; b < W; b++)
                 dxt[m * L + c + b] += dTi[m * L + b] * gi[m * L + b];
@@ -262,7 +262,7 @@ static DGN_ALWAYS_INLINE void backward_row(float *dMl, float *dxt, float *dT, fl
             dTi[m * L + b] *= xt[m * L + c + b];
     /* d(P_i·M): dM_jm += Σ_b P_i[j][b]·dTi[m][b]; dP_i = M·dTi. */
     dgn_lane_outer(dMl, Pi, L, dTi, L, n, W);
-    dgn_mix(gi, Mp, dTi, n, W, L);
+    dgn_mix(gi, L, Mp, dTi, L, n, W);
     /* Softmax: d(logits) = P ⊙ (dP − Σ_j P·dP). */
     for (size_t b = 0; b < W; b++)
         acc[b] = Pi[b] * gi[b];
@@ -275,7 +275,7 @@ static DGN_ALWAYS_INLINE void backward_row(float *dMl, float *dxt, float *dT, fl
     /* logits_i[j] = Σ_m M_jm·S_i[m]: dM_jm += Σ_b dlogits[j][b]·S_i[m][b],
      * dS_i = Mᵀ·dlogits. */
     dgn_lane_outer(dMl, gi, L, S + i * plane + c, L, n, W);
-    dgn_mix(dTi, Mt, gi, n, W, L);
+    dgn_mix(dTi, L, Mt, gi, L, n, W);
 }
 
 /* The backward pass over the chunk of lanes [c, c + W): dG_c = this
@@ -301,7 +301,7 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dGc, float *dx, flo
      * and R_lm = x_l·G_lm·x_m. */
     for (size_t m = 0; m < n; m++) {
         dgn_lane_outer(dMl, dT + m * L + c, plane, R + m * L + c, plane, n, W);
-        dgn_mix(tmp + m * L + c, Mt, dT + m * L + c, n, W, plane);
+        dgn_mix(tmp + m * L + c, plane, Mt, dT + m * L + c, plane, n, W);
         const float *xm = xt + m * L + c;
         for (size_t l = 0; l < n; l++) {
             const float *dR = tmp + l * plane + m * L + c, *xl = xt + l * L + c;

@@ -14,17 +14,17 @@
  * with intrinsics because GCC keeps the accumulators of the portable
  * loops in memory, and stores then bound them. */
 
-static void mix_portable(float *restrict out, const float *restrict A,
-                         const float *restrict in, size_t n, size_t cols, size_t ld)
+static void mix_portable(float *restrict out, size_t ldo, const float *restrict A,
+                         const float *restrict in, size_t ldi, size_t n, size_t cols)
 {
     for (size_t c = 0; c < cols; c += LANES)
         for (size_t i = 0; i < n; i++) {
             float acc[LANES] = {0};
             for (size_t l = 0; l < n; l++)
                 for (size_t v = 0; v < LANES; v++)
-                    acc[v] = fmaf(A[i * n + l], in[l * ld + c + v], acc[v]);
+                    acc[v] = fmaf(A[i * n + l], in[l * ldi + c + v], acc[v]);
             for (size_t v = 0; v < LANES; v++)
-                out[i * ld + c + v] = acc[v];
+                out[i * ldo + c + v] = acc[v];
         }
 }
 
@@ -52,8 +52,8 @@ static size_t clamp_row(size_t r, size_t n)
 /* Blocks of 4 rows by 32 columns: 8 independent accumulator chains cover
  * the FMA latency at two FMAs per cycle. */
 __attribute__((target("avx512f"))) static void
-mix_avx512(float *restrict out, const float *restrict A, const float *restrict in, size_t n,
-           size_t cols, size_t ld)
+mix_avx512(float *restrict out, size_t ldo, const float *restrict A, const float *restrict in,
+           size_t ldi, size_t n, size_t cols)
 {
     size_t c = 0;
     for (; c + 32 <= cols; c += 32)
@@ -61,7 +61,7 @@ mix_avx512(float *restrict out, const float *restrict A, const float *restrict i
             const float *A0 = A + i0 * n, *src = in + c;
             __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
             __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (size_t l = 0; l < n; l++, src += ld) {
+            for (size_t l = 0; l < n; l++, src += ldi) {
                 __m512 s = _mm512_loadu_ps(src), t = _mm512_loadu_ps(src + 16);
                 __m512 m0 = _mm512_set1_ps(A0[l]), m1 = _mm512_set1_ps(A0[n + l]);
                 __m512 m2 = _mm512_set1_ps(A0[2 * n + l]), m3 = _mm512_set1_ps(A0[3 * n + l]);
@@ -74,43 +74,43 @@ mix_avx512(float *restrict out, const float *restrict A, const float *restrict i
                 a3 = _mm512_fmadd_ps(m3, s, a3);
                 b3 = _mm512_fmadd_ps(m3, t, b3);
             }
-            float *o = out + i0 * ld + c;
+            float *o = out + i0 * ldo + c;
             size_t rows = n - i0;
             _mm512_storeu_ps(o, a0);
             _mm512_storeu_ps(o + 16, b0);
             if (rows > 1) {
-                _mm512_storeu_ps(o + ld, a1);
-                _mm512_storeu_ps(o + ld + 16, b1);
+                _mm512_storeu_ps(o + ldo, a1);
+                _mm512_storeu_ps(o + ldo + 16, b1);
             }
             if (rows > 2) {
-                _mm512_storeu_ps(o + 2 * ld, a2);
-                _mm512_storeu_ps(o + 2 * ld + 16, b2);
+                _mm512_storeu_ps(o + 2 * ldo, a2);
+                _mm512_storeu_ps(o + 2 * ldo + 16, b2);
             }
             if (rows > 3) {
-                _mm512_storeu_ps(o + 3 * ld, a3);
-                _mm512_storeu_ps(o + 3 * ld + 16, b3);
+                _mm512_storeu_ps(o + 3 * ldo, a3);
+                _mm512_storeu_ps(o + 3 * ldo + 16, b3);
             }
         }
     for (; c < cols; c += 16)
         for (size_t i0 = 0; i0 < n; i0 += 4) {
             const float *A0 = A + i0 * n, *src = in + c;
             __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (size_t l = 0; l < n; l++, src += ld) {
+            for (size_t l = 0; l < n; l++, src += ldi) {
                 __m512 s = _mm512_loadu_ps(src);
                 a0 = _mm512_fmadd_ps(_mm512_set1_ps(A0[l]), s, a0);
                 a1 = _mm512_fmadd_ps(_mm512_set1_ps(A0[n + l]), s, a1);
                 a2 = _mm512_fmadd_ps(_mm512_set1_ps(A0[2 * n + l]), s, a2);
                 a3 = _mm512_fmadd_ps(_mm512_set1_ps(A0[3 * n + l]), s, a3);
             }
-            float *o = out + i0 * ld + c;
+            float *o = out + i0 * ldo + c;
             size_t rows = n - i0;
             _mm512_storeu_ps(o, a0);
             if (rows > 1)
-                _mm512_storeu_ps(o + ld, a1);
+                _mm512_storeu_ps(o + ldo, a1);
             if (rows > 2)
-                _mm512_storeu_ps(o + 2 * ld, a2);
+                _mm512_storeu_ps(o + 2 * ldo, a2);
             if (rows > 3)
-                _mm512_storeu_ps(o + 3 * ld, a3);
+                _mm512_storeu_ps(o + 3 * ldo, a3);
         }
 }
 
@@ -155,15 +155,15 @@ outer_avx512(float *restrict acc, const float *restrict A, size_t lda,
 
 /* Blocks of 4 rows by 16 columns: 8 chains in 16 registers. */
 __attribute__((target("avx2,fma"))) static void
-mix_avx2(float *restrict out, const float *restrict A, const float *restrict in, size_t n,
-         size_t cols, size_t ld)
+mix_avx2(float *restrict out, size_t ldo, const float *restrict A, const float *restrict in,
+         size_t ldi, size_t n, size_t cols)
 {
     for (size_t c = 0; c < cols; c += 16)
         for (size_t i0 = 0; i0 < n; i0 += 4) {
             const float *A0 = A + i0 * n, *src = in + c;
             __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
             __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (size_t l = 0; l < n; l++, src += ld) {
+            for (size_t l = 0; l < n; l++, src += ldi) {
                 __m256 s = _mm256_loadu_ps(src), t = _mm256_loadu_ps(src + 8);
                 __m256 m0 = _mm256_broadcast_ss(A0 + l), m1 = _mm256_broadcast_ss(A0 + n + l);
                 __m256 m2 = _mm256_broadcast_ss(A0 + 2 * n + l);
@@ -177,21 +177,21 @@ mix_avx2(float *restrict out, const float *restrict A, const float *restrict in,
                 a3 = _mm256_fmadd_ps(m3, s, a3);
                 b3 = _mm256_fmadd_ps(m3, t, b3);
             }
-            float *o = out + i0 * ld + c;
+            float *o = out + i0 * ldo + c;
             size_t rows = n - i0;
             _mm256_storeu_ps(o, a0);
             _mm256_storeu_ps(o + 8, b0);
             if (rows > 1) {
-                _mm256_storeu_ps(o + ld, a1);
-                _mm256_storeu_ps(o + ld + 8, b1);
+                _mm256_storeu_ps(o + ldo, a1);
+                _mm256_storeu_ps(o + ldo + 8, b1);
             }
             if (rows > 2) {
-                _mm256_storeu_ps(o + 2 * ld, a2);
-                _mm256_storeu_ps(o + 2 * ld + 8, b2);
+                _mm256_storeu_ps(o + 2 * ldo, a2);
+                _mm256_storeu_ps(o + 2 * ldo + 8, b2);
             }
             if (rows > 3) {
-                _mm256_storeu_ps(o + 3 * ld, a3);
-                _mm256_storeu_ps(o + 3 * ld + 8, b3);
+                _mm256_storeu_ps(o + 3 * ldo, a3);
+                _mm256_storeu_ps(o + 3 * ldo + 8, b3);
             }
         }
 }
@@ -257,28 +257,28 @@ int dgn_lanes_build(int build)
     return build == DGN_LANES_PORTABLE ? build : -1;
 }
 
-void dgn_mix_with(int build, float *restrict out, const float *restrict A,
-                  const float *restrict in, size_t n, size_t cols, size_t ld)
+void dgn_mix_with(int build, float *restrict out, size_t ldo, const float *restrict A,
+                  const float *restrict in, size_t ldi, size_t n, size_t cols)
 {
     switch (dgn_lanes_build(build)) {
 #ifdef DGN_HAVE_ISA_DISPATCH
     case DGN_LANES_AVX512:
-        mix_avx512(out, A, in, n, cols, ld);
+        mix_avx512(out, ldo, A, in, ldi, n, cols);
         return;
     case DGN_LANES_AVX2:
-        mix_avx2(out, A, in, n, cols, ld);
+        mix_avx2(out, ldo, A, in, ldi, n, cols);
         return;
 #endif
     case DGN_LANES_PORTABLE:
-        mix_portable(out, A, in, n, cols, ld);
+        mix_portable(out, ldo, A, in, ldi, n, cols);
         return;
     }
 }
 
-void dgn_mix(float *restrict out, const float *restrict A, const float *restrict in, size_t n,
-             size_t cols, size_t ld)
+void dgn_mix(float *restrict out, size_t ldo, const float *restrict A,
+             const float *restrict in, size_t ldi, size_t n, size_t cols)
 {
-    dgn_mix_with(DGN_LANES_BEST, out, A, in, n, cols, ld);
+    dgn_mix_with(DGN_LANES_BEST, out, ldo, A, in, ldi, n, cols);
 }
 
 void dgn_lane_outer_with(int build, float *restrict acc, const float *restrict A, size_t lda,

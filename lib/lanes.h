@@ -27,11 +27,12 @@ static inline size_t dgn_mix_rows(size_t n)
 }
 
 /* out[i][c] = Σ_l A[i][l]·in[l][c] for i, l < n and c < cols, a multiple
- * of LANES; rows of in and out lie ld apart, and A has dgn_mix_rows(n)
- * rows (those past n are read, as zeros). Each sum is a chain of fused
- * multiply-adds in l order, the same in every build (lib/lanes.c). */
-void dgn_mix(float *restrict out, const float *restrict A, const float *restrict in, size_t n,
-             size_t cols, size_t ld);
+ * of LANES; rows of out lie ldo and rows of in ldi apart, and A has
+ * dgn_mix_rows(n) rows (those past n are read, as zeros). Each sum is a
+ * chain of fused multiply-adds in l order, the same in every build
+ * (lib/lanes.c). */
+void dgn_mix(float *restrict out, size_t ldo, const float *restrict A,
+             const float *restrict in, size_t ldi, size_t n, size_t cols);
 
 /* acc[j][m][v] += Σ_b A[j][b]·B[m][b] over the lanes b ≡ v (mod LANES),
  * b < L (a multiple of LANES), in b order by fused multiply-adds: a sum
@@ -52,8 +53,8 @@ void dgn_lane_outer_reduce(float *out, float *acc, size_t n);
  * calls above run, and a build this CPU cannot run to -1. */
 enum { DGN_LANES_PORTABLE, DGN_LANES_AVX2, DGN_LANES_AVX512, DGN_LANES_BEST };
 int dgn_lanes_build(int build);
-void dgn_mix_with(int build, float *restrict out, const float *restrict A,
-                  const float *restrict in, size_t n, size_t cols, size_t ld);
+void dgn_mix_with(int build, float *restrict out, size_t ldo, const float *restrict A,
+                  const float *restrict in, size_t ldi, size_t n, size_t cols);
 void dgn_lane_outer_with(int build, float *restrict acc, const float *restrict A, size_t lda,
                          const float *restrict B, size_t ldb, size_t n, size_t L);
 

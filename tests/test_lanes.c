@@ -33,30 +33,31 @@ START_TEST(mix_is_one_fma_chain_per_element)
     uint32_t seed = 1;
     for (size_t in_ = 0; in_ < sizeof NS / sizeof *NS; in_++)
         for (size_t ic = 0; ic < sizeof COLS / sizeof *COLS; ic++) {
-            size_t n = NS[in_], cols = COLS[ic], ld = cols + 16, nr = dgn_mix_rows(n);
-            float *A = calloc(nr * n, sizeof *A), *in = malloc(n * ld * sizeof *in);
-            float *want = malloc(n * ld * sizeof *want), *got = malloc(n * ld * sizeof *got);
+            size_t n = NS[in_], cols = COLS[ic], ldi = cols + 16, ldo = cols + 48;
+            size_t nr = dgn_mix_rows(n);
+            float *A = calloc(nr * n, sizeof *A), *in = malloc(n * ldi * sizeof *in);
+            float *want = malloc(n * ldo * sizeof *want), *got = malloc(n * ldo * sizeof *got);
             ck_assert(A && in && want && got);
             for (size_t i = 0; i < n * n; i++)
                 A[i] = uniform(&seed);
-            for (size_t i = 0; i < n * ld; i++)
+            for (size_t i = 0; i < n * ldi; i++)
                 in[i] = uniform(&seed);
-            for (size_t i = 0; i < n * ld; i++)
+            for (size_t i = 0; i < n * ldo; i++)
                 want[i] = -7.0f; /* the gaps between rows stay untouched */
             for (size_t i = 0; i < n; i++)
                 for (size_t c = 0; c < cols; c++) {
                     float s = 0;
                     for (size_t l = 0; l < n; l++)
-                        s = fmaf(A[i * n + l], in[l * ld + c], s);
-                    want[i * ld + c] = s;
+                        s = fmaf(A[i * n + l], in[l * ldi + c], s);
+                    want[i * ldo + c] = s;
                 }
             for (int build = DGN_LANES_PORTABLE; build <= DGN_LANES_BEST; build++) {
                 if (dgn_lanes_build(build) < 0)
                     continue;
-                for (size_t i = 0; i < n * ld; i++)
+                for (size_t i = 0; i < n * ldo; i++)
                     got[i] = -7.0f;
-                dgn_mix_with(build, got, A, in, n, cols, ld);
-                ck_assert_msg(same_bits(want, got, n * ld), "build %d, n %zu, cols %zu",
+                dgn_mix_with(build, got, ldo, A, in, ldi, n, cols);
+                ck_assert_msg(same_bits(want, got, n * ldo), "build %d, n %zu, cols %zu",
                               build, n, cols);
             }
             free(A);
