@@ -137,9 +137,23 @@ static DGN_ALWAYS_INLINE void lane_softmax(float *P, float *acc, size_t n, size_
  * lane is computed alone, so no split changes a bit. */
 #define BLOCK 32
 
+/* Rcol[l][b] = R_lm for lanes b in [c, c + W): the backward pass forms
+ * it again rather than keep the plane R, n times the size, in memory. */
+static DGN_ALWAYS_INLINE void r_column(float *Rcol, const float *xt, const float *G, size_t L,
+                                       size_t n, size_t m, size_t c, size_t W)
+{
+    const float *xm = xt + m * L + c;
+    for (size_t l = 0; l < n; l++) {
+        float g = G[l * n + m], *r = Rcol + l * L + c;
+        const float *xl = xt + l * L + c;
+        for (size_t b = 0; b < W; b++)
+            r[b] = xl[b] * g * xm[b];
+    }
+}
+
 /* Lanes [c, c + W) of the forward pass, xt's transposition included; acc
  * is scratch [W]. */
-static DGN_ALWAYS_INLINE void attention_forward_body(float *T, float *P, float *S, float *R,
+static DGN_ALWAYS_INLINE void attention_forward_body(float *T, float *P, float *S, float *Rcol,
                                                      float *xt, float *acc, const float *x,
                                                      const float *Mp, const float *Mt,
                                                      const float *G, size_t B, size_t n,
@@ -153,15 +167,11 @@ static DGN_ALWAYS_INLINE void attention_forward_body(float *T, float *P, float *
         for (size_t b = real; b < W; b++)
             xt[l * L + c + b] = 0.0f;
     }
-    /* Column m of R[l][m][b] = x_bl·G_lm·x_bm, then of S = M·R (over l). */
+    /* Column m of R[l][m][b] = x_bl·G_lm·x_bm into Rcol, then column m of
+     * S = M·R (over l). */
     for (size_t m = 0; m < n; m++) {
-        for (size_t l = 0; l < n; l++) {
-            float g = G[l * n + m], *r = R + l * plane + m * L + c;
-            const float *xl = xt + l * L + c, *xm = xt + m * L + c;
-            for (size_t b = 0; b < W; b++)
-                r[b] = xl[b] * g * xm[b];
-        }
-        dgn_mix(S + m * L + c, plane, Mp, R + m * L + c, plane, n, W);
+        r_column(Rcol, xt, G, L, n, m, c, W);
+        dgn_mix(S + m * L + c, plane, Mp, Rcol + c, L, n, W);
     }
     /* Row i: the logits S_i·Mᵀ (out[j] = Σ_m M_jm·S_i[m]) into P_i, their
      * softmax, and T_im = (P·M)_im·x_m. */
@@ -177,13 +187,13 @@ static DGN_ALWAYS_INLINE void attention_forward_body(float *T, float *P, float *
 }
 
 DGN_ISA_BUILDS(attention_forward,
-               (float *T, float *P, float *S, float *R, float *xt, float *acc,
+               (float *T, float *P, float *S, float *Rcol, float *xt, float *acc,
                 const float *x, const float *Mp, const float *Mt, const float *G, size_t B,
                 size_t n, size_t c),
-               (T, P, S, R, xt, acc, x, Mp, Mt, G, B, n, c))
+               (T, P, S, Rcol, xt, acc, x, Mp, Mt, G, B, n, c))
 
 typedef struct forward_job {
-    float *T, *P, *S, *R, *xt, *acc;
+    float *T, *P, *S, *Rcol, *xt, *acc;
     const float *x, *Mp, *Mt, *G;
     size_t B, n;
     int shared_acc; /* every block uses acc[0, BLOCK): one thread only */
@@ -199,7 +209,7 @@ static void attention_forward_task(void *arg, size_t t)
     const forward_job *j = arg;
     size_t c = t * BLOCK;
     float *acc = j->shared_acc ? j->acc : j->acc + c;
-    DGN_ISA_CALL(attention_forward, (j->T, j->P, j->S, j->R, j->xt, acc, j->x, j->Mp, j->Mt,
+    DGN_ISA_CALL(attention_forward, (j->T, j->P, j->S, j->Rcol, j->xt, acc, j->x, j->Mp, j->Mt,
                                      j->G, j->B, j->n, c));
 }
 
@@ -208,19 +218,19 @@ static size_t forward_blocks(size_t B)
     return (dgn_round_lanes(B) + BLOCK - 1) / BLOCK;
 }
 
-void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float *xt,
+void dgn_folded_attention_forward(float *T, float *P, float *S, float *Rcol, float *xt,
                                   float *acc, const float *x, const float *Mp,
                                   const float *Mt, const float *G, size_t B, size_t n)
 {
-    forward_job j = {T, P, S, R, xt, acc, x, Mp, Mt, G, B, n, 1};
+    forward_job j = {T, P, S, Rcol, xt, acc, x, Mp, Mt, G, B, n, 1};
     dgn_pool_run(NULL, attention_forward_task, &j, forward_blocks(B));
 }
 
-void dgn_folded_attention_forward_on(dgn_pool *pool, float *T, float *P, float *S, float *R,
+void dgn_folded_attention_forward_on(dgn_pool *pool, float *T, float *P, float *S, float *Rcol,
                                      float *xt, float *acc, const float *x, const float *Mp,
                                      const float *Mt, const float *G, size_t B, size_t n)
 {
-    forward_job j = {T, P, S, R, xt, acc, x, Mp, Mt, G, B, n, 0};
+    forward_job j = {T, P, S, Rcol, xt, acc, x, Mp, Mt, G, B, n, 0};
     dgn_pool_run(pool, attention_forward_task, &j, forward_blocks(B));
 }
 
@@ -284,7 +294,7 @@ static DGN_ALWAYS_INLINE void backward_row(float *dMl, float *dxt, float *dT, fl
 static DGN_ALWAYS_INLINE void attention_backward_body(float *dGc, float *dx, float *dT,
                                                       float *tmp, float *dxt, float *acc,
                                                       float *dMl, const float *P,
-                                                      const float *S, const float *R,
+                                                      const float *S, float *Rcol,
                                                       const float *xt, const float *Mp,
                                                       const float *Mt, const float *G,
                                                       size_t B, size_t n, size_t c)
@@ -297,14 +307,16 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dGc, float *dx, flo
     memset(dMl, 0, dgn_lane_outer_size(n) * sizeof *dMl);
     for (size_t i = 0; i < n; i++)
         backward_row(dMl, dxt, dT, tmp, acc, P, S, xt, Mp, Mt, L, n, i, c, W);
-    /* S = M·R, a column m at a time: dM += dS·Rᵀ, dR = Mᵀ·dS into tmp,
-     * and R_lm = x_l·G_lm·x_m. */
+    /* S = M·R, a column m at a time: dM += dS·Rᵀ, dR = Mᵀ·dS (R's and
+     * dR's columns in Rcol), and R_lm = x_l·G_lm·x_m. */
+    float *dRcol = Rcol + n * L;
     for (size_t m = 0; m < n; m++) {
-        dgn_lane_outer(dMl, dT + m * L + c, plane, R + m * L + c, plane, n, W);
-        dgn_mix(tmp + m * L + c, plane, Mt, dT + m * L + c, plane, n, W);
+        r_column(Rcol, xt, G, L, n, m, c, W);
+        dgn_lane_outer(dMl, dT + m * L + c, plane, Rcol + c, L, n, W);
+        dgn_mix(dRcol + c, L, Mt, dT + m * L + c, plane, n, W);
         const float *xm = xt + m * L + c;
         for (size_t l = 0; l < n; l++) {
-            const float *dR = tmp + l * plane + m * L + c, *xl = xt + l * L + c;
+            const float *dR = dRcol + l * L + c, *xl = xt + l * L + c;
             dGc[l * n + m] = lane_dot3(dR, xl, xm, W);
             if (dxt) {
                 float g = G[l * n + m], *dl = dxt + l * L + c, *dm = dxt + m * L + c;
@@ -323,14 +335,14 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dGc, float *dx, flo
 
 DGN_ISA_BUILDS(attention_backward,
                (float *dGc, float *dx, float *dT, float *tmp, float *dxt, float *acc,
-                float *dMl, const float *P, const float *S, const float *R, const float *xt,
+                float *dMl, const float *P, const float *S, float *Rcol, const float *xt,
                 const float *Mp, const float *Mt, const float *G, size_t B, size_t n,
                 size_t c),
-               (dGc, dx, dT, tmp, dxt, acc, dMl, P, S, R, xt, Mp, Mt, G, B, n, c))
+               (dGc, dx, dT, tmp, dxt, acc, dMl, P, S, Rcol, xt, Mp, Mt, G, B, n, c))
 
 typedef struct backward_job {
-    float *dx, *dT, *tmp, *dxt, *acc, *dMl, *dGl;
-    const float *P, *S, *R, *xt, *Mp, *Mt, *G;
+    float *dx, *dT, *tmp, *dxt, *acc, *dMl, *dGl, *Rcol;
+    const float *P, *S, *xt, *Mp, *Mt, *G;
     size_t B, n;
 } backward_job;
 
@@ -340,17 +352,17 @@ static void attention_backward_task(void *arg, size_t t)
     size_t c = t * DGN_FOLD_CHUNK, n = j->n;
     DGN_ISA_CALL(attention_backward,
                  (j->dGl + t * n * n, j->dx, j->dT, j->tmp, j->dx ? j->dxt : NULL,
-                  j->acc + c, j->dMl + t * dgn_lane_outer_size(n), j->P, j->S, j->R, j->xt,
+                  j->acc + c, j->dMl + t * dgn_lane_outer_size(n), j->P, j->S, j->Rcol, j->xt,
                   j->Mp, j->Mt, j->G, j->B, n, c));
 }
 
 void dgn_folded_attention_backward(dgn_pool *pool, float *dG, float *dM, float *dx,
                                    float *dT, float *tmp, float *dxt, float *acc,
                                    float *dMl, float *dGl, const float *P, const float *S,
-                                   const float *R, const float *xt, const float *Mp,
+                                   float *Rcol, const float *xt, const float *Mp,
                                    const float *Mt, const float *G, size_t B, size_t n)
 {
-    backward_job j = {dx, dT, tmp, dxt, acc, dMl, dGl, P, S, R, xt, Mp, Mt, G, B, n};
+    backward_job j = {dx, dT, tmp, dxt, acc, dMl, dGl, Rcol, P, S, xt, Mp, Mt, G, B, n};
     size_t chunks = dgn_fold_chunks(B), outer = dgn_lane_outer_size(n);
     dgn_pool_run(pool, attention_backward_task, &j, chunks);
     /* The chunks' partial sums, added in chunk order. */

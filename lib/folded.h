@@ -56,18 +56,20 @@ void dgn_fold_weights_backward(dgn_pool *pool, float *dE, float *dWq, float *dWk
                                const float *Ev, size_t n, size_t d, size_t h,
                                float *dEq, float *dEk, float *dEv, float *dEvl);
 
-/* For B rows x [B][n]: xt = xᵀ [n][L] (padding zero), R = X·G·X, S = M·R,
- * P = softmax of the rows of S·Mᵀ, and T = P·M·X, all planes. Mp and Mt
- * are M and Mᵀ with dgn_mix_rows(n) rows, zero past n; acc is scratch
- * [L]. P may be R and T may be S, when only T is wanted. */
-void dgn_folded_attention_forward(float *T, float *P, float *S, float *R, float *xt,
+/* For B rows x [B][n]: xt = xᵀ [n][L] (padding zero), S = M·R with
+ * R = X·G·X, P = softmax of the rows of S·Mᵀ, and T = P·M·X, all planes.
+ * Mp and Mt are M and Mᵀ with dgn_mix_rows(n) rows, zero past n; acc is
+ * scratch [L] and Rcol scratch [n][L] (R a column at a time). T may be S
+ * when only T is wanted, and Rcol may be P: a block of lanes is done
+ * with its part of Rcol before it writes its part of P. */
+void dgn_folded_attention_forward(float *T, float *P, float *S, float *Rcol, float *xt,
                                   float *acc, const float *x, const float *Mp,
                                   const float *Mt, const float *G, size_t B, size_t n);
 /* The same on pool's threads (NULL: the caller's), in blocks of lanes
  * whose runs line up with the backward pass's chunks (DGN_FOLD_CHUNK,
  * below); every lane is computed alone, so the bits are those of the call
  * above. */
-void dgn_folded_attention_forward_on(dgn_pool *pool, float *T, float *P, float *S, float *R,
+void dgn_folded_attention_forward_on(dgn_pool *pool, float *T, float *P, float *S, float *Rcol,
                                      float *xt, float *acc, const float *x, const float *Mp,
                                      const float *Mt, const float *G, size_t B, size_t n);
 
@@ -84,13 +86,14 @@ static inline size_t dgn_fold_chunks(size_t B)
 /* From dT (overwritten), with the forward's planes: dG += ∂/∂G,
  * dM += ∂/∂M, and dx [B][n] = ∂/∂x when dx is not NULL, on pool's
  * threads (NULL: the caller's; the bits are the same). Scratch: tmp (a
- * plane), dxt [n][L] (with dx), acc [L], and per chunk
+ * plane), Rcol [2n][L] (R and dR a column at a time), dxt [n][L] (with
+ * dx), acc [L], and per chunk
  * (dgn_fold_chunks(B)) dMl [dgn_lane_outer_size(n)] and dGl [n·n]. dT's
  * padding lanes must be 0. */
 void dgn_folded_attention_backward(dgn_pool *pool, float *dG, float *dM, float *dx,
                                    float *dT, float *tmp, float *dxt, float *acc,
                                    float *dMl, float *dGl, const float *P, const float *S,
-                                   const float *R, const float *xt, const float *Mp,
+                                   float *Rcol, const float *xt, const float *Mp,
                                    const float *Mt, const float *G, size_t B, size_t n);
 
 /* Y1 [B][h] = Tᵀ·Wf over the first B lanes of T, on pool's threads

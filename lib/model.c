@@ -115,10 +115,10 @@ static size_t work_buffers(work_buffer *b, const dgn_model_config *c, int forwar
         BUF(fb.Eq, n * d), BUF(fb.Ek, n * d), BUF(fb.Ev, n * d);
         BUF(fb.dEq, n * d), BUF(fb.dEk, n * d), BUF(fb.dEv, n * d), BUF(fb.dEvl, nn * d);
         BUF(fb.Wf, nn * h), BUF(fb.dWf, nn * h);
-        BUF(fb.xt, n * L), BUF(fb.dxt, n * L), BUF(fb.acc, L);
+        BUF(fb.xt, n * L), BUF(fb.dxt, n * L), BUF(fb.acc, L), BUF(fb.Rcol, 2 * n * L);
         BUF(fb.dMl, dgn_fold_chunks(Bm) * dgn_lane_outer_size(n));
         BUF(fb.dGl, dgn_fold_chunks(Bm) * nn);
-        BUF(fb.R, plane), BUF(fb.S, plane), BUF(fb.P, plane);
+        BUF(fb.S, plane), BUF(fb.P, plane);
         BUF(fb.T, plane), BUF(fb.dT, plane), BUF(fb.tmp, plane);
     }
     return nb;
@@ -560,7 +560,7 @@ dgn_status dgn_model_forward(dgn_model *m, float *f, size_t f_cap,
         dgn_fold_mixing(fb->M, fb->Mt, m->Vn, m->vnorm, m->V, nc, c->rank);
         dgn_fold_weights_on(m->pool, fb->G, fb->Wf, fb->Eq, fb->Ek, fb->Ev, m->E, m->Wq,
                             m->Wk, m->Wv, m->W1, nc, d, h);
-        dgn_folded_attention_forward_on(m->pool, fb->T, fb->P, fb->S, fb->R, fb->xt, fb->acc,
+        dgn_folded_attention_forward_on(m->pool, fb->T, fb->P, fb->S, fb->Rcol, fb->xt, fb->acc,
                                         m->xin, fb->M, fb->Mt, fb->G, n, nc);
         dgn_folded_projection_forward(m->Y1, fb->T, fb->Wf, n, nc, h, m->pool);
     } else if (c->interaction) {
@@ -629,7 +629,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
         dgn_folded_projection_backward(fb->dWf, fb->dT, m->dY1, fb->T, fb->Wf, n, nc, h,
                                        m->pool);
         dgn_folded_attention_backward(m->pool, fb->dG, m->dM, dx, fb->dT, fb->tmp, fb->dxt,
-                                      fb->acc, fb->dMl, fb->dGl, fb->P, fb->S, fb->R, fb->xt,
+                                      fb->acc, fb->dMl, fb->dGl, fb->P, fb->S, fb->Rcol, fb->xt,
                                       fb->M, fb->Mt, fb->G, n, nc);
         dgn_fold_weights_backward(m->pool, m->dE, m->dWq, m->dWk, m->dWv, m->dW1, fb->dG,
                                   fb->dWf, m->E, m->Wq, m->Wk, m->Wv, m->W1, fb->Eq, fb->Ek,
