@@ -251,8 +251,8 @@ static DGN_ALWAYS_INLINE float lane_dot3(const float *a, const float *c, const f
 
 /* Row i of the backward pass over lanes [c, c + W): back through
  * T_i = (P_i·M)·X, the softmax and the logits S_i·Mᵀ; dS_i overwrites
- * dT_i. */
-static DGN_ALWAYS_INLINE void backward_row(float *dMl, float *dxt, float *dT, float *tmp,
+ * dT_i, and gcol [n][L] holds dP_i and then d(logits)_i. */
+static DGN_ALWAYS_INLINE void backward_row(float *dMl, float *dxt, float *dT, float *gcol,
                                            float *acc, const float *P, const float *S,
                                            const float *xt, const float *Mp,
                                            const float *Mt, size_t L, size_t n, size_t i,
@@ -260,7 +260,7 @@ static DGN_ALWAYS_INLINE void backward_row(float *dMl, float *dxt, float *dT, fl
 {
     size_t plane = n * L;
     const float *Pi = P + i * plane + c;
-    float *dTi = dT + i * plane + c, *gi = tmp + i * plane + c;
+    float *dTi = dT + i * plane + c, *gi = gcol + c;
     if (dxt) { /* x's share through X needs P_i·M again */
         dgn_mix(gi, L, Mt, Pi, L, n, W);
         for (size_t m = 0; m < n; m++)
@@ -292,7 +292,7 @@ static DGN_ALWAYS_INLINE void backward_row(float *dMl, float *dxt, float *dT, fl
  * chunk's ∂/∂G, dMl its lane sums of ∂/∂M (both overwritten), dx its
  * rows when dxt is not NULL. */
 static DGN_ALWAYS_INLINE void attention_backward_body(float *dGc, float *dx, float *dT,
-                                                      float *tmp, float *dxt, float *acc,
+                                                      float *dxt, float *acc,
                                                       float *dMl, const float *P,
                                                       const float *S, float *Rcol,
                                                       const float *xt, const float *Mp,
@@ -306,9 +306,9 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dGc, float *dx, flo
             memset(dxt + m * L + c, 0, W * sizeof *dxt);
     memset(dMl, 0, dgn_lane_outer_size(n) * sizeof *dMl);
     for (size_t i = 0; i < n; i++)
-        backward_row(dMl, dxt, dT, tmp, acc, P, S, xt, Mp, Mt, L, n, i, c, W);
+        backward_row(dMl, dxt, dT, Rcol, acc, P, S, xt, Mp, Mt, L, n, i, c, W);
     /* S = M·R, a column m at a time: dM += dS·Rᵀ, dR = Mᵀ·dS (R's and
-     * dR's columns in Rcol), and R_lm = x_l·G_lm·x_m. */
+     * dR's columns in Rcol, free again), and R_lm = x_l·G_lm·x_m. */
     float *dRcol = Rcol + n * L;
     for (size_t m = 0; m < n; m++) {
         r_column(Rcol, xt, G, L, n, m, c, W);
@@ -334,14 +334,14 @@ static DGN_ALWAYS_INLINE void attention_backward_body(float *dGc, float *dx, flo
 }
 
 DGN_ISA_BUILDS(attention_backward,
-               (float *dGc, float *dx, float *dT, float *tmp, float *dxt, float *acc,
+               (float *dGc, float *dx, float *dT, float *dxt, float *acc,
                 float *dMl, const float *P, const float *S, float *Rcol, const float *xt,
                 const float *Mp, const float *Mt, const float *G, size_t B, size_t n,
                 size_t c),
-               (dGc, dx, dT, tmp, dxt, acc, dMl, P, S, Rcol, xt, Mp, Mt, G, B, n, c))
+               (dGc, dx, dT, dxt, acc, dMl, P, S, Rcol, xt, Mp, Mt, G, B, n, c))
 
 typedef struct backward_job {
-    float *dx, *dT, *tmp, *dxt, *acc, *dMl, *dGl, *Rcol;
+    float *dx, *dT, *dxt, *acc, *dMl, *dGl, *Rcol;
     const float *P, *S, *xt, *Mp, *Mt, *G;
     size_t B, n;
 } backward_job;
@@ -351,18 +351,18 @@ static void attention_backward_task(void *arg, size_t t)
     const backward_job *j = arg;
     size_t c = t * DGN_FOLD_CHUNK, n = j->n;
     DGN_ISA_CALL(attention_backward,
-                 (j->dGl + t * n * n, j->dx, j->dT, j->tmp, j->dx ? j->dxt : NULL,
+                 (j->dGl + t * n * n, j->dx, j->dT, j->dx ? j->dxt : NULL,
                   j->acc + c, j->dMl + t * dgn_lane_outer_size(n), j->P, j->S, j->Rcol, j->xt,
                   j->Mp, j->Mt, j->G, j->B, n, c));
 }
 
 void dgn_folded_attention_backward(dgn_pool *pool, float *dG, float *dM, float *dx,
-                                   float *dT, float *tmp, float *dxt, float *acc,
+                                   float *dT, float *dxt, float *acc,
                                    float *dMl, float *dGl, const float *P, const float *S,
                                    float *Rcol, const float *xt, const float *Mp,
                                    const float *Mt, const float *G, size_t B, size_t n)
 {
-    backward_job j = {dx, dT, tmp, dxt, acc, dMl, dGl, Rcol, P, S, xt, Mp, Mt, G, B, n};
+    backward_job j = {dx, dT, dxt, acc, dMl, dGl, Rcol, P, S, xt, Mp, Mt, G, B, n};
     size_t chunks = dgn_fold_chunks(B), outer = dgn_lane_outer_size(n);
     dgn_pool_run(pool, attention_backward_task, &j, chunks);
     /* The chunks' partial sums, added in chunk order. */

@@ -85,13 +85,12 @@ static inline size_t dgn_fold_chunks(size_t B)
 
 /* From dT (overwritten), with the forward's planes: dG += ∂/∂G,
  * dM += ∂/∂M, and dx [B][n] = ∂/∂x when dx is not NULL, on pool's
- * threads (NULL: the caller's; the bits are the same). Scratch: tmp (a
- * plane), Rcol [2n][L] (R and dR a column at a time), dxt [n][L] (with
- * dx), acc [L], and per chunk
- * (dgn_fold_chunks(B)) dMl [dgn_lane_outer_size(n)] and dGl [n·n]. dT's
- * padding lanes must be 0. */
+ * threads (NULL: the caller's; the bits are the same). Scratch: Rcol
+ * [2n][L] (R and dR a column at a time, and a row's softmax gradient),
+ * dxt [n][L] (with dx), acc [L], and per chunk (dgn_fold_chunks(B)) dMl
+ * [dgn_lane_outer_size(n)] and dGl [n·n]. dT's padding lanes must be 0. */
 void dgn_folded_attention_backward(dgn_pool *pool, float *dG, float *dM, float *dx,
-                                   float *dT, float *tmp, float *dxt, float *acc,
+                                   float *dT, float *dxt, float *acc,
                                    float *dMl, float *dGl, const float *P, const float *S,
                                    float *Rcol, const float *xt, const float *Mp,
                                    const float *Mt, const float *G, size_t B, size_t n);

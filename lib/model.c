@@ -119,7 +119,7 @@ static size_t work_buffers(work_buffer *b, const dgn_model_config *c, int forwar
         BUF(fb.dMl, dgn_fold_chunks(Bm) * dgn_lane_outer_size(n));
         BUF(fb.dGl, dgn_fold_chunks(Bm) * nn);
         BUF(fb.S, plane), BUF(fb.P, plane);
-        BUF(fb.T, plane), BUF(fb.dT, plane), BUF(fb.tmp, plane);
+        BUF(fb.T, plane), BUF(fb.dT, plane);
     }
     return nb;
 }
@@ -628,7 +628,7 @@ dgn_status dgn_model_backward(dgn_model *m, float *dx, size_t dx_cap,
         memset(m->dM, 0, nc * nc * sizeof *m->dM);
         dgn_folded_projection_backward(fb->dWf, fb->dT, m->dY1, fb->T, fb->Wf, n, nc, h,
                                        m->pool);
-        dgn_folded_attention_backward(m->pool, fb->dG, m->dM, dx, fb->dT, fb->tmp, fb->dxt,
+        dgn_folded_attention_backward(m->pool, fb->dG, m->dM, dx, fb->dT, fb->dxt,
                                       fb->acc, fb->dMl, fb->dGl, fb->P, fb->S, fb->Rcol, fb->xt,
                                       fb->M, fb->Mt, fb->G, n, nc);
         dgn_fold_weights_backward(m->pool, m->dE, m->dWq, m->dWk, m->dWv, m->dW1, fb->dG,

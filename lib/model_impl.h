@@ -29,10 +29,10 @@ typedef struct dgn_fold_buffers {
     float *dG, *dEq, *dEk, *dEv;   /* [n][n], [n][d] x 3 */
     float *dEvl;                   /* dEv's share of each component, [n][n][d] */
     float *xt, *dxt, *acc;         /* [n][L], [n][L], [L] */
-    float *Rcol;                   /* [2n][L]: columns of R and dR */
+    float *Rcol;                   /* [2n][L]: columns of R and dR, rows of dP */
     float *dMl, *dGl;              /* per lane chunk (dgn_fold_chunks): dM's lane
                                       sums, dgn_lane_outer_size(n), and dG [n][n] */
-    float *S, *P, *T, *dT, *tmp;   /* planes [n·n][L] */
+    float *S, *P, *T, *dT;         /* planes [n·n][L] */
 } dgn_fold_buffers;
 
 typedef struct dgn_meta {

@@ -252,12 +252,12 @@ static void attention_pass(float *out[5], dgn_pool *pool, size_t B, const float 
     size_t L = dgn_round_lanes(B), plane = N * N * L, chunks = dgn_fold_chunks(B);
     float *T = malloc(plane * sizeof *T), *P = malloc(plane * sizeof *P);
     float *S = malloc(plane * sizeof *S), *Rcol = malloc(2 * N * L * sizeof *Rcol);
-    float *tmp = malloc(plane * sizeof *tmp), *dT = malloc(plane * sizeof *dT);
+    float *dT = malloc(plane * sizeof *dT);
     float *xt = malloc(N * L * sizeof *xt), *dxt = malloc(N * L * sizeof *dxt);
     float *acc = malloc(L * sizeof *acc);
     float *dMl = malloc(chunks * dgn_lane_outer_size(N) * sizeof *dMl);
     float *dGl = malloc(chunks * N * N * sizeof *dGl);
-    ck_assert(T && P && S && Rcol && tmp && dT && xt && dxt && acc && dMl && dGl);
+    ck_assert(T && P && S && Rcol && dT && xt && dxt && acc && dMl && dGl);
     if (pool)
         dgn_folded_attention_forward_on(pool, T, P, S, Rcol, xt, acc, x, Mp, Mt, G, B, N);
     else
@@ -266,10 +266,10 @@ static void attention_pass(float *out[5], dgn_pool *pool, size_t B, const float 
     memcpy(dT, dT0, plane * sizeof *dT);
     for (size_t i = 0; i < N * N; i++)
         out[1][i] = out[2][i] = 0.25f; /* dG and dM accumulate */
-    dgn_folded_attention_backward(pool, out[1], out[2], out[3], dT, tmp, dxt, acc, dMl, dGl, P,
+    dgn_folded_attention_backward(pool, out[1], out[2], out[3], dT, dxt, acc, dMl, dGl, P,
                                   S, Rcol, xt, Mp, Mt, G, B, N);
     memcpy(out[4], dT, plane * sizeof *dT);
-    free(T), free(P), free(S), free(Rcol), free(tmp), free(dT), free(xt), free(dxt), free(acc);
+    free(T), free(P), free(S), free(Rcol), free(dT), free(xt), free(dxt), free(acc);
     free(dMl), free(dGl);
 }
 
