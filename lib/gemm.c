@@ -67,10 +67,10 @@ typedef struct tile_args {
 
 /* The rows of the next AVX-512 tile: 12 while 24 or more are left, then
  * the rest in one tile or two halves. A tile keeps 2 sums a row in
- * flight, and a tile of 1 or 2 rows too few to hide the FMA latency: the
- * fold's 19-row products (lib/folded.c) took 1.2-1.3x as long as 12, 4,
- * 2 and 1 rows as they take as 10 and 9. (The AVX2 build's 6, 6, 6 and 1
- * measured no slower than 6, 6, 4 and 3.) */
+ * flight, and one of 1 or 2 rows keeps too few to hide the FMA latency:
+ * the fold's 19-row products (lib/folded.c) ran 1.2-1.3x as long split
+ * 12, 4, 2, 1 as split 10, 9. (The AVX2 build's 6, 6, 6, 1 measured no
+ * slower than 6, 6, 4, 3, and stays.) */
 static size_t tile_height(size_t left)
 {
     if (left >= 24 || left == 12)
