@@ -150,26 +150,40 @@ tile_avx512(const size_t MR, const size_t NV, const int FULL, const tile_args *t
 #undef SAVE
 }
 
-/* One tile of MR rows, MR a constant in each case so that the
- * accumulators stay in registers. */
-__attribute__((target("avx512f"))) static DGN_ALWAYS_INLINE void
-tile_rows_avx512(size_t MR, size_t w, const tile_args *t, __mmask16 m0, __mmask16 m1)
-{
-#define CASE(MR)                                                                       \
-    case MR:                                                                           \
+/* A tile of MR rows, MR a constant in each function so that the
+ * accumulators stay in registers; one function per height, not one
+ * inlined switch: clang with the sanitizers (the fuzzing build) took over
+ * ten minutes to compile the twelve heights inlined into one function. */
+#define TILE_OF_HEIGHT(MR)                                                             \
+    __attribute__((target("avx512f"), noinline)) static void tile##MR##_avx512(          \
+        const tile_args *t, size_t w, __mmask16 m0, __mmask16 m1)                      \
+    {                                                                                  \
         if (w == 32)                                                                   \
             tile_avx512(MR, 2, 1, t, m0, m1);                                          \
         else if (w > 16)                                                               \
             tile_avx512(MR, 2, 0, t, m0, m1);                                          \
         else                                                                           \
             tile_avx512(MR, 1, 0, t, m0, m1);                                          \
-        break;
-    switch (MR) {
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
-        CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
     }
-#undef CASE
-}
+TILE_OF_HEIGHT(1)
+TILE_OF_HEIGHT(2)
+TILE_OF_HEIGHT(3)
+TILE_OF_HEIGHT(4)
+TILE_OF_HEIGHT(5)
+TILE_OF_HEIGHT(6)
+TILE_OF_HEIGHT(7)
+TILE_OF_HEIGHT(8)
+TILE_OF_HEIGHT(9)
+TILE_OF_HEIGHT(10)
+TILE_OF_HEIGHT(11)
+TILE_OF_HEIGHT(12)
+#undef TILE_OF_HEIGHT
+
+typedef void (*tile_fn)(const tile_args *t, size_t w, __mmask16 m0, __mmask16 m1);
+static const tile_fn tiles_avx512[13] = {
+    NULL,          tile1_avx512, tile2_avx512, tile3_avx512,  tile4_avx512,
+    tile5_avx512,  tile6_avx512, tile7_avx512, tile8_avx512,  tile9_avx512,
+    tile10_avx512, tile11_avx512, tile12_avx512};
 
 /* M rows of one panel of w <= 32 columns. */
 __attribute__((target("avx512f"))) static void rows_avx512(tile_args t, size_t M, size_t w)
@@ -178,7 +192,7 @@ __attribute__((target("avx512f"))) static void rows_avx512(tile_args t, size_t M
     __mmask16 m1 = (__mmask16)(w >= 32 ? 0xffff : w > 16 ? (1u << (w - 16)) - 1 : 0);
     for (size_t i = 0, MR; i < M; i += MR) {
         MR = tile_height(M - i);
-        tile_rows_avx512(MR, w, &t, m0, m1);
+        tiles_avx512[MR](&t, w, m0, m1);
         t.a += MR * t.ars;
         t.c += MR * t.ldc;
         t.o += MR * t.ldo;
